@@ -41,8 +41,19 @@ use capnp::traits::Owned;
 
 use crate::Result;
 
-mod context;
+mod collections;
+pub(crate) mod context;
+mod duration;
+mod list;
+#[cfg(test)]
+mod list_tests;
+mod scalar;
+#[cfg(test)]
+mod testing;
+mod text;
+
 pub use context::{BuildContext, ReadContext};
+pub use list::{BuildElement, ListEnum, ListKind, ListStruct, ReadElement};
 
 /// Converts a Rust value into the scalar `W` (a primitive or a generated enum).
 pub trait ToScalar<W> {

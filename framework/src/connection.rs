@@ -1,0 +1,198 @@
+//! A Cap'n Proto RPC connection over a unix stream, on one event loop.
+//!
+//! Each connection has its own `RpcSystem` task, the peer's bootstrap
+//! capability, the `ThreadMap` this process hands the peer, and the peer's
+//! `ThreadMap` (received through `construct`). When the stream closes, the
+//! connection is marked disconnected, every pending call on it fails with a
+//! disconnected error, and its disconnect hooks run.
+
+use std::cell::{Cell, RefCell};
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use capnp_rpc::rpc_twoparty_capnp::Side;
+use capnp_rpc::{twoparty, RpcSystem};
+use futures::io::{BufReader, BufWriter};
+use futures::FutureExt;
+
+use crate::event_loop::{stream, LoopHandle, LoopLocal};
+use crate::proxy_capnp::thread_map;
+use crate::waiter::Waiter;
+use crate::{Error, Result};
+
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) struct ConnectionCore {
+    pub(crate) id: u64,
+    disconnected: Cell<bool>,
+    /// The peer's bootstrap capability.
+    pub(crate) bootstrap: capnp::capability::Client,
+    /// The ThreadMap this process serves to the peer.
+    pub(crate) thread_map: RefCell<Option<thread_map::Client>>,
+    remote_thread_map: RefCell<Option<thread_map::Client>>,
+    pub(crate) pool: RefCell<Option<Arc<Waiter>>>,
+    pub(crate) worker_count: Rc<Cell<usize>>,
+    disconnect_hooks: RefCell<Vec<Box<dyn FnOnce()>>>,
+    disconnector: RefCell<Option<capnp_rpc::Disconnector<twoparty::VatId>>>,
+}
+
+impl ConnectionCore {
+    /// Closes the socket; the RPC task then marks the connection disconnected.
+    pub(crate) fn close(&self, local: &LoopLocal) {
+        if let Some(disconnector) = self.disconnector.borrow_mut().take() {
+            local.spawn(disconnector.map(|_| ()).boxed_local());
+        }
+        self.mark_disconnected();
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.disconnected.get()
+    }
+
+    pub(crate) fn remote_thread_map(&self) -> Option<thread_map::Client> {
+        self.remote_thread_map.borrow().clone()
+    }
+
+    pub(crate) fn set_remote_thread_map(&self, map: Option<thread_map::Client>) {
+        *self.remote_thread_map.borrow_mut() = map;
+    }
+
+    pub(crate) fn local_thread_map(&self) -> Option<thread_map::Client> {
+        self.thread_map.borrow().clone()
+    }
+
+    pub(crate) fn on_disconnect(&self, hook: Box<dyn FnOnce()>) {
+        if self.disconnected.get() {
+            hook();
+        } else {
+            self.disconnect_hooks.borrow_mut().push(hook);
+        }
+    }
+
+    pub(crate) fn mark_disconnected(&self) {
+        if self.disconnected.replace(true) {
+            return;
+        }
+        self.remote_thread_map.borrow_mut().take();
+        self.thread_map.borrow_mut().take();
+        if let Some(pool) = self.pool.borrow_mut().take() {
+            pool.close();
+        }
+        let hooks = std::mem::take(&mut *self.disconnect_hooks.borrow_mut());
+        for hook in hooks {
+            hook();
+        }
+    }
+}
+
+/// Starts RPC on `stream` inside the loop. `bootstrap` is what the peer
+/// gets when it asks for our bootstrap capability.
+pub(crate) fn add_connection(
+    local: &Rc<LoopLocal>,
+    stream: UnixStream,
+    bootstrap: Option<capnp::capability::Client>,
+    side: Side,
+) -> Result<Rc<ConnectionCore>> {
+    let Some(shared) = local.shared.upgrade() else {
+        return Err(Error::disconnected("the event loop has stopped"));
+    };
+    let (reader, writer) = stream::split(stream, local.reactor.clone())
+        .map_err(|e| Error::failed(format!("cannot use the socket: {e}")))?;
+    let mut options = capnp::message::ReaderOptions::new();
+    options.traversal_limit_in_words(Some(shared.config.max_message_bytes / 8));
+    let network = twoparty::VatNetwork::new(
+        BufReader::with_capacity(64 * 1024, reader),
+        BufWriter::with_capacity(64 * 1024, writer),
+        side,
+        options,
+    );
+    let mut rpc = RpcSystem::new(Box::new(network), bootstrap);
+    let peer_side = if side == Side::Client { Side::Server } else { Side::Client };
+    let remote_bootstrap: capnp::capability::Client = rpc.bootstrap(peer_side);
+    let conn = Rc::new(ConnectionCore {
+        id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
+        disconnected: Cell::new(false),
+        bootstrap: remote_bootstrap,
+        thread_map: RefCell::new(None),
+        remote_thread_map: RefCell::new(None),
+        pool: RefCell::new(None),
+        worker_count: Rc::new(Cell::new(0)),
+        disconnect_hooks: RefCell::new(Vec::new()),
+        disconnector: RefCell::new(Some(rpc.get_disconnector())),
+    });
+    *conn.thread_map.borrow_mut() = Some(crate::thread::new_thread_map(local, &conn));
+    local.connections.borrow_mut().insert(conn.id, conn.clone());
+    tracing::debug!(target: crate::logging::TARGET, "IPC server: socket connected.");
+
+    let weak_local = Rc::downgrade(local);
+    let weak_conn = Rc::downgrade(&conn);
+    let loop_id = shared.id();
+    local.spawn(
+        rpc.map(move |outcome| {
+            if let Err(e) = outcome {
+                tracing::debug!(target: crate::logging::TARGET, "IPC connection error: {e}");
+            }
+            tracing::debug!(target: crate::logging::TARGET, "IPC server: socket disconnected.");
+            if let Some(conn) = weak_conn.upgrade() {
+                conn.mark_disconnected();
+                crate::thread::context::forget_connection(loop_id, conn.id);
+                if let Some(local) = weak_local.upgrade() {
+                    local.connections.borrow_mut().remove(&conn.id);
+                }
+            }
+        })
+        .boxed_local(),
+    );
+    Ok(conn)
+}
+
+/// A connection to a peer process. Cheap to clone, `Send + Sync`.
+/// Proxies keep working until the peer goes away; [`Connection::disconnect`]
+/// or dropping the [`EventLoop`](crate::EventLoop) closes it early.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub(crate) handle: LoopHandle,
+    pub(crate) id: u64,
+}
+
+impl Connection {
+    /// Whether the peer is gone.
+    pub fn is_disconnected(&self) -> bool {
+        self.handle
+            .shared
+            .with_state(|st| st.connection(self.id).is_none_or(|c| c.is_disconnected()))
+            .unwrap_or(true)
+    }
+
+    /// Blocks until the peer disconnects, serving the loop meanwhile (a
+    /// child process's main thread calls this after it starts serving).
+    pub fn wait_disconnected(&self) {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        let me = Waiter::current();
+        let waiter = me.clone();
+        let registered = self.handle.shared.with_state(|st| match st.connection(self.id) {
+            Some(conn) => conn.on_disconnect(Box::new(move || {
+                flag.store(true, Ordering::SeqCst);
+                waiter.post(Box::new(|| {}), false);
+            })),
+            None => flag.store(true, Ordering::SeqCst),
+        });
+        if registered.is_err() {
+            return;
+        }
+        self.handle.shared.wait_until(&me, || done.load(Ordering::SeqCst));
+    }
+
+    /// Closes the connection: pending calls fail with a disconnected error.
+    pub fn disconnect(&self) {
+        let _ = self.handle.shared.with_state(|st| {
+            let conn = st.connections.borrow_mut().remove(&self.id);
+            if let Some(conn) = conn {
+                conn.close(st);
+            }
+        });
+    }
+}

@@ -1,0 +1,661 @@
+//! The event loop: one per [`EventLoop`], owning every Cap'n Proto object.
+//!
+//! # Design
+//!
+//! capnp-rpc objects are `!Send`. They all live in one [`LoopState`] behind
+//! one mutex; code that touches them runs with that lock held, and only plain
+//! `Send` values and closures cross between threads. Because capnp, capnp-rpc
+//! and capnp-futures keep no thread-locals or thread ids (checked for 0.27.3;
+//! re-check on upgrade), the state may be driven by whichever thread holds
+//! the lock.
+//!
+//! Driving the loop has two parts:
+//! 1. *Running the executor*: anyone who takes the lock runs the ready tasks
+//!    before letting go, so a request built by a caller is on the socket
+//!    before the caller starts waiting.
+//! 2. *Polling*: exactly one thread at a time holds the **poller role**: it
+//!    sleeps in `poll(2)` on the sockets (without the lock), then runs what
+//!    became ready. The role goes to a thread that waits anyway: a caller
+//!    waiting for its result, or an idle server worker waiting for work. A
+//!    caller that polls receives its own response without any hand-off; a
+//!    worker that polls receives its own request the same way.
+//!
+//! The `capnp-loop` thread is the backup poller: it takes the role when
+//! nobody else holds it (checked every `idle_tick`), and gives it up as soon
+//! as a waiting thread asks (through the eventfd). Waking the backup eagerly
+//! on every call would cost as much as the hops it removes, hence the tick.
+//!
+//! # Lost wake-ups
+//!
+//! A poller announces `sleeping` before it re-checks for work; anyone who
+//! adds work (posts to the poller's waiter, wakes a task from outside the
+//! lock, registers an fd the poller does not watch) does so before reading
+//! `sleeping`, and writes the eventfd if it is set. Both sides use SeqCst, so
+//! one of them always sees the other.
+//!
+//! # Shutdown
+//!
+//! Dropping the [`EventLoop`] sets `shutdown`, wakes and joins the loop
+//! thread, then drops every task and connection under the lock: pending
+//! calls fail with a disconnected error, worker threads are told to exit.
+
+mod executor;
+mod reactor;
+pub(crate) mod stream;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::{Wake, Waker};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+use nix::poll::PollFlags;
+
+pub(crate) use executor::Spawner;
+use executor::Executor;
+pub(crate) use reactor::Reactor;
+
+use crate::waiter::Waiter;
+use crate::{Error, Result};
+
+/// Settings of an [`EventLoop`].
+#[derive(Debug, Clone)]
+pub struct LoopConfig {
+    /// Name used in log lines (the executable name by default).
+    pub name: String,
+    /// How often the backup thread checks whether anybody watches the sockets.
+    pub idle_tick: Duration,
+    /// Largest incoming message, in bytes; larger ones close the connection.
+    pub max_message_bytes: usize,
+    /// Largest outgoing argument message, in bytes; larger ones fail the call.
+    pub max_outgoing_bytes: usize,
+    /// Most server threads a single connection may create with `makeThread`.
+    pub max_threads_per_connection: usize,
+    /// Longest message text shown in `-debug=ipc` lines.
+    pub log_message_chars: usize,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        Self {
+            name: crate::logging::exe_name(),
+            idle_tick: Duration::from_millis(1),
+            max_message_bytes: 64 << 20,
+            max_outgoing_bytes: 64 << 20,
+            max_threads_per_connection: 256,
+            log_message_chars: 2000,
+        }
+    }
+}
+
+/// Everything that is `!Send`. Reached only through [`LoopShared::with_state`].
+pub(crate) struct LoopState {
+    executor: Executor,
+    pub(crate) local: Rc<LoopLocal>,
+}
+
+/// The loop's registries. Tasks and servers on the loop keep an `Rc` of it,
+/// so code running inside the executor reaches them too.
+pub(crate) struct LoopLocal {
+    pub(crate) shared: Weak<LoopShared>,
+    pub(crate) reactor: Rc<RefCell<Reactor>>,
+    spawner: Spawner,
+    /// Capabilities held on behalf of `Send` handles (proxies, thread maps).
+    caps: RefCell<HashMap<u64, capnp::capability::Client>>,
+    next_cap: Cell<u64>,
+    pub(crate) connections: RefCell<HashMap<u64, Rc<crate::connection::ConnectionCore>>>,
+    pub(crate) threads: crate::thread::ThreadRegistry,
+    /// One `CapabilityServerSet` per server adapter type, to recognise our
+    /// own objects when they come back.
+    pub(crate) server_sets: RefCell<HashMap<std::any::TypeId, Box<dyn std::any::Any>>>,
+}
+
+impl LoopLocal {
+    pub(crate) fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        self.spawner.spawn(task);
+    }
+
+    /// Keeps `client` alive on behalf of a `Send` handle; returns its id.
+    pub(crate) fn hold_cap(&self, client: capnp::capability::Client) -> u64 {
+        let id = self.next_cap.get() + 1;
+        self.next_cap.set(id);
+        self.caps.borrow_mut().insert(id, client);
+        id
+    }
+
+    pub(crate) fn cap(&self, id: u64) -> Option<capnp::capability::Client> {
+        self.caps.borrow().get(&id).cloned()
+    }
+
+    pub(crate) fn release_cap(&self, id: u64) -> Option<capnp::capability::Client> {
+        self.caps.borrow_mut().remove(&id)
+    }
+
+    pub(crate) fn connection(&self, id: u64) -> Option<Rc<crate::connection::ConnectionCore>> {
+        self.connections.borrow().get(&id).cloned()
+    }
+}
+
+impl std::ops::Deref for LoopState {
+    type Target = Rc<LoopLocal>;
+    fn deref(&self) -> &Rc<LoopLocal> {
+        &self.local
+    }
+}
+
+/// The `!Send` state, made movable between threads by the loop lock.
+struct StateCell(LoopState);
+
+// SAFETY: the `LoopState` is only reachable through `LoopShared::state`'s
+// mutex guard, so at most one thread touches its `Rc`s and `RefCell`s at a
+// time and the mutex orders those accesses. Nothing in it is tied to a thread
+// (no thread-locals or thread ids in capnp/capnp-rpc/capnp-futures 0.27.3),
+// and the API only lets `Send` values leave the guard.
+unsafe impl Send for StateCell {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Free,
+    LoopThread,
+    Thread(u64),
+}
+
+struct Sched {
+    role: Role,
+    candidates: VecDeque<Arc<Waiter>>,
+    shutdown: bool,
+}
+
+/// What every thread shares about one loop.
+pub(crate) struct LoopShared {
+    id: u64,
+    pub(crate) config: LoopConfig,
+    state: Mutex<StateCell>,
+    sched: Mutex<Sched>,
+    loop_cv: Condvar,
+    wake_fd: OwnedFd,
+    /// The poller is (about to be) asleep in poll(2).
+    sleeping: AtomicBool,
+    /// A task was woken: the executor must run.
+    needs_run: AtomicBool,
+    /// The poller must look up: hand-off wanted, shutdown.
+    attention: AtomicBool,
+    /// An fd registration the sleeping poller does not watch.
+    stale_poll_set: Arc<AtomicBool>,
+    /// Work queued by code that could not take the lock itself (it runs on
+    /// the loop already): proxy releases mostly.
+    deferred: Mutex<Vec<Box<dyn FnOnce(&mut LoopState) + Send>>>,
+    waker: OnceLock<Waker>,
+}
+
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Ids of the loops whose lock this thread holds.
+    static IN_LOOP: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Loop id the thread is waiting in (nesting depth), for diagnostics.
+    static WAIT_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+struct InLoop(u64);
+
+impl InLoop {
+    fn enter(id: u64) -> Self {
+        IN_LOOP.with(|l| l.borrow_mut().push(id));
+        Self(id)
+    }
+}
+
+impl Drop for InLoop {
+    fn drop(&mut self) {
+        IN_LOOP.with(|l| {
+            let mut l = l.borrow_mut();
+            if let Some(pos) = l.iter().rposition(|&x| x == self.0) {
+                l.remove(pos);
+            }
+        });
+    }
+}
+
+struct LoopWaker(Weak<LoopShared>);
+
+impl Wake for LoopWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(shared) = self.0.upgrade() {
+            shared.needs_run.store(true, SeqCst);
+            if !shared.is_current_thread_inside() {
+                shared.wake_poller_if_sleeping();
+                shared.loop_cv.notify_one();
+            }
+        }
+    }
+}
+
+fn new_eventfd() -> Result<OwnedFd> {
+    // SAFETY: eventfd has no memory-safety preconditions; the result is checked below.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::failed(format!("eventfd: {}", std::io::Error::last_os_error())));
+    }
+    // SAFETY: `fd` was just returned by eventfd and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+impl LoopShared {
+    fn new(config: LoopConfig) -> Result<Arc<Self>> {
+        let stale = Arc::new(AtomicBool::new(false));
+        let reactor = Reactor::new(stale.clone());
+        let wake_fd = new_eventfd()?;
+        let shared = Arc::new_cyclic(|weak: &Weak<LoopShared>| {
+            let executor = Executor::default();
+            let local = Rc::new(LoopLocal {
+                shared: weak.clone(),
+                reactor: Rc::new(RefCell::new(reactor)),
+                spawner: executor.spawner(),
+                caps: RefCell::new(HashMap::new()),
+                next_cap: Cell::new(0),
+                connections: RefCell::new(HashMap::new()),
+                threads: crate::thread::ThreadRegistry::default(),
+                server_sets: RefCell::new(HashMap::new()),
+            });
+            LoopShared {
+            id: NEXT_LOOP_ID.fetch_add(1, SeqCst),
+            config,
+            state: Mutex::new(StateCell(LoopState { executor, local })),
+            sched: Mutex::new(Sched { role: Role::Free, candidates: VecDeque::new(), shutdown: false }),
+            loop_cv: Condvar::new(),
+            wake_fd,
+            sleeping: AtomicBool::new(false),
+            needs_run: AtomicBool::new(false),
+            attention: AtomicBool::new(false),
+            stale_poll_set: stale,
+            deferred: Mutex::new(Vec::new()),
+            waker: OnceLock::new(),
+        }});
+        let _ = shared.waker.set(Waker::from(Arc::new(LoopWaker(Arc::downgrade(&shared)))));
+        Ok(shared)
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the calling thread holds this loop's lock (runs loop code).
+    pub(crate) fn is_current_thread_inside(&self) -> bool {
+        IN_LOOP.with(|l| l.borrow().contains(&self.id))
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.lock_sched().shutdown
+    }
+
+    fn lock_sched(&self) -> MutexGuard<'_, Sched> {
+        self.sched.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the loop state, then runs every ready task. Fails if the
+    /// calling thread already runs loop code (the lock is not re-entrant).
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut LoopState) -> R) -> Result<R> {
+        if self.is_current_thread_inside() {
+            return Err(Error::usage(
+                "blocking IPC call made from code running on the event loop; \
+                 methods without a Context parameter must not call out synchronously",
+            ));
+        }
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let inside = InLoop::enter(self.id);
+        let result = f(&mut guard.0);
+        self.run_ready(&mut guard.0);
+        drop(inside);
+        drop(guard);
+        if self.stale_poll_set.load(SeqCst) {
+            self.wake_poller_if_sleeping();
+        }
+        Ok(result)
+    }
+
+    /// Queues `op` to run on the loop state: right away if this thread can
+    /// take the lock, else at the end of the current executor pass.
+    pub(crate) fn defer(&self, op: Box<dyn FnOnce(&mut LoopState) + Send>) {
+        if self.is_current_thread_inside() {
+            self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
+            self.needs_run.store(true, SeqCst);
+        } else {
+            // Cannot fail: the re-entrancy case is handled above.
+            let _ = self.with_state(op);
+        }
+    }
+
+    fn run_ready(&self, state: &mut LoopState) {
+        let Some(waker) = self.waker.get() else { return };
+        loop {
+            self.needs_run.store(false, SeqCst);
+            let ops = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+            for op in ops {
+                op(state);
+            }
+            state.executor.poll_ready(waker);
+            if !self.needs_run.load(SeqCst) && !state.executor.has_incoming() {
+                break;
+            }
+        }
+    }
+
+    /// Writes the eventfd if the poller sleeps (or is about to).
+    pub(crate) fn wake_poller_if_sleeping(&self) {
+        if self.sleeping.load(SeqCst) {
+            self.wake_poller();
+        }
+    }
+
+    fn wake_poller(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to our own eventfd.
+        let _ = unsafe { libc::write(self.wake_fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn drain_wake_fd(&self) {
+        let mut value: u64 = 0;
+        // SAFETY: reads at most 8 bytes into a live u64 from our own non-blocking eventfd.
+        let _ = unsafe { libc::read(self.wake_fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
+    }
+
+    /// One round of polling: run ready tasks, sleep in poll(2) until a socket
+    /// is ready or somebody wakes us, then run what became ready.
+    fn poll_once(&self, me: Option<&Waiter>) {
+        let Ok(poll_set) = self.with_state(|st| st.reactor.borrow_mut().begin_poll()) else {
+            return;
+        };
+        let mut fds: Vec<libc::pollfd> = poll_set
+            .iter()
+            .map(|(fd, ev)| libc::pollfd { fd: *fd, events: ev.bits(), revents: 0 })
+            .collect();
+        fds.push(libc::pollfd { fd: self.wake_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+
+        self.sleeping.store(true, SeqCst);
+        let must_look = self.needs_run.load(SeqCst)
+            || self.attention.load(SeqCst)
+            || self.stale_poll_set.load(SeqCst)
+            || me.is_some_and(Waiter::has_work);
+        if !must_look {
+            // SAFETY: `fds` is a live, correctly sized array of pollfd. A listed fd
+            // closed meanwhile yields POLLNVAL or a spurious wake, which the
+            // reactor tolerates (futures re-check and re-register).
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            let _ = n; // EINTR and errors: just look again.
+        }
+        self.sleeping.store(false, SeqCst);
+        self.drain_wake_fd();
+
+        let ready: Vec<(RawFd, PollFlags)> = fds[..fds.len() - 1]
+            .iter()
+            .filter(|p| p.revents != 0)
+            .map(|p| (p.fd, PollFlags::from_bits_truncate(p.revents)))
+            .collect();
+        let _ = self.with_state(|st| st.reactor.borrow_mut().end_poll(&ready));
+    }
+
+    /// Takes the poller role for `me`, or queues `me` as a candidate.
+    fn try_take_role(self: &Arc<Self>, me: &Arc<Waiter>) -> bool {
+        let mut sched = self.lock_sched();
+        match sched.role {
+            Role::Free => {
+                sched.role = Role::Thread(me.id());
+                me.set_polling(Some(self.clone()));
+                true
+            }
+            Role::Thread(id) if id == me.id() => true,
+            Role::LoopThread => {
+                sched.candidates.push_back(me.clone());
+                self.attention.store(true, SeqCst);
+                drop(sched);
+                self.wake_poller();
+                false
+            }
+            Role::Thread(_) => {
+                sched.candidates.push_back(me.clone());
+                false
+            }
+        }
+    }
+
+    fn leave_candidates(&self, me: &Waiter) -> bool {
+        let mut sched = self.lock_sched();
+        sched.candidates.retain(|c| c.id() != me.id());
+        sched.role == Role::Thread(me.id())
+    }
+
+    /// Gives up the poller role, handing it to the first candidate if any.
+    fn release_role(self: &Arc<Self>, me: Option<&Waiter>) {
+        let mut sched = self.lock_sched();
+        let who = me.map_or(Role::LoopThread, |w| Role::Thread(w.id()));
+        if sched.role != who {
+            return;
+        }
+        if let Some(w) = me {
+            w.set_polling(None);
+        }
+        self.attention.store(false, SeqCst);
+        match sched.candidates.pop_front() {
+            Some(next) => {
+                sched.role = Role::Thread(next.id());
+                next.grant(self.clone());
+            }
+            None => sched.role = Role::Free,
+        }
+        if sched.shutdown {
+            self.attention.store(true, SeqCst);
+        }
+    }
+
+    /// Blocks the calling thread until `done()` holds, running the work
+    /// posted to it meanwhile and driving the loop when nobody else does.
+    pub(crate) fn wait_until(self: &Arc<Self>, me: &Arc<Waiter>, mut done: impl FnMut() -> bool) {
+        let depth = WAIT_DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        let mut have_role = false;
+        loop {
+            if let Some(posted) = me.pop() {
+                if posted.may_block && have_role {
+                    self.release_role(Some(me));
+                    have_role = false;
+                }
+                (posted.job)();
+                continue;
+            }
+            if done() {
+                break;
+            }
+            if !have_role {
+                have_role = self.try_take_role(me);
+                if !have_role {
+                    let granted = me.sleep();
+                    have_role = self.leave_candidates(me) || granted;
+                    if have_role {
+                        me.set_polling(Some(self.clone()));
+                    }
+                    continue;
+                }
+            }
+            self.poll_once(Some(me));
+        }
+        if have_role {
+            self.release_role(Some(me));
+        }
+        WAIT_DEPTH.with(|d| d.set(depth - 1));
+    }
+
+    fn run_backup_poller(self: Arc<Self>) {
+        loop {
+            {
+                let mut sched = self.lock_sched();
+                loop {
+                    if sched.shutdown {
+                        return;
+                    }
+                    if sched.role == Role::Free {
+                        sched.role = Role::LoopThread;
+                        break;
+                    }
+                    let tick = self.config.idle_tick;
+                    sched = self.loop_cv.wait_timeout(sched, tick).unwrap_or_else(|p| p.into_inner()).0;
+                }
+            }
+            loop {
+                self.poll_once(None);
+                let sched = self.lock_sched();
+                if sched.shutdown || !sched.candidates.is_empty() {
+                    drop(sched);
+                    self.release_role(None);
+                    break;
+                }
+                self.attention.store(false, SeqCst);
+            }
+        }
+    }
+
+    fn shut_down(&self) {
+        let mut sched = self.lock_sched();
+        sched.shutdown = true;
+        self.attention.store(true, SeqCst);
+        drop(sched);
+        self.wake_poller();
+        self.loop_cv.notify_all();
+    }
+}
+
+/// Owner of an event loop and its `capnp-loop` thread. Dropping it
+/// disconnects every connection and fails every pending call.
+#[derive(Debug)]
+pub struct EventLoop {
+    handle: LoopHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A cheap, `Send + Sync` handle to an [`EventLoop`].
+#[derive(Clone)]
+pub struct LoopHandle {
+    pub(crate) shared: Arc<LoopShared>,
+}
+
+impl std::fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopHandle").field("id", &self.shared.id).field("name", &self.shared.config.name).finish()
+    }
+}
+
+impl EventLoop {
+    /// Starts a loop with default settings.
+    pub fn new() -> Result<Self> {
+        Self::with_config(LoopConfig::default())
+    }
+
+    /// Starts a loop with `config`.
+    pub fn with_config(config: LoopConfig) -> Result<Self> {
+        let shared = LoopShared::new(config)?;
+        let backup = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("capnp-loop".into())
+            .spawn(move || backup.run_backup_poller())
+            .map_err(|e| Error::failed(format!("cannot start the capnp-loop thread: {e}")))?;
+        Ok(Self { handle: LoopHandle { shared }, thread: Some(thread) })
+    }
+
+    /// A handle for creating connections and proxies on this loop.
+    pub fn handle(&self) -> LoopHandle {
+        self.handle.clone()
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        let shared = &self.handle.shared;
+        shared.shut_down();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = shared.with_state(|st| {
+            let connections = std::mem::take(&mut *st.connections.borrow_mut());
+            for conn in connections.into_values() {
+                conn.mark_disconnected();
+            }
+            st.threads.close_all();
+            st.caps.borrow_mut().clear();
+            st.executor.clear();
+        });
+    }
+}
+
+impl LoopHandle {
+    /// Blocks until `done()` holds, serving this loop meanwhile.
+    pub(crate) fn wait_until(&self, done: impl FnMut() -> bool) {
+        self.shared.wait_until(&Waiter::current(), done);
+    }
+}
+
+/// Runs a loop future to completion for a synchronous caller: `start` runs
+/// under the loop lock and returns the future; its output is handed back to
+/// the calling thread, which serves the loop (and callbacks) meanwhile.
+pub(crate) fn block_on<R: Send + 'static>(
+    shared: &Arc<LoopShared>,
+    start: impl FnOnce(&mut LoopState) -> Result<LocalBoxFuture<'static, Result<R>>>,
+) -> Result<R> {
+    let me = Waiter::current();
+    let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
+    if shared.is_shut_down() {
+        return Err(Error::disconnected("the event loop has stopped"));
+    }
+    let task_slot = slot.clone();
+    let task_waiter = me.clone();
+    shared.with_state(move |st| match start(st) {
+        Err(e) => {
+            *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
+        }
+        Ok(future) => {
+            let delivery = Delivery { slot: Some(task_slot), waiter: task_waiter };
+            st.spawn(Box::pin(async move {
+                let mut delivery = delivery;
+                let result = future.await;
+                delivery.deliver(result);
+            }));
+        }
+    })?;
+    shared.wait_until(&me, || slot.lock().unwrap_or_else(|p| p.into_inner()).is_some());
+    let result = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    result.unwrap_or_else(|| Err(Error::disconnected("call abandoned")))
+}
+
+/// Hands a call's outcome to the waiting thread; if the task is dropped
+/// first (loop shutdown), hands over a disconnected error instead.
+struct Delivery<R: Send + 'static> {
+    slot: Option<Arc<Mutex<Option<Result<R>>>>>,
+    waiter: Arc<Waiter>,
+}
+
+impl<R: Send + 'static> Delivery<R> {
+    fn deliver(&mut self, result: Result<R>) {
+        if let Some(slot) = self.slot.take() {
+            self.waiter.post(
+                Box::new(move || *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result)),
+                false,
+            );
+        }
+    }
+}
+
+impl<R: Send + 'static> Drop for Delivery<R> {
+    fn drop(&mut self) {
+        self.deliver(Err(Error::disconnected("the event loop stopped before the call completed")));
+    }
+}

@@ -1,0 +1,7 @@
+//! Hooks for generated code only. Not a stable API: names and signatures
+//! change with the code generator, which is versioned with this crate.
+
+pub use crate::proxy::{
+    export_object, import_object, to_app_error, CallInfo, ClientCall, ClientReply, FromProxyClient, Imported,
+    Interface, ProxyClient, ServerAdapter, ServerBase, ServerCall, ServerReply,
+};

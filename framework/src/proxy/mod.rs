@@ -1,0 +1,119 @@
+//! Proxies: the client and server halves that generated glue is built on.
+
+mod client;
+mod server;
+
+use std::any::{Any, TypeId};
+use std::fmt;
+
+use capnp::capability::{FromClientHook, FromServer};
+use capnp_rpc::CapabilityServerSet;
+
+pub use client::{ClientCall, ClientReply, ProxyClient};
+pub(crate) use client::construct;
+pub use server::{ServerBase, ServerCall, ServerReply};
+
+use crate::convert::context::Link;
+use crate::convert::{BuildContext, ReadContext};
+use crate::{Error, Result};
+
+/// Facts about a schema interface, implemented by generated code for the
+/// interface's capnp `Client` type.
+pub trait Interface: FromClientHook + Clone + 'static {
+    /// The schema name, for log lines (`Echo`).
+    const NAME: &'static str;
+    /// The interface's 64-bit schema id.
+    const INTERFACE_ID: u64;
+    /// Ordinal of its `destroy` method, if it declares one.
+    const DESTROY: Option<u16>;
+    /// Ordinal of its `construct` method, if it declares one.
+    const CONSTRUCT: Option<u16>;
+}
+
+/// Names of a method, for log lines and error messages.
+#[derive(Debug)]
+pub struct CallInfo {
+    /// Schema interface name.
+    pub interface: &'static str,
+    /// Schema method name.
+    pub method: &'static str,
+    /// Whether the method takes a Context (runs on a mapped thread).
+    pub context: bool,
+}
+
+impl fmt::Display for CallInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.interface, self.method)
+    }
+}
+
+/// Generated proxies are built from a [`ProxyClient`].
+pub trait FromProxyClient<C: Interface> {
+    /// Wraps `base`.
+    fn from_proxy_client(base: ProxyClient<C>) -> Self;
+}
+
+/// A generated server adapter: serves `Object` (an `Arc<dyn Trait>`) as
+/// interface `Client`.
+pub trait ServerAdapter: Sized + 'static {
+    /// The interface's capnp client type.
+    type Client: Interface + FromServer<Self>;
+    /// The Rust object served.
+    type Object: Clone + 'static;
+    /// The adapter for `object`.
+    fn new_server(base: ServerBase, object: Self::Object) -> Self;
+    /// The object this adapter serves.
+    fn object(&self) -> Self::Object;
+}
+
+/// What a received capability turned out to be.
+#[derive(Debug)]
+pub enum Imported<O, P> {
+    /// An object of this process that went out and came back.
+    Local(O),
+    /// A remote object, reached through a proxy.
+    Remote(P),
+}
+
+fn with_server_set<S: ServerAdapter, R>(
+    link: Link<'_>,
+    f: impl FnOnce(&mut CapabilityServerSet<S, S::Client>) -> R,
+) -> R {
+    let mut sets = link.local.server_sets.borrow_mut();
+    let set = sets
+        .entry(TypeId::of::<S>())
+        .or_insert_with(|| Box::new(CapabilityServerSet::<S, S::Client>::new()) as Box<dyn Any>);
+    match set.downcast_mut::<CapabilityServerSet<S, S::Client>>() {
+        Some(set) => f(set),
+        // The map is keyed by the set's own type id, so this cannot happen;
+        // a fresh set keeps us correct regardless.
+        None => f(&mut CapabilityServerSet::new()),
+    }
+}
+
+/// Serves `object` to the peer of `ctx`'s connection.
+pub fn export_object<S: ServerAdapter>(ctx: &mut BuildContext<'_>, object: S::Object) -> Result<S::Client> {
+    let link = ctx.link.ok_or_else(|| Error::usage("an interface object can only be sent over a connection"))?;
+    let server = S::new_server(ServerBase::new(link), object);
+    Ok(with_server_set::<S, _>(link, |set| set.new_client(server)))
+}
+
+/// Turns a received capability into the local object it points back to, or
+/// a proxy for the remote one.
+pub fn import_object<S, P>(ctx: &mut ReadContext<'_>, client: S::Client) -> Result<Imported<S::Object, P>>
+where
+    S: ServerAdapter,
+    P: FromProxyClient<S::Client>,
+{
+    let link = ctx.link.ok_or_else(|| Error::usage("an interface object can only arrive over a connection"))?;
+    if let Some(server) = with_server_set::<S, _>(link, |set| set.get_local_server_of_resolved(&client)) {
+        return Ok(Imported::Local(server.object()));
+    }
+    Ok(Imported::Remote(P::from_proxy_client(ProxyClient::new(link, client)?)))
+}
+
+/// Converts a framework error into an application trait's error type,
+/// through `std::io::Error` (see [`Error`]'s `From` impls).
+pub fn to_app_error<E: From<std::io::Error>>(e: Error) -> E {
+    E::from(std::io::Error::from(e))
+}

@@ -1,0 +1,302 @@
+//! The server half: generated adapters hand each incoming request to
+//! [`ServerBase::serve`], which decodes it on the loop, runs the method on
+//! the thread the request's Context names (or inline, for methods without a
+//! Context), and encodes the outcome on the loop.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+
+use capnp::capability::{Params, Results};
+use capnp::traits::Owned;
+use futures::channel::oneshot;
+
+use super::CallInfo;
+use crate::connection::ConnectionCore;
+use crate::convert::context::Link;
+use crate::convert::{BuildContext, ReadContext};
+use crate::event_loop::LoopLocal;
+use crate::internal_capnp::thread_map_slot;
+use crate::thread::context::{with_frame, RequestFrame};
+use crate::waiter::Waiter;
+use crate::{logging, Error, Result};
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// What every generated server adapter holds: where it serves.
+pub struct ServerBase {
+    local: Rc<LoopLocal>,
+    conn: Rc<ConnectionCore>,
+}
+
+impl Debug for ServerBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBase").field("connection", &self.conn.id).finish()
+    }
+}
+
+enum Target {
+    Inline,
+    Thread(Arc<Waiter>),
+}
+
+/// Decoding a request: generated code reads the params through this.
+pub struct ServerCall<'a> {
+    info: &'static CallInfo,
+    request: u64,
+    link: Link<'a>,
+    values: ReadContext<'a>,
+    target: Option<Target>,
+    callback_thread: Option<u64>,
+}
+
+/// Encoding a reply: generated code fills the results through this.
+pub struct ServerReply<'a> {
+    info: &'static CallInfo,
+    request: u64,
+    values: BuildContext<'a>,
+}
+
+type Outcome = std::result::Result<(), capnp::Error>;
+
+impl ServerBase {
+    pub(crate) fn new(link: Link<'_>) -> Self {
+        Self { local: link.local.clone(), conn: link.conn.clone() }
+    }
+
+    /// Serves one request. `decode` reads the params and returns the method
+    /// call as a `Send` closure; `encode` writes its value into the results.
+    pub fn serve<P, Q, Run, T, E>(
+        &self,
+        info: &'static CallInfo,
+        params: Params<P>,
+        mut results: Results<Q>,
+        decode: impl FnOnce(P::Reader<'_>, &mut ServerCall<'_>) -> Result<Run>,
+        encode: impl FnOnce(T, Q::Builder<'_>, &mut ServerReply<'_>) -> Result<()> + 'static,
+    ) -> impl Future<Output = Outcome> + 'static
+    where
+        P: Owned + 'static,
+        Q: Owned + 'static,
+        Run: FnOnce() -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: std::fmt::Display,
+    {
+        let request = NEXT_REQUEST.fetch_add(1, SeqCst);
+        let link = Link { local: &self.local, conn: &self.conn };
+        let decoded = (|| -> Result<(Run, Target, Option<u64>)> {
+            let reader = params.get()?;
+            let mut call = ServerCall {
+                info,
+                request,
+                link,
+                values: ReadContext { link: Some(link) },
+                target: None,
+                callback_thread: None,
+            };
+            let run = decode(reader, &mut call)?;
+            let target = call.target.take().unwrap_or(Target::Inline);
+            Ok((run, target, call.callback_thread))
+        })();
+        let local = self.local.clone();
+        let conn = self.conn.clone();
+        let loop_id = local.shared.upgrade().map_or(0, |s| s.id());
+        async move {
+            let (run, target, callback_thread) = decoded.map_err(|e| capnp::Error::from(e.context(info)))?;
+            let value = match target {
+                Target::Inline => run_method(info, run),
+                Target::Thread(waiter) => {
+                    let (sender, receiver) = oneshot::channel();
+                    let cancelled = Arc::new(AtomicBool::new(false));
+                    let guard = CancelOnDrop { cancelled: cancelled.clone(), request, armed: true };
+                    if logging::enabled() {
+                        tracing::debug!(target: logging::TARGET, "IPC server post request  #{request} {{{}}}", waiter.name());
+                    }
+                    let shared = local.shared.clone();
+                    let conn_id = conn.id;
+                    waiter.post(
+                        Box::new(move || {
+                            if cancelled.load(SeqCst) {
+                                return;
+                            }
+                            let frame = RequestFrame { loop_id, conn_id, callback_thread, cancelled };
+                            let value = with_frame(frame, || run_method(info, run));
+                            // Deliver under the loop lock: the reply is encoded
+                            // and written by this thread, no hand-off.
+                            match shared.upgrade() {
+                                Some(shared) => {
+                                    let _ = shared.with_state(move |_| sender.send(value));
+                                }
+                                None => drop(sender),
+                            }
+                        }),
+                        true,
+                    );
+                    let value = receiver.await;
+                    let mut guard = guard;
+                    guard.armed = false;
+                    value.map_err(|_| Error::disconnected("the server thread exited before running the call"))?
+                }
+            };
+            if let Some(cap) = callback_thread {
+                local.release_cap(cap);
+            }
+            let value = value.map_err(|e| capnp::Error::from(e))?;
+            let link = Link { local: &local, conn: &conn };
+            let mut reply = ServerReply { info, request, values: BuildContext { link: Some(link) } };
+            encode(value, results.get(), &mut reply).map_err(|e| capnp::Error::from(e.context(info)))?;
+            Ok(())
+        }
+    }
+
+    /// Serves `construct(threadMap) -> (threadMap)`: keeps the peer's
+    /// ThreadMap (it may send none) and answers with ours.
+    pub fn construct<P: Owned + 'static, Q: Owned + 'static>(
+        &self,
+        params: Params<P>,
+        mut results: Results<Q>,
+    ) -> impl Future<Output = Outcome> + 'static {
+        let outcome = (|| -> Outcome {
+            let reader = params.hook.get()?.get_as::<thread_map_slot::Reader<'_>>()?;
+            let map = if reader.has_thread_map() { Some(reader.get_thread_map()?) } else { None };
+            self.conn.set_remote_thread_map(map);
+            let mut out = results.hook.get()?.init_as::<thread_map_slot::Builder<'_>>();
+            if let Some(ours) = self.conn.local_thread_map() {
+                out.set_thread_map(ours);
+            }
+            Ok(())
+        })();
+        std::future::ready(outcome)
+    }
+
+    /// Serves `destroy`: the object goes when the caller releases its
+    /// capability right after, so this only acknowledges (and logs).
+    pub fn destroy<P: Owned + 'static, Q: Owned + 'static>(
+        &self,
+        interface: &'static str,
+        _params: Params<P>,
+        _results: Results<Q>,
+    ) -> impl Future<Output = Outcome> + 'static {
+        tracing::debug!(target: logging::TARGET, "IPC server destroy {interface}");
+        std::future::ready(Ok(()))
+    }
+}
+
+fn run_method<T, E: std::fmt::Display>(
+    info: &CallInfo,
+    run: impl FnOnce() -> std::result::Result<T, E>,
+) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Error::failed(e.to_string())),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(target: logging::TARGET, "{info} panicked: {message}");
+            Err(Error::failed(format!("{info} panicked: {message}")))
+        }
+    }
+}
+
+/// Marks a request cancelled when the RPC layer drops it before the worker
+/// answered (the caller cancelled or disconnected).
+struct CancelOnDrop {
+    cancelled: Arc<AtomicBool>,
+    request: u64,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            self.cancelled.store(true, SeqCst);
+            tracing::debug!(target: logging::TARGET, "IPC server request #{} canceled while executing.", self.request);
+        }
+    }
+}
+
+impl<'a> ServerCall<'a> {
+    /// Logs the params.
+    pub fn log_params(&mut self, params: &dyn Debug) {
+        if logging::enabled() {
+            tracing::debug!(
+                target: logging::TARGET,
+                "IPC server recv request  #{} {}.{}$Params ({})",
+                self.request,
+                self.info.interface,
+                self.info.method,
+                logging::message_text(params, 2000)
+            );
+        }
+    }
+
+    /// Reads the Context: the call will run on the thread it names, or on
+    /// the connection's pool if it names none.
+    pub fn read_context(&mut self, context: crate::proxy_capnp::context::Reader<'_>) -> Result<()> {
+        if context.has_callback_thread() {
+            let callback = context.get_callback_thread()?;
+            self.callback_thread = Some(self.link.local.hold_cap(callback.client));
+        }
+        if !context.has_thread() {
+            let pool = self.link.conn.pool.borrow().clone();
+            return match pool {
+                Some(pool) => {
+                    self.target = Some(Target::Thread(pool));
+                    Ok(())
+                }
+                None => Err(Error::failed("no thread specified and no pool configured")),
+            };
+        }
+        let thread = context.get_thread()?;
+        match self.link.local.threads.resolve(&thread) {
+            Some(waiter) => {
+                self.target = Some(Target::Thread(waiter));
+                Ok(())
+            }
+            None => Err(Error::failed("invalid thread handle")),
+        }
+    }
+
+    /// The context for converting argument values.
+    pub fn values(&mut self) -> &mut ReadContext<'a> {
+        &mut self.values
+    }
+}
+
+impl<'a> ServerReply<'a> {
+    /// Logs the results.
+    pub fn log_results(&mut self, results: &dyn Debug) {
+        if logging::enabled() {
+            tracing::debug!(
+                target: logging::TARGET,
+                "IPC server send response #{} {}.{}$Results ({})",
+                self.request,
+                self.info.interface,
+                self.info.method,
+                logging::message_text(results, 2000)
+            );
+        }
+    }
+
+    /// The context for converting result values.
+    pub fn values(&mut self) -> &mut BuildContext<'a> {
+        &mut self.values
+    }
+}
+
+impl Debug for ServerCall<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerCall").field("call", &self.info).field("request", &self.request).finish()
+    }
+}
+
+impl Debug for ServerReply<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerReply").field("call", &self.info).field("request", &self.request).finish()
+    }
+}

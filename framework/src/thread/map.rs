@@ -1,0 +1,74 @@
+//! The `ThreadMap` capability a process hands each peer.
+
+use std::rc::{Rc, Weak};
+
+use crate::connection::ConnectionCore;
+use crate::event_loop::LoopLocal;
+use crate::proxy_capnp::thread_map;
+use crate::Error;
+
+struct ThreadMapServer {
+    local: Weak<LoopLocal>,
+    conn: Weak<ConnectionCore>,
+}
+
+/// The ThreadMap that `conn`'s peer uses to create threads here.
+pub(crate) fn new_thread_map(local: &Rc<LoopLocal>, conn: &Rc<ConnectionCore>) -> thread_map::Client {
+    capnp_rpc::new_client(ThreadMapServer { local: Rc::downgrade(local), conn: Rc::downgrade(conn) })
+}
+
+type Outcome = std::result::Result<(), capnp::Error>;
+
+impl thread_map::Server for ThreadMapServer {
+    fn make_thread(
+        self: capnp::capability::Rc<Self>,
+        params: thread_map::MakeThreadParams,
+        mut results: thread_map::MakeThreadResults,
+    ) -> impl std::future::Future<Output = Outcome> + 'static {
+        let outcome = (|| -> Outcome {
+            let (Some(local), Some(conn)) = (self.local.upgrade(), self.conn.upgrade()) else {
+                return Err(Error::disconnected("connection closed").into());
+            };
+            let name = params.get()?.get_name()?.to_string().map_err(capnp::Error::from)?;
+            let limit = local.shared.upgrade().map_or(0, |s| s.config.max_threads_per_connection);
+            if conn.worker_count.get() >= limit {
+                return Err(Error::overloaded(format!(
+                    "too many server threads: this connection already has {limit}"
+                ))
+                .into());
+            }
+            let thread = local.threads.start_worker(local.shared.clone(), name, conn.worker_count.clone())?;
+            results.get().set_result(thread);
+            Ok(())
+        })();
+        std::future::ready(outcome)
+    }
+
+    fn make_pool(
+        self: capnp::capability::Rc<Self>,
+        params: thread_map::MakePoolParams,
+        _results: thread_map::MakePoolResults,
+    ) -> impl std::future::Future<Output = Outcome> + 'static {
+        let outcome = (|| -> Outcome {
+            let Some(conn) = self.conn.upgrade() else {
+                return Err(Error::disconnected("connection closed").into());
+            };
+            let count = params.get()?.get_count() as usize;
+            let limit = self
+                .local
+                .upgrade()
+                .and_then(|l| l.shared.upgrade())
+                .map_or(0, |s| s.config.max_threads_per_connection);
+            if count == 0 || count > limit {
+                return Err(Error::overloaded(format!("pool size {count} is not within 1..={limit}")).into());
+            }
+            let shared = self.local.upgrade().map(|l| l.shared.clone()).unwrap_or_default();
+            let pool = super::start_pool(shared, count)?;
+            if let Some(old) = conn.pool.replace(Some(pool)) {
+                old.close();
+            }
+            Ok(())
+        })();
+        std::future::ready(outcome)
+    }
+}
