@@ -5,10 +5,12 @@ use std::{env, path::PathBuf};
 fn main() {
     println!("cargo:rerun-if-changed=schema/proxy.capnp");
     println!("cargo:rerun-if-changed=schema/internal.capnp");
+    println!("cargo:rerun-if-changed=schema/smoke/smoke.capnp");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let request = capnpc_embedded::CompileCommand::new()
         .file("schema/proxy.capnp")
         .file("schema/internal.capnp")
+        .file("schema/smoke/smoke.capnp")
         .src_prefix("schema")
         .compile()
         .expect("the framework schemas must compile");

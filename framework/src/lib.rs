@@ -32,6 +32,15 @@ mod stream_api;
 mod thread;
 mod waiter;
 
+#[cfg(test)]
+mod smoke_tests;
+
+#[cfg(test)]
+#[allow(dead_code, unreachable_pub, missing_debug_implementations, clippy::all)]
+mod smoke_capnp {
+    include!(concat!(env!("OUT_DIR"), "/smoke/smoke_capnp.rs"));
+}
+
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use event_loop::{EventLoop, LoopConfig, LoopHandle};

@@ -36,6 +36,29 @@
 //!
 //! `Option<T>` fields are handled by the generated code: an unset pointer, or
 //! a `hasX: Bool` companion field set to false, is `None`.
+//!
+//! # Standard types
+//!
+//! This module implements the traits for the standard type families:
+//!
+//! * every Rust integer (`i8`..`i64`, `u8`..`u64`, `isize`, `usize`) into and
+//!   from every integer field, range-checked; `bool`; `f32` and `f64` (an
+//!   `f64` never goes into a `Float32`); `()` for `Void`; `&T` like `T`;
+//! * `std::time::Duration` as milliseconds in a `Float64`, `Int64` or
+//!   `UInt64` field (reading a negative or non-finite value is an error);
+//! * `Text`: `String`, `&str`, `&String`, `Box<str>`, `Cow<str>` (reading
+//!   text that is not UTF-8 is an error);
+//! * `Data`: `Vec<u8>`, `&[u8]`, `Box<[u8]>`, `[u8; N]` (reading data of
+//!   another length into an array is an error);
+//! * lists of every kind: `Vec<T>`, `VecDeque<T>`, `HashSet<T>`,
+//!   `BTreeSet<T>`, `&[T]`, `[T; N]` (building) and references to them,
+//!   element by element through [`BuildElement`] and [`ReadElement`]; a
+//!   failing element's index prefixes the message (`[3]: ...`), and a
+//!   duplicate on reading a set is an error;
+//! * `HashMap<K, V>` and `BTreeMap<K, V>` as lists of the pairs `(K, V)`,
+//!   usually a `List(S)` of an entry struct for which the code generator
+//!   writes `(K, V): BuildPointer<S> + ReadPointer<S>`; a duplicate key on
+//!   reading is an error.
 
 use capnp::traits::Owned;
 

@@ -206,14 +206,14 @@ struct InLoop(u64);
 
 impl InLoop {
     fn enter(id: u64) -> Self {
-        IN_LOOP.with(|l| l.borrow_mut().push(id));
+        let _ = IN_LOOP.try_with(|l| l.borrow_mut().push(id));
         Self(id)
     }
 }
 
 impl Drop for InLoop {
     fn drop(&mut self) {
-        IN_LOOP.with(|l| {
+        let _ = IN_LOOP.try_with(|l| {
             let mut l = l.borrow_mut();
             if let Some(pos) = l.iter().rposition(|&x| x == self.0) {
                 l.remove(pos);
@@ -291,7 +291,7 @@ impl LoopShared {
 
     /// Whether the calling thread holds this loop's lock (runs loop code).
     pub(crate) fn is_current_thread_inside(&self) -> bool {
-        IN_LOOP.with(|l| l.borrow().contains(&self.id))
+        IN_LOOP.try_with(|l| l.borrow().contains(&self.id)).unwrap_or(false)
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -333,6 +333,15 @@ impl LoopShared {
             // Cannot fail: the re-entrancy case is handled above.
             let _ = self.with_state(op);
         }
+    }
+
+    /// Queues `op` for the next executor pass without touching the lock or
+    /// any thread-local (safe from thread-local destructors).
+    pub(crate) fn defer_later(&self, op: Box<dyn FnOnce(&mut LoopState) + Send>) {
+        self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
+        self.needs_run.store(true, SeqCst);
+        self.wake_poller_if_sleeping();
+        self.loop_cv.notify_one();
     }
 
     fn run_ready(&self, state: &mut LoopState) {

@@ -34,7 +34,7 @@ impl Drop for ThreadState {
         let held = self.remote_threads.drain().map(|(_, v)| v).chain(self.own_thread.drain().map(|(_, v)| v));
         for (shared, cap) in held {
             if let Some(shared) = shared.upgrade() {
-                shared.defer(Box::new(move |st| {
+                shared.defer_later(Box::new(move |st| {
                     st.release_cap(cap);
                 }));
             }
