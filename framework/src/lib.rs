@@ -24,10 +24,12 @@ mod connection;
 pub mod convert;
 mod error;
 mod event_loop;
+mod listen;
 pub mod logging;
 #[doc(hidden)]
 pub mod private;
 mod proxy;
+mod spawn;
 mod stream_api;
 mod thread;
 mod waiter;
@@ -44,6 +46,12 @@ mod smoke_capnp {
 pub use connection::Connection;
 pub use error::{Error, ErrorKind, Result};
 pub use event_loop::{EventLoop, LoopConfig, LoopHandle};
+pub use listen::{
+    bind_unix, connect_unix, resolve_connect_address, resolve_unix_address, try_connect_unix, ConnectMode,
+    DEFAULT_SOCKET_NAME,
+};
+pub use spawn::{ipc_fd_from_args, spawn_process, ChildProcess, FdArg, SpawnOptions};
+pub use stream_api::Listener;
 pub use thread::context::is_cancelled;
 
 /// Generated code of the framework's own schema (`schema/proxy.capnp`):
@@ -53,7 +61,14 @@ pub mod proxy_capnp {
     include!(concat!(env!("OUT_DIR"), "/proxy_capnp.rs"));
 }
 
-#[allow(missing_docs, missing_debug_implementations, unreachable_pub, dead_code, clippy::all, clippy::pedantic)]
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    dead_code,
+    clippy::all,
+    clippy::pedantic
+)]
 mod internal_capnp {
     include!(concat!(env!("OUT_DIR"), "/internal_capnp.rs"));
 }

@@ -72,7 +72,8 @@ impl Echo for EchoProxy {
                       cx: &mut ClientReply<'_>| {
                     let r = response.get()?;
                     cx.log_results(&r);
-                    let result: String = ReadPointer::<capnp::text::Owned>::read_pointer(r.get_result()?, cx.values())?;
+                    let result: String =
+                        ReadPointer::<capnp::text::Owned>::read_pointer(r.get_result()?, cx.values())?;
                     Ok(result)
                 },
             )
@@ -99,7 +100,8 @@ impl Echo for EchoProxy {
                 move |response: capnp::capability::Response<smoke_echo::call_back_results::Owned>,
                       cx: &mut ClientReply<'_>| {
                     let r = response.get()?;
-                    let result: String = ReadPointer::<capnp::text::Owned>::read_pointer(r.get_result()?, cx.values())?;
+                    let result: String =
+                        ReadPointer::<capnp::text::Owned>::read_pointer(r.get_result()?, cx.values())?;
                     Ok(result)
                 },
             )
@@ -171,11 +173,14 @@ impl smoke_echo::Server for EchoServer {
             move |p: smoke_echo::echo_params::Reader<'_>, cx: &mut ServerCall<'_>| {
                 cx.log_params(&p);
                 cx.read_context(p.get_context()?)?;
-                let echo: String = ReadPointer::<capnp::text::Owned>::read_pointer(p.get_echo()?, cx.values())?;
+                let echo: String =
+                    ReadPointer::<capnp::text::Owned>::read_pointer(p.get_echo()?, cx.values())?;
                 Ok(move || imp.echo(echo))
             },
             move |value: String, mut r: smoke_echo::echo_results::Builder<'_>, cx: &mut ServerReply<'_>| {
-                BuildPointer::<capnp::text::Owned>::build_pointer(value, cx.values(), |len| r.reborrow().init_result(len))?;
+                BuildPointer::<capnp::text::Owned>::build_pointer(value, cx.values(), |len| {
+                    r.reborrow().init_result(len)
+                })?;
                 cx.log_results(&r.reborrow_as_reader());
                 Ok(())
             },
@@ -194,12 +199,18 @@ impl smoke_echo::Server for EchoServer {
             results,
             move |p: smoke_echo::call_back_params::Reader<'_>, cx: &mut ServerCall<'_>| {
                 cx.read_context(p.get_context()?)?;
-                let cb: Box<dyn Echo> = FromCapability::<smoke_echo::Client>::from_capability(p.get_cb()?, cx.values())?;
-                let text: String = ReadPointer::<capnp::text::Owned>::read_pointer(p.get_text()?, cx.values())?;
+                let cb: Box<dyn Echo> =
+                    FromCapability::<smoke_echo::Client>::from_capability(p.get_cb()?, cx.values())?;
+                let text: String =
+                    ReadPointer::<capnp::text::Owned>::read_pointer(p.get_text()?, cx.values())?;
                 Ok(move || imp.call_back(cb, text))
             },
-            move |value: String, mut r: smoke_echo::call_back_results::Builder<'_>, cx: &mut ServerReply<'_>| {
-                BuildPointer::<capnp::text::Owned>::build_pointer(value, cx.values(), |len| r.reborrow().init_result(len))
+            move |value: String,
+                  mut r: smoke_echo::call_back_results::Builder<'_>,
+                  cx: &mut ServerReply<'_>| {
+                BuildPointer::<capnp::text::Owned>::build_pointer(value, cx.values(), |len| {
+                    r.reborrow().init_result(len)
+                })
             },
         )
     }
@@ -215,11 +226,16 @@ impl smoke_echo::Server for EchoServer {
             params,
             results,
             move |p: smoke_echo::echo_on_loop_params::Reader<'_>, cx: &mut ServerCall<'_>| {
-                let echo: String = ReadPointer::<capnp::text::Owned>::read_pointer(p.get_echo()?, cx.values())?;
+                let echo: String =
+                    ReadPointer::<capnp::text::Owned>::read_pointer(p.get_echo()?, cx.values())?;
                 Ok(move || imp.echo_on_loop(echo))
             },
-            move |value: String, mut r: smoke_echo::echo_on_loop_results::Builder<'_>, cx: &mut ServerReply<'_>| {
-                BuildPointer::<capnp::text::Owned>::build_pointer(value, cx.values(), |len| r.reborrow().init_result(len))
+            move |value: String,
+                  mut r: smoke_echo::echo_on_loop_results::Builder<'_>,
+                  cx: &mut ServerReply<'_>| {
+                BuildPointer::<capnp::text::Owned>::build_pointer(value, cx.values(), |len| {
+                    r.reborrow().init_result(len)
+                })
             },
         )
     }
@@ -329,7 +345,9 @@ impl smoke_init::Server for InitServer {
                 cx.read_context(p.get_context()?)?;
                 Ok(move || imp.make_echo())
             },
-            move |value: Box<dyn Echo>, mut r: smoke_init::make_echo_results::Builder<'_>, cx: &mut ServerReply<'_>| {
+            move |value: Box<dyn Echo>,
+                  mut r: smoke_init::make_echo_results::Builder<'_>,
+                  cx: &mut ServerReply<'_>| {
                 r.set_result(ToCapability::<smoke_echo::Client>::to_capability(value, cx.values())?);
                 Ok(())
             },
@@ -404,7 +422,8 @@ fn pair() -> Pair {
         .handle()
         .serve_stream::<smoke_init::Client, _>(a, Box::new(InitImpl) as Box<dyn Init>)
         .unwrap();
-    let (client, _conn) = client_loop.handle().connect_stream::<smoke_init::Client, Box<dyn Init>>(b).unwrap();
+    let (client, _conn) =
+        client_loop.handle().connect_stream::<smoke_init::Client, Box<dyn Init>>(b).unwrap();
     Pair { client, _client_loop: client_loop, server_loop: Some(server_loop) }
 }
 
@@ -461,4 +480,15 @@ fn calls_fail_with_disconnected_after_the_server_goes() {
     drop(p.server_loop.take());
     let err = echo.echo("b".into()).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::ConnectionAborted, "{err}");
+}
+
+#[test]
+fn many_sequential_calls_do_not_stall() {
+    let p = pair();
+    let echo = p.client.make_echo().unwrap();
+    let start = std::time::Instant::now();
+    for i in 0..2000 {
+        assert_eq!(echo.echo(i.to_string()).unwrap(), i.to_string());
+    }
+    eprintln!("2000 calls in {:?}", start.elapsed());
 }

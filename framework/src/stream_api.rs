@@ -22,18 +22,7 @@ impl LoopHandle {
         T: ToCapability<C> + Send + 'static,
     {
         let id = self.shared.with_state(move |st| -> Result<u64> {
-            // The bootstrap object needs the connection (its server threads
-            // live there), and the connection needs the bootstrap: hand the
-            // RPC system a promise and fulfil it once both exist.
-            let (sender, receiver) = futures::channel::oneshot::channel::<capnp::capability::Client>();
-            let pending = capnp_rpc::new_future_client(
-                receiver.map(|r| r.map_err(|_| capnp::Error::disconnected("bootstrap not served".into()))),
-            );
-            let conn = add_connection(&st.local, stream, Some(pending), Side::Server)?;
-            let link = Link { local: &st.local, conn: &conn };
-            let client = init.to_capability(&mut BuildContext { link: Some(link) })?;
-            let _ = sender.send(capnp::capability::Client::new(client.into_client_hook()));
-            Ok(conn.id)
+            Ok(serve_accepted(&st.local, stream, move || init)?.id)
         })??;
         Ok(Connection { handle: self.clone(), id })
     }
@@ -55,10 +44,143 @@ impl LoopHandle {
         let object = self.shared.with_state(move |st| -> Result<T> {
             let bootstrap = st.release_cap(cap).ok_or_else(|| Error::disconnected("connection closed"))?;
             constructed?;
-            let conn = st.connection(conn_id).ok_or_else(|| Error::disconnected("the peer has disconnected"))?;
+            let conn =
+                st.connection(conn_id).ok_or_else(|| Error::disconnected("the peer has disconnected"))?;
             let link = Link { local: &st.local, conn: &conn };
             T::from_capability(C::new(bootstrap.hook), &mut ReadContext { link: Some(link) })
         })??;
         Ok((object, Connection { handle: self.clone(), id: conn_id }))
     }
+}
+
+/// A unix socket being served by [`LoopHandle::listen`]. Dropping it stops
+/// accepting; connections already accepted stay up.
+#[derive(Debug)]
+pub struct Listener {
+    handle: LoopHandle,
+    stop: Option<futures::channel::oneshot::Sender<()>>,
+}
+
+impl Listener {
+    /// Stops accepting new connections.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = self.handle.shared.with_state(move |_| drop(stop));
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Accept<'a> {
+    listener: &'a std::os::unix::net::UnixListener,
+    reactor: &'a std::cell::RefCell<crate::event_loop::Reactor>,
+}
+
+impl std::future::Future for Accept<'_> {
+    type Output = std::io::Result<UnixStream>;
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::os::fd::AsRawFd;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => return std::task::Poll::Ready(Ok(stream)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.reactor.borrow_mut().register(self.listener.as_raw_fd(), false, cx.waker());
+                    return std::task::Poll::Pending;
+                }
+                Err(e) => return std::task::Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl LoopHandle {
+    /// Accepts connections on `listener`, serving each the bootstrap object
+    /// `make_init()` returns. At most `max_connections` are served at once
+    /// (0: no limit); further clients wait in the socket's backlog until one
+    /// leaves.
+    pub fn listen<C, T, F>(
+        &self,
+        listener: std::os::unix::net::UnixListener,
+        max_connections: usize,
+        make_init: F,
+    ) -> Result<Listener>
+    where
+        C: FromClientHook,
+        T: ToCapability<C>,
+        F: Fn() -> T + Send + 'static,
+    {
+        use futures::StreamExt;
+        listener.set_nonblocking(true).map_err(|e| Error::failed(format!("listen: {e}")))?;
+        let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+        self.shared.with_state(move |st| {
+            let local = st.local.clone();
+            let task = async move {
+                let active = Rc::new(std::cell::Cell::new(0usize));
+                let (freed_tx, mut freed_rx) = futures::channel::mpsc::unbounded::<()>();
+                loop {
+                    while max_connections != 0 && active.get() >= max_connections {
+                        if freed_rx.next().await.is_none() {
+                            return;
+                        }
+                    }
+                    let accepted = Accept { listener: &listener, reactor: &local.reactor }.await;
+                    let stream = match accepted {
+                        Ok(stream) => stream,
+                        Err(e) => {
+                            tracing::warn!(target: crate::logging::TARGET, "IPC accept failed: {e}");
+                            continue;
+                        }
+                    };
+                    let served = serve_accepted(&local, stream, &make_init);
+                    match served {
+                        Ok(conn) => {
+                            active.set(active.get() + 1);
+                            let (active, freed) = (active.clone(), freed_tx.clone());
+                            conn.on_disconnect(Box::new(move || {
+                                active.set(active.get().saturating_sub(1));
+                                let _ = freed.unbounded_send(());
+                            }));
+                        }
+                        Err(e) => {
+                            tracing::warn!(target: crate::logging::TARGET, "IPC connection setup failed: {e}")
+                        }
+                    }
+                }
+            };
+            let task = futures::future::select(Box::pin(task), stop_rx).map(|_| ());
+            st.spawn(task.boxed_local());
+        })?;
+        Ok(Listener { handle: self.clone(), stop: Some(stop_tx) })
+    }
+}
+
+use std::rc::Rc;
+
+fn serve_accepted<C, T>(
+    local: &Rc<crate::event_loop::LoopLocal>,
+    stream: UnixStream,
+    make_init: impl FnOnce() -> T,
+) -> Result<Rc<crate::connection::ConnectionCore>>
+where
+    C: FromClientHook,
+    T: ToCapability<C>,
+{
+    let (sender, receiver) = futures::channel::oneshot::channel::<capnp::capability::Client>();
+    let pending = capnp_rpc::new_future_client(
+        receiver.map(|r| r.map_err(|_| capnp::Error::disconnected("bootstrap not served".into()))),
+    );
+    let conn = add_connection(local, stream, Some(pending), Side::Server)?;
+    let link = Link { local, conn: &conn };
+    let client = make_init().to_capability(&mut BuildContext { link: Some(link) })?;
+    let _ = sender.send(capnp::capability::Client::new(client.into_client_hook()));
+    Ok(conn)
 }

@@ -35,8 +35,7 @@ fn build_list<'b, L: ListKind, T: BuildElement<L>>(
     let mut list = init(len);
     // `zip` keeps the indices below the length even if `items` miscounts.
     for (index, item) in (0..len).zip(items) {
-        item.build_element(&mut list, index, ctx)
-            .map_err(at(index))?;
+        item.build_element(&mut list, index, ctx).map_err(at(index))?;
     }
     Ok(())
 }
@@ -53,9 +52,7 @@ fn read_list<L: ListKind, T: ReadElement<L>>(
     for index in 0..L::reader_len(&list) {
         let item = T::read_element(&list, index, ctx).map_err(at(index))?;
         if !add(item) {
-            return Err(
-                Error::conversion(format!("duplicate {what}")).context(format_args!("[{index}]"))
-            );
+            return Err(Error::conversion(format!("duplicate {what}")).context(format_args!("[{index}]")));
         }
     }
     Ok(())

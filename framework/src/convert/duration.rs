@@ -26,9 +26,8 @@ impl FromScalar<f64> for Duration {
 /// Whole milliseconds; a duration longer than `i64::MAX` ms is an error.
 impl ToScalar<i64> for Duration {
     fn to_scalar(self) -> Result<i64> {
-        i64::try_from(self.as_millis()).map_err(|_| {
-            Error::conversion(format!("duration {self:?} does not fit Int64 milliseconds"))
-        })
+        i64::try_from(self.as_millis())
+            .map_err(|_| Error::conversion(format!("duration {self:?} does not fit Int64 milliseconds")))
     }
 }
 
@@ -44,11 +43,8 @@ impl FromScalar<i64> for Duration {
 /// Whole milliseconds; a duration longer than `u64::MAX` ms is an error.
 impl ToScalar<u64> for Duration {
     fn to_scalar(self) -> Result<u64> {
-        u64::try_from(self.as_millis()).map_err(|_| {
-            Error::conversion(format!(
-                "duration {self:?} does not fit UInt64 milliseconds"
-            ))
-        })
+        u64::try_from(self.as_millis())
+            .map_err(|_| Error::conversion(format!("duration {self:?} does not fit UInt64 milliseconds")))
     }
 }
 
@@ -87,14 +83,8 @@ mod tests {
         let d = Duration::from_millis(1234) + Duration::from_nanos(999);
         assert_eq!(ToScalar::<i64>::to_scalar(d), Ok(1234));
         assert_eq!(ToScalar::<u64>::to_scalar(d), Ok(1234));
-        assert_eq!(
-            <Duration as FromScalar<i64>>::from_scalar(1234),
-            Ok(Duration::from_millis(1234))
-        );
-        assert_eq!(
-            <Duration as FromScalar<u64>>::from_scalar(7),
-            Ok(Duration::from_millis(7))
-        );
+        assert_eq!(<Duration as FromScalar<i64>>::from_scalar(1234), Ok(Duration::from_millis(1234)));
+        assert_eq!(<Duration as FromScalar<u64>>::from_scalar(7), Ok(Duration::from_millis(7)));
     }
 
     #[test]
@@ -104,10 +94,7 @@ mod tests {
         assert_eq!(e.message(), "-5 ms is not a duration: negative");
         let e = ToScalar::<i64>::to_scalar(Duration::MAX).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conversion);
-        assert!(
-            e.message().contains("does not fit Int64 milliseconds"),
-            "{e}"
-        );
+        assert!(e.message().contains("does not fit Int64 milliseconds"), "{e}");
         assert!(ToScalar::<u64>::to_scalar(Duration::MAX).is_err());
     }
 }

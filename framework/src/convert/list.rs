@@ -44,12 +44,7 @@ pub trait ListKind: Owned {
 /// table in this module's source); implement those rather than this.
 pub trait BuildElement<L: ListKind> {
     /// Writes `self` at `index`, which is less than the list's length.
-    fn build_element(
-        self,
-        list: &mut L::Builder<'_>,
-        index: u32,
-        ctx: &mut BuildContext<'_>,
-    ) -> Result<()>;
+    fn build_element(self, list: &mut L::Builder<'_>, index: u32, ctx: &mut BuildContext<'_>) -> Result<()>;
 }
 
 /// Reads a Rust value from element `index` of a list of type `L`.
@@ -69,9 +64,7 @@ impl<W: PrimitiveElement + Introspect> ListKind for primitive_list::Owned<W> {
     }
 }
 
-impl<W: PrimitiveElement + Introspect, T: ToScalar<W>> BuildElement<primitive_list::Owned<W>>
-    for T
-{
+impl<W: PrimitiveElement + Introspect, T: ToScalar<W>> BuildElement<primitive_list::Owned<W>> for T {
     fn build_element(
         self,
         list: &mut primitive_list::Builder<'_, W>,
@@ -83,9 +76,7 @@ impl<W: PrimitiveElement + Introspect, T: ToScalar<W>> BuildElement<primitive_li
     }
 }
 
-impl<W: PrimitiveElement + Introspect, T: FromScalar<W>> ReadElement<primitive_list::Owned<W>>
-    for T
-{
+impl<W: PrimitiveElement + Introspect, T: FromScalar<W>> ReadElement<primitive_list::Owned<W>> for T {
     fn read_element(
         list: &primitive_list::Reader<'_, W>,
         index: u32,
@@ -121,11 +112,7 @@ impl<E: ListEnum, T: ToScalar<E>> BuildElement<enum_list::Owned<E>> for T {
 }
 
 impl<E: ListEnum, T: FromScalar<E>> ReadElement<enum_list::Owned<E>> for T {
-    fn read_element(
-        list: &enum_list::Reader<'_, E>,
-        index: u32,
-        _ctx: &mut ReadContext<'_>,
-    ) -> Result<Self> {
+    fn read_element(list: &enum_list::Reader<'_, E>, index: u32, _ctx: &mut ReadContext<'_>) -> Result<Self> {
         T::from_scalar(list.get(index)?)
     }
 }
@@ -162,11 +149,7 @@ impl<T: AsRef<str>> BuildElement<text_list::Owned> for T {
 }
 
 impl<T: ReadPointer<text::Owned>> ReadElement<text_list::Owned> for T {
-    fn read_element(
-        list: &text_list::Reader<'_>,
-        index: u32,
-        ctx: &mut ReadContext<'_>,
-    ) -> Result<Self> {
+    fn read_element(list: &text_list::Reader<'_>, index: u32, ctx: &mut ReadContext<'_>) -> Result<Self> {
         T::read_pointer(list.get(index)?, ctx)
     }
 }
@@ -192,11 +175,7 @@ impl<T: AsRef<[u8]>> BuildElement<data_list::Owned> for T {
 }
 
 impl<T: ReadPointer<data::Owned>> ReadElement<data_list::Owned> for T {
-    fn read_element(
-        list: &data_list::Reader<'_>,
-        index: u32,
-        ctx: &mut ReadContext<'_>,
-    ) -> Result<Self> {
+    fn read_element(list: &data_list::Reader<'_>, index: u32, ctx: &mut ReadContext<'_>) -> Result<Self> {
         T::read_pointer(list.get(index)?, ctx)
     }
 }
@@ -232,9 +211,7 @@ impl<S: ListStruct> ListKind for struct_list::Owned<S> {
     /// Struct lists are also limited to 2^29 words of elements.
     fn wire_len(len: usize) -> Result<u32> {
         let words = <<S as OwnedStruct>::Builder<'static> as HasStructSize>::STRUCT_SIZE.total();
-        let total = u64::try_from(len)
-            .unwrap_or(u64::MAX)
-            .saturating_mul(u64::from(words));
+        let total = u64::try_from(len).unwrap_or(u64::MAX).saturating_mul(u64::from(words));
         if total > MAX_LEN as u64 {
             return Err(Error::conversion(format!(
                 "list of {len} structs of {words} words is longer than Cap'n Proto allows"
@@ -285,11 +262,7 @@ impl<L: Owned, T: BuildPointer<L>> BuildElement<list_list::Owned<L>> for T {
 }
 
 impl<L: Owned, T: ReadPointer<L>> ReadElement<list_list::Owned<L>> for T {
-    fn read_element(
-        list: &list_list::Reader<'_, L>,
-        index: u32,
-        ctx: &mut ReadContext<'_>,
-    ) -> Result<Self> {
+    fn read_element(list: &list_list::Reader<'_, L>, index: u32, ctx: &mut ReadContext<'_>) -> Result<Self> {
         T::read_pointer(list.get(index)?, ctx)
     }
 }

@@ -39,8 +39,7 @@ impl<K: BuildPointer<text::Owned>, V: ToScalar<u64>> BuildPointer<nested_node::O
     ) -> Result<()> {
         let mut builder = init(0);
         builder.set_id(self.1.to_scalar().map_err(|e| e.context("id"))?);
-        self.0
-            .build_pointer(ctx, |len| builder.reborrow().init_name(len))
+        self.0.build_pointer(ctx, |len| builder.reborrow().init_name(len))
     }
 }
 
@@ -55,47 +54,23 @@ impl<K: ReadPointer<text::Owned>, V: FromScalar<u64>> ReadPointer<nested_node::O
 #[test]
 fn primitive_lists_round_trip_through_every_collection() {
     let values = vec![3u32, 1, 2];
-    assert_eq!(
-        round_trip::<Bytes, _, Vec<u16>>(values.clone()),
-        Ok(vec![3, 1, 2])
-    );
-    assert_eq!(
-        round_trip::<Bytes, _, Vec<u32>>(&values),
-        Ok(values.clone())
-    );
-    assert_eq!(
-        round_trip::<Bytes, _, Vec<u32>>(&values[1..]),
-        Ok(vec![1, 2])
-    );
+    assert_eq!(round_trip::<Bytes, _, Vec<u16>>(values.clone()), Ok(vec![3, 1, 2]));
+    assert_eq!(round_trip::<Bytes, _, Vec<u32>>(&values), Ok(values.clone()));
+    assert_eq!(round_trip::<Bytes, _, Vec<u32>>(&values[1..]), Ok(vec![1, 2]));
     assert_eq!(
         round_trip::<Bytes, _, VecDeque<u8>>(VecDeque::from(values.clone())),
         Ok(VecDeque::from([3, 1, 2]))
     );
     let set: HashSet<i64> = [5, -7].into();
-    assert_eq!(
-        round_trip::<primitive_list::Owned<i32>, _, HashSet<i64>>(&set),
-        Ok(set.clone())
-    );
+    assert_eq!(round_trip::<primitive_list::Owned<i32>, _, HashSet<i64>>(&set), Ok(set.clone()));
     let tree: BTreeSet<u64> = [9, 4].into();
-    assert_eq!(
-        round_trip::<Bytes, _, BTreeSet<u64>>(tree.clone()),
-        Ok(tree)
-    );
-    assert_eq!(
-        round_trip::<Bytes, _, Vec<u8>>(Vec::<u8>::new()),
-        Ok(vec![])
-    );
+    assert_eq!(round_trip::<Bytes, _, BTreeSet<u64>>(tree.clone()), Ok(tree));
+    assert_eq!(round_trip::<Bytes, _, Vec<u8>>(Vec::<u8>::new()), Ok(vec![]));
 
     let flags = vec![true, false, true];
-    assert_eq!(
-        round_trip::<primitive_list::Owned<bool>, _, Vec<bool>>(&flags),
-        Ok(flags)
-    );
+    assert_eq!(round_trip::<primitive_list::Owned<bool>, _, Vec<bool>>(&flags), Ok(flags));
     let floats = vec![0.5f32, -2.0];
-    assert_eq!(
-        round_trip::<primitive_list::Owned<f64>, _, Vec<f64>>(floats),
-        Ok(vec![0.5, -2.0])
-    );
+    assert_eq!(round_trip::<primitive_list::Owned<f64>, _, Vec<f64>>(floats), Ok(vec![0.5, -2.0]));
 }
 
 #[test]
@@ -121,24 +96,16 @@ fn duplicate_set_elements_are_conversion_errors() {
 #[test]
 fn enum_lists_round_trip_and_reject_unknown_values() {
     let sizes = vec![ElementSize::Bit, ElementSize::Pointer];
-    assert_eq!(
-        round_trip::<enum_list::Owned<ElementSize>, _, Vec<ElementSize>>(&sizes),
-        Ok(sizes.clone())
-    );
+    assert_eq!(round_trip::<enum_list::Owned<ElementSize>, _, Vec<ElementSize>>(&sizes), Ok(sizes.clone()));
 
     // Same wire layout as List(UInt16): write a value the schema lacks.
     let mut message = TypedBuilder::<primitive_list::Owned<u16>>::new_default();
     let mut list = message.initn_root(2);
     list.set(0, 2);
     list.set(1, 42);
-    let reader = message
-        .borrow_inner()
-        .get_root_as_reader::<enum_list::Reader<ElementSize>>()
-        .unwrap();
-    let read: Result<Vec<ElementSize>> = ReadPointer::<enum_list::Owned<ElementSize>>::read_pointer(
-        reader,
-        &mut ReadContext::detached(),
-    );
+    let reader = message.borrow_inner().get_root_as_reader::<enum_list::Reader<ElementSize>>().unwrap();
+    let read: Result<Vec<ElementSize>> =
+        ReadPointer::<enum_list::Owned<ElementSize>>::read_pointer(reader, &mut ReadContext::detached());
     let e = read.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conversion);
     assert_eq!(e.message(), "[1]: enum value 42 is not in the schema");
@@ -147,23 +114,14 @@ fn enum_lists_round_trip_and_reject_unknown_values() {
 #[test]
 fn text_lists_round_trip() {
     let names = vec!["a".to_owned(), String::new(), "ü".to_owned()];
-    assert_eq!(
-        round_trip::<text_list::Owned, _, Vec<String>>(&names),
-        Ok(names.clone())
-    );
-    assert_eq!(
-        round_trip::<text_list::Owned, _, Vec<String>>(&names[..]),
-        Ok(names.clone())
-    );
+    assert_eq!(round_trip::<text_list::Owned, _, Vec<String>>(&names), Ok(names.clone()));
+    assert_eq!(round_trip::<text_list::Owned, _, Vec<String>>(&names[..]), Ok(names.clone()));
     assert_eq!(
         round_trip::<text_list::Owned, _, Vec<Box<str>>>(vec!["x", "y"]),
         Ok(vec!["x".into(), "y".into()])
     );
     let set: HashSet<String> = names.iter().cloned().collect();
-    assert_eq!(
-        round_trip::<text_list::Owned, _, HashSet<String>>(set.clone()),
-        Ok(set)
-    );
+    assert_eq!(round_trip::<text_list::Owned, _, HashSet<String>>(set.clone()), Ok(set));
 }
 
 #[test]
@@ -172,26 +130,16 @@ fn bad_utf8_in_a_text_list_names_the_index() {
     let mut list = message.initn_root(2);
     list.set(0, "ok");
     list.set(1, "no");
-    list.reborrow()
-        .get(1)
-        .unwrap()
-        .as_bytes_mut()
-        .copy_from_slice(&[0xff, 0xfe]);
+    list.reborrow().get(1).unwrap().as_bytes_mut().copy_from_slice(&[0xff, 0xfe]);
     let e = read_root::<_, Vec<String>>(&message).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conversion);
-    assert!(
-        e.message().starts_with("[1]: text is not valid UTF-8"),
-        "{e}"
-    );
+    assert!(e.message().starts_with("[1]: text is not valid UTF-8"), "{e}");
 }
 
 #[test]
 fn data_lists_round_trip_and_check_array_lengths() {
     let blobs = vec![vec![1u8, 2], vec![], vec![255]];
-    assert_eq!(
-        round_trip::<data_list::Owned, _, Vec<Vec<u8>>>(&blobs),
-        Ok(blobs.clone())
-    );
+    assert_eq!(round_trip::<data_list::Owned, _, Vec<Vec<u8>>>(&blobs), Ok(blobs.clone()));
     assert_eq!(
         round_trip::<data_list::Owned, _, Vec<[u8; 2]>>(vec![[1u8, 2], [3, 4]]),
         Ok(vec![[1, 2], [3, 4]])
@@ -205,10 +153,7 @@ fn data_lists_round_trip_and_check_array_lengths() {
 fn lists_of_lists_round_trip_and_nest_indices() {
     type Nested = list_list::Owned<primitive_list::Owned<u8>>;
     let rows = vec![vec![1u32], vec![], vec![2, 3]];
-    assert_eq!(
-        round_trip::<Nested, _, Vec<Vec<u32>>>(&rows),
-        Ok(rows.clone())
-    );
+    assert_eq!(round_trip::<Nested, _, Vec<Vec<u32>>>(&rows), Ok(rows.clone()));
     let e = round_trip::<Nested, _, Vec<Vec<u8>>>(vec![vec![1u32], vec![2, 300]]).unwrap_err();
     assert_eq!(e.message(), "[1]: [1]: value 300 does not fit UInt8");
 
@@ -220,10 +165,7 @@ fn lists_of_lists_round_trip_and_nest_indices() {
 #[test]
 fn struct_lists_keep_order() {
     let pairs = vec![("b".to_owned(), 2u64), ("a".to_owned(), 1)];
-    assert_eq!(
-        round_trip::<Pairs, _, Vec<(String, u64)>>(pairs.clone()),
-        Ok(pairs)
-    );
+    assert_eq!(round_trip::<Pairs, _, Vec<(String, u64)>>(pairs.clone()), Ok(pairs));
     let e = round_trip::<Pairs, _, Vec<(String, u8)>>(vec![("x", 1u64), ("y", 300)]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conversion);
     assert_eq!(e.message(), "[1]: id: UInt64 value 300 does not fit u8");
@@ -232,23 +174,11 @@ fn struct_lists_keep_order() {
 #[test]
 fn maps_round_trip() {
     let map: HashMap<String, u64> = [("one".to_owned(), 1), ("two".to_owned(), 2)].into();
-    assert_eq!(
-        round_trip::<Pairs, _, HashMap<String, u64>>(&map),
-        Ok(map.clone())
-    );
+    assert_eq!(round_trip::<Pairs, _, HashMap<String, u64>>(&map), Ok(map.clone()));
     let tree: BTreeMap<String, u32> = [("x".to_owned(), 7), ("y".to_owned(), 8)].into();
-    assert_eq!(
-        round_trip::<Pairs, _, BTreeMap<String, u32>>(tree.clone()),
-        Ok(tree.clone())
-    );
-    assert_eq!(
-        round_trip::<Pairs, _, BTreeMap<String, u32>>(&tree),
-        Ok(tree)
-    );
-    assert_eq!(
-        round_trip::<Pairs, _, HashMap<String, u64>>(map.clone()),
-        Ok(map)
-    );
+    assert_eq!(round_trip::<Pairs, _, BTreeMap<String, u32>>(tree.clone()), Ok(tree.clone()));
+    assert_eq!(round_trip::<Pairs, _, BTreeMap<String, u32>>(&tree), Ok(tree));
+    assert_eq!(round_trip::<Pairs, _, HashMap<String, u64>>(map.clone()), Ok(map));
 }
 
 #[test]

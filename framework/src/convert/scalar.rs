@@ -127,10 +127,7 @@ mod tests {
         let e = to::<u8, _>(300u32).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conversion);
         assert_eq!(e.message(), "value 300 does not fit UInt8");
-        assert_eq!(
-            to::<u32, _>(-1i32).unwrap_err().message(),
-            "value -1 does not fit UInt32"
-        );
+        assert_eq!(to::<u32, _>(-1i32).unwrap_err().message(), "value -1 does not fit UInt32");
         assert_eq!(
             to::<i64, _>(u64::MAX).unwrap_err().message(),
             "value 18446744073709551615 does not fit Int64"

@@ -9,9 +9,7 @@ use crate::Result;
 
 /// Builds `value` as the root of a new message of type `O`, then reads the
 /// root back as `Out`.
-pub(super) fn round_trip<O: Owned, In: BuildPointer<O>, Out: ReadPointer<O>>(
-    value: In,
-) -> Result<Out> {
+pub(super) fn round_trip<O: Owned, In: BuildPointer<O>, Out: ReadPointer<O>>(value: In) -> Result<Out> {
     let mut message = TypedBuilder::<O>::new_default();
     value.build_pointer(&mut BuildContext::detached(), |len| message.initn_root(len))?;
     read_root(&message)

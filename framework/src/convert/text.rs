@@ -83,9 +83,7 @@ data_sources!(
 );
 
 fn read_str<'a>(input: text::Reader<'a>) -> Result<&'a str> {
-    input
-        .to_str()
-        .map_err(|e| Error::conversion(format!("text is not valid UTF-8: {e}")))
+    input.to_str().map_err(|e| Error::conversion(format!("text is not valid UTF-8: {e}")))
 }
 
 impl ReadPointer<text::Owned> for String {
@@ -115,9 +113,8 @@ impl ReadPointer<data::Owned> for Box<[u8]> {
 /// Data of any length other than `N` is a conversion error.
 impl<const N: usize> ReadPointer<data::Owned> for [u8; N] {
     fn read_pointer(input: data::Reader<'_>, _ctx: &mut ReadContext<'_>) -> Result<Self> {
-        <[u8; N]>::try_from(input).map_err(|_| {
-            Error::conversion(format!("expected {N} bytes of data, got {}", input.len()))
-        })
+        <[u8; N]>::try_from(input)
+            .map_err(|_| Error::conversion(format!("expected {N} bytes of data, got {}", input.len())))
     }
 }
 
@@ -130,36 +127,18 @@ mod tests {
     #[test]
     fn strings_round_trip() {
         let owned = String::from("héllo");
-        assert_eq!(
-            round_trip::<text::Owned, _, String>("héllo"),
-            Ok("héllo".to_owned())
-        );
-        assert_eq!(
-            round_trip::<text::Owned, _, String>(&owned),
-            Ok(owned.clone())
-        );
-        assert_eq!(
-            round_trip::<text::Owned, _, Box<str>>(owned.clone()),
-            Ok("héllo".into())
-        );
-        assert_eq!(
-            round_trip::<text::Owned, _, String>(Box::<str>::from("boxed")),
-            Ok("boxed".into())
-        );
-        assert_eq!(
-            round_trip::<text::Owned, _, String>(Cow::Borrowed("cow")),
-            Ok("cow".into())
-        );
+        assert_eq!(round_trip::<text::Owned, _, String>("héllo"), Ok("héllo".to_owned()));
+        assert_eq!(round_trip::<text::Owned, _, String>(&owned), Ok(owned.clone()));
+        assert_eq!(round_trip::<text::Owned, _, Box<str>>(owned.clone()), Ok("héllo".into()));
+        assert_eq!(round_trip::<text::Owned, _, String>(Box::<str>::from("boxed")), Ok("boxed".into()));
+        assert_eq!(round_trip::<text::Owned, _, String>(Cow::Borrowed("cow")), Ok("cow".into()));
         assert_eq!(round_trip::<text::Owned, _, String>(""), Ok(String::new()));
     }
 
     #[test]
     fn invalid_utf8_is_a_conversion_error() {
         let mut message = capnp::message::TypedBuilder::<text::Owned>::new_default();
-        message
-            .initn_root(2)
-            .as_bytes_mut()
-            .copy_from_slice(&[0xff, 0xfe]);
+        message.initn_root(2).as_bytes_mut().copy_from_slice(&[0xff, 0xfe]);
         let reader = message.get_root_as_reader().unwrap();
         let e = String::read_pointer(reader, &mut ReadContext::detached()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conversion);
@@ -169,22 +148,10 @@ mod tests {
     #[test]
     fn bytes_round_trip() {
         let bytes = vec![0u8, 1, 255];
-        assert_eq!(
-            round_trip::<data::Owned, _, Vec<u8>>(&bytes[..]),
-            Ok(bytes.clone())
-        );
-        assert_eq!(
-            round_trip::<data::Owned, _, Vec<u8>>(&bytes),
-            Ok(bytes.clone())
-        );
-        assert_eq!(
-            round_trip::<data::Owned, _, Box<[u8]>>(bytes.clone()),
-            Ok(bytes.clone().into())
-        );
-        assert_eq!(
-            round_trip::<data::Owned, _, [u8; 3]>([7u8, 8, 9]),
-            Ok([7, 8, 9])
-        );
+        assert_eq!(round_trip::<data::Owned, _, Vec<u8>>(&bytes[..]), Ok(bytes.clone()));
+        assert_eq!(round_trip::<data::Owned, _, Vec<u8>>(&bytes), Ok(bytes.clone()));
+        assert_eq!(round_trip::<data::Owned, _, Box<[u8]>>(bytes.clone()), Ok(bytes.clone().into()));
+        assert_eq!(round_trip::<data::Owned, _, [u8; 3]>([7u8, 8, 9]), Ok([7, 8, 9]));
         assert_eq!(round_trip::<data::Owned, _, [u8; 2]>(&[1u8, 2]), Ok([1, 2]));
         assert_eq!(round_trip::<data::Owned, _, [u8; 0]>(Vec::new()), Ok([]));
     }
@@ -201,11 +168,7 @@ mod tests {
         assert_eq!(wire_len(MAX_LEN, "text"), Ok(MAX_LEN as u32));
         let e = wire_len(MAX_LEN + 1, "text").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conversion);
-        assert!(
-            e.message()
-                .starts_with("text of length 536870912 is longer"),
-            "{e}"
-        );
+        assert!(e.message().starts_with("text of length 536870912 is longer"), "{e}");
         assert!(wire_len(usize::MAX, "list").is_err());
     }
 }

@@ -56,12 +56,15 @@ use std::time::Duration;
 use futures::future::LocalBoxFuture;
 use nix::poll::PollFlags;
 
-pub(crate) use executor::Spawner;
 use executor::Executor;
+pub(crate) use executor::Spawner;
 pub(crate) use reactor::Reactor;
 
 use crate::waiter::Waiter;
 use crate::{Error, Result};
+
+/// Work queued to run on the loop state by a thread that cannot take the lock.
+pub(crate) type LoopOp = Box<dyn FnOnce(&mut LoopState) + Send>;
 
 /// Settings of an [`EventLoop`].
 #[derive(Debug, Clone)]
@@ -189,7 +192,7 @@ pub(crate) struct LoopShared {
     stale_poll_set: Arc<AtomicBool>,
     /// Work queued by code that could not take the lock itself (it runs on
     /// the loop already): proxy releases mostly.
-    deferred: Mutex<Vec<Box<dyn FnOnce(&mut LoopState) + Send>>>,
+    deferred: Mutex<Vec<LoopOp>>,
     waker: OnceLock<Waker>,
 }
 
@@ -268,19 +271,20 @@ impl LoopShared {
                 server_sets: RefCell::new(HashMap::new()),
             });
             LoopShared {
-            id: NEXT_LOOP_ID.fetch_add(1, SeqCst),
-            config,
-            state: Mutex::new(StateCell(LoopState { executor, local })),
-            sched: Mutex::new(Sched { role: Role::Free, candidates: VecDeque::new(), shutdown: false }),
-            loop_cv: Condvar::new(),
-            wake_fd,
-            sleeping: AtomicBool::new(false),
-            needs_run: AtomicBool::new(false),
-            attention: AtomicBool::new(false),
-            stale_poll_set: stale,
-            deferred: Mutex::new(Vec::new()),
-            waker: OnceLock::new(),
-        }});
+                id: NEXT_LOOP_ID.fetch_add(1, SeqCst),
+                config,
+                state: Mutex::new(StateCell(LoopState { executor, local })),
+                sched: Mutex::new(Sched { role: Role::Free, candidates: VecDeque::new(), shutdown: false }),
+                loop_cv: Condvar::new(),
+                wake_fd,
+                sleeping: AtomicBool::new(false),
+                needs_run: AtomicBool::new(false),
+                attention: AtomicBool::new(false),
+                stale_poll_set: stale,
+                deferred: Mutex::new(Vec::new()),
+                waker: OnceLock::new(),
+            }
+        });
         let _ = shared.waker.set(Waker::from(Arc::new(LoopWaker(Arc::downgrade(&shared)))));
         Ok(shared)
     }
@@ -325,7 +329,7 @@ impl LoopShared {
 
     /// Queues `op` to run on the loop state: right away if this thread can
     /// take the lock, else at the end of the current executor pass.
-    pub(crate) fn defer(&self, op: Box<dyn FnOnce(&mut LoopState) + Send>) {
+    pub(crate) fn defer(&self, op: LoopOp) {
         if self.is_current_thread_inside() {
             self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
             self.needs_run.store(true, SeqCst);
@@ -337,7 +341,7 @@ impl LoopShared {
 
     /// Queues `op` for the next executor pass without touching the lock or
     /// any thread-local (safe from thread-local destructors).
-    pub(crate) fn defer_later(&self, op: Box<dyn FnOnce(&mut LoopState) + Send>) {
+    pub(crate) fn defer_later(&self, op: LoopOp) {
         self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
         self.needs_run.store(true, SeqCst);
         self.wake_poller_if_sleeping();
@@ -384,10 +388,8 @@ impl LoopShared {
         let Ok(poll_set) = self.with_state(|st| st.reactor.borrow_mut().begin_poll()) else {
             return;
         };
-        let mut fds: Vec<libc::pollfd> = poll_set
-            .iter()
-            .map(|(fd, ev)| libc::pollfd { fd: *fd, events: ev.bits(), revents: 0 })
-            .collect();
+        let mut fds: Vec<libc::pollfd> =
+            poll_set.iter().map(|(fd, ev)| libc::pollfd { fd: *fd, events: ev.bits(), revents: 0 }).collect();
         fds.push(libc::pollfd { fd: self.wake_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
 
         self.sleeping.store(true, SeqCst);
@@ -560,7 +562,10 @@ pub struct LoopHandle {
 
 impl std::fmt::Debug for LoopHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoopHandle").field("id", &self.shared.id).field("name", &self.shared.config.name).finish()
+        f.debug_struct("LoopHandle")
+            .field("id", &self.shared.id)
+            .field("name", &self.shared.config.name)
+            .finish()
     }
 }
 
@@ -603,13 +608,6 @@ impl Drop for EventLoop {
             st.caps.borrow_mut().clear();
             st.executor.clear();
         });
-    }
-}
-
-impl LoopHandle {
-    /// Blocks until `done()` holds, serving this loop meanwhile.
-    pub(crate) fn wait_until(&self, done: impl FnMut() -> bool) {
-        self.shared.wait_until(&Waiter::current(), done);
     }
 }
 

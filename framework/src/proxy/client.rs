@@ -52,7 +52,8 @@ pub struct ClientReply<'a> {
 impl<C: Interface> ProxyClient<C> {
     /// Wraps `client`, received on `link`'s connection. Runs on the loop.
     pub(crate) fn new(link: Link<'_>, client: C) -> Result<Self> {
-        let shared = link.local.shared.upgrade().ok_or_else(|| Error::disconnected("the event loop has stopped"))?;
+        let shared =
+            link.local.shared.upgrade().ok_or_else(|| Error::disconnected("the event loop has stopped"))?;
         let cap = link.local.hold_cap(capnp::capability::Client::new(client.into_client_hook()));
         Ok(Self { shared, conn: link.conn.id, cap, _interface: PhantomData })
     }
@@ -83,12 +84,16 @@ impl<C: Interface> ProxyClient<C> {
         <Q as capnp::traits::Pipelined>::Pipeline: capnp::capability::FromTypelessPipeline,
         R: Send + 'static,
     {
-        let thread = if info.context { Some(thread::context::target_thread(&self.shared, self.conn)?) } else { None };
+        let thread =
+            if info.context { Some(thread::context::target_thread(&self.shared, self.conn)?) } else { None };
         let (conn_id, cap) = (self.conn, self.cap);
         let shared = &self.shared;
         block_on(shared, move |st| {
             let conn = live_connection(st, conn_id)?;
-            let client = st.cap(cap).map(|c| C::new(c.hook)).ok_or_else(|| Error::disconnected("capability released"))?;
+            let client = st
+                .cap(cap)
+                .map(|c| C::new(c.hook))
+                .ok_or_else(|| Error::disconnected("capability released"))?;
             let link = Link { local: &st.local, conn: &conn };
             let mut call =
                 ClientCall { info, link, values: BuildContext { link: Some(link) }, shared, thread };
@@ -103,15 +108,10 @@ impl<C: Interface> ProxyClient<C> {
             }) as LocalBoxFuture<'static, Result<R>>)
         })
     }
-
-    /// Calls `construct(threadMap)` on a bootstrap interface: sends our
-    /// ThreadMap and stores the peer's, which Context calls need.
-    pub(crate) fn construct(&self) -> Result<()> {
-        construct::<C>(&self.shared, self.conn, self.cap)
-    }
 }
 
-/// Sends `construct(threadMap)` to the held capability `cap` of interface `C`.
+/// Sends `construct(threadMap)` to the held capability `cap` of interface
+/// `C`: our ThreadMap goes out, the peer's is kept (Context calls need it).
 pub(crate) fn construct<C: Interface>(shared: &Arc<LoopShared>, conn_id: u64, cap: u64) -> Result<()> {
     {
         let Some(method) = C::CONSTRUCT else { return Ok(()) };
@@ -129,7 +129,8 @@ pub(crate) fn construct<C: Interface>(shared: &Arc<LoopShared>, conn_id: u64, ca
             log_send(C::NAME, "construct", &request.get().into_reader());
             let promise = request.send().promise;
             Ok(Box::pin(async move {
-                let response = promise.await.map_err(|e| Error::from(e).context(format!("{}.construct", C::NAME)))?;
+                let response =
+                    promise.await.map_err(|e| Error::from(e).context(format!("{}.construct", C::NAME)))?;
                 let results = response.get()?;
                 log_recv(C::NAME, "construct", &results);
                 let map = if results.has_thread_map() { Some(results.get_thread_map()?) } else { None };
@@ -167,8 +168,11 @@ impl<C: Interface> Drop for ProxyClient<C> {
             let build = move |st: &LoopLocal| -> Result<_> {
                 let conn = live_connection(st, conn_id)?;
                 let client = st.cap(cap).ok_or_else(|| Error::disconnected("capability released"))?;
-                let mut request =
-                    client.new_call::<context_slot::Owned, capnp::any_pointer::Owned>(C::INTERFACE_ID, method, None);
+                let mut request = client.new_call::<context_slot::Owned, capnp::any_pointer::Owned>(
+                    C::INTERFACE_ID,
+                    method,
+                    None,
+                );
                 let _ = conn;
                 log_send(C::NAME, "destroy", &request.get().into_reader());
                 Ok(request.send().promise)

@@ -9,8 +9,8 @@ use std::fmt;
 use capnp::capability::{FromClientHook, FromServer};
 use capnp_rpc::CapabilityServerSet;
 
-pub use client::{ClientCall, ClientReply, ProxyClient};
 pub(crate) use client::construct;
+pub use client::{ClientCall, ClientReply, ProxyClient};
 pub use server::{ServerBase, ServerCall, ServerReply};
 
 use crate::convert::context::Link;
@@ -93,7 +93,8 @@ fn with_server_set<S: ServerAdapter, R>(
 
 /// Serves `object` to the peer of `ctx`'s connection.
 pub fn export_object<S: ServerAdapter>(ctx: &mut BuildContext<'_>, object: S::Object) -> Result<S::Client> {
-    let link = ctx.link.ok_or_else(|| Error::usage("an interface object can only be sent over a connection"))?;
+    let link =
+        ctx.link.ok_or_else(|| Error::usage("an interface object can only be sent over a connection"))?;
     let server = S::new_server(ServerBase::new(link), object);
     Ok(with_server_set::<S, _>(link, |set| set.new_client(server)))
 }
@@ -105,7 +106,8 @@ where
     S: ServerAdapter,
     P: FromProxyClient<S::Client>,
 {
-    let link = ctx.link.ok_or_else(|| Error::usage("an interface object can only arrive over a connection"))?;
+    let link =
+        ctx.link.ok_or_else(|| Error::usage("an interface object can only arrive over a connection"))?;
     if let Some(server) = with_server_set::<S, _>(link, |set| set.get_local_server_of_resolved(&client)) {
         return Ok(Imported::Local(server.object()));
     }

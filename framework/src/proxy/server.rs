@@ -137,13 +137,15 @@ impl ServerBase {
                     let value = receiver.await;
                     let mut guard = guard;
                     guard.armed = false;
-                    value.map_err(|_| Error::disconnected("the server thread exited before running the call"))?
+                    value.map_err(|_| {
+                        Error::disconnected("the server thread exited before running the call")
+                    })?
                 }
             };
             if let Some(cap) = callback_thread {
                 local.release_cap(cap);
             }
-            let value = value.map_err(|e| capnp::Error::from(e))?;
+            let value = value.map_err(capnp::Error::from)?;
             let link = Link { local: &local, conn: &conn };
             let mut reply = ServerReply { info, request, values: BuildContext { link: Some(link) } };
             encode(value, results.get(), &mut reply).map_err(|e| capnp::Error::from(e.context(info)))?;

@@ -86,9 +86,8 @@ pub(crate) fn target_thread(shared: &Arc<LoopShared>, conn: u64) -> Result<u64> 
     }
     let name = crate::logging::thread_tag(&shared.config.name);
     let cap = block_on(shared, move |st| {
-        let connection = st
-            .connection(conn)
-            .ok_or_else(|| Error::disconnected("the connection is closed"))?;
+        let connection =
+            st.connection(conn).ok_or_else(|| Error::disconnected("the connection is closed"))?;
         let thread_map = connection.remote_thread_map().ok_or_else(|| {
             Error::failed("the peer sent no ThreadMap (construct was not called or returned none)")
         })?;
