@@ -124,7 +124,7 @@ pub(crate) fn add_connection(
     });
     *conn.thread_map.borrow_mut() = Some(crate::thread::new_thread_map(local, &conn));
     local.connections.borrow_mut().insert(conn.id, conn.clone());
-    tracing::debug!(target: crate::logging::TARGET, "IPC server: socket connected.");
+    crate::logging::ipc_debug!("IPC server: socket connected.");
 
     let weak_local = Rc::downgrade(local);
     let weak_conn = Rc::downgrade(&conn);
@@ -132,9 +132,9 @@ pub(crate) fn add_connection(
     local.spawn(
         rpc.map(move |outcome| {
             if let Err(e) = outcome {
-                tracing::debug!(target: crate::logging::TARGET, "IPC connection error: {e}");
+                crate::logging::ipc_debug!("IPC connection error: {e}");
             }
-            tracing::debug!(target: crate::logging::TARGET, "IPC server: socket disconnected.");
+            crate::logging::ipc_debug!("IPC server: socket disconnected.");
             if let Some(conn) = weak_conn.upgrade() {
                 conn.mark_disconnected();
                 crate::thread::context::forget_connection(loop_id, conn.id);

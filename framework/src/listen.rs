@@ -129,7 +129,7 @@ pub fn bind_unix(path: &Path) -> Result<UnixListener> {
             Ok(_) => return Err(fail("address already in use: another process is listening on it".into())),
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => match std::fs::remove_file(path) {
                 Ok(()) => {
-                    tracing::debug!(target: "ipc", "Removed stale socket file {}", path.display());
+                    crate::logging::ipc_debug!("Removed stale socket file {}", path.display());
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(fail(format!("cannot remove stale socket file: {e}"))),
@@ -180,9 +180,7 @@ pub fn try_connect_unix(path: &Path, mode: ConnectMode) -> Result<Option<UnixStr
             if mode == ConnectMode::Auto
                 && matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused) =>
         {
-            tracing::debug!(
-                target: "ipc",
-                "Not connecting to unix:{}: {e}; continuing without it",
+            crate::logging::ipc_debug!("Not connecting to unix:{}: {e}; continuing without it",
                 path.display()
             );
             Ok(None)

@@ -5,6 +5,7 @@
 //! costs one cached check per call.
 
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The tracing target of every framework event.
 pub const TARGET: &str = "ipc";
@@ -37,14 +38,50 @@ pub(crate) fn thread_tag(exe: &str) -> String {
     format!("{{{exe}-{}/{}}}", std::process::id(), thread_label())
 }
 
+thread_local! {
+    static TAG: String = thread_tag(&exe_name());
+}
+
+/// The calling thread's tag, computed once per thread.
+pub(crate) fn current_tag() -> String {
+    TAG.try_with(Clone::clone).unwrap_or_else(|_| thread_tag(&exe_name()))
+}
+
+/// A `-debug=ipc` line: DEBUG on target `ipc`, prefixed with the calling
+/// thread's tag as libmultiprocess prints it. Arguments are only formatted
+/// when the line is enabled.
+macro_rules! ipc_debug {
+    ($($arg:tt)*) => {
+        if $crate::logging::enabled() {
+            ::tracing::debug!(
+                target: $crate::logging::TARGET,
+                "{} {}",
+                $crate::logging::current_tag(),
+                format_args!($($arg)*)
+            );
+        }
+    };
+}
+pub(crate) use ipc_debug;
+
 /// Whether `-debug=ipc` lines are enabled; cheap (a cached callsite check).
 pub(crate) fn enabled() -> bool {
     tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
 }
 
-/// A message's Cap'n Proto text form, cut at `max_chars`.
-pub(crate) fn message_text(message: &dyn Debug, max_chars: usize) -> String {
-    let mut text = format!("{message:?}");
+static MAX_MESSAGE_CHARS: AtomicUsize = AtomicUsize::new(2000);
+
+/// Sets how much of each message `-debug=ipc` lines show (process-wide).
+pub fn set_max_message_chars(chars: usize) {
+    MAX_MESSAGE_CHARS.store(chars, Ordering::Relaxed);
+}
+
+/// A message's Cap'n Proto text form, cut at the configured length.
+pub(crate) fn message_text(message: &dyn Debug) -> String {
+    cut_text(format!("{message:?}"), MAX_MESSAGE_CHARS.load(Ordering::Relaxed))
+}
+
+fn cut_text(mut text: String, max_chars: usize) -> String {
     if text.len() > max_chars {
         let mut cut = max_chars;
         while !text.is_char_boundary(cut) {
@@ -63,7 +100,7 @@ mod tests {
     #[test]
     fn long_messages_are_cut_on_char_boundaries() {
         let long = "é".repeat(100);
-        let text = message_text(&long, 11);
+        let text = cut_text(long, 11);
         assert!(text.ends_with("..."));
         assert!(text.len() <= 11 + 3);
     }

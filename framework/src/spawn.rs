@@ -148,7 +148,7 @@ impl SpawnOptions {
         drop(theirs);
 
         let pid = child.id();
-        tracing::debug!(target: "ipc", "Process {} pid {} launched", exe.display(), pid);
+        crate::logging::ipc_debug!("Process {} pid {} launched", exe.display(), pid);
         let child = ChildProcess { child: Some(child), exe: exe.to_owned(), pid, status: None };
         Ok((child, ours))
     }
@@ -366,9 +366,7 @@ impl Drop for ChildProcess {
 }
 
 fn log_exit(exe: &Path, pid: u32, status: ExitStatus) {
-    tracing::debug!(
-        target: "ipc",
-        "Process {} pid {} exited with status {}",
+    crate::logging::ipc_debug!("Process {} pid {} exited with status {}",
         exe.display(),
         pid,
         status.into_raw()

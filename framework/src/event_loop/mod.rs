@@ -79,8 +79,6 @@ pub struct LoopConfig {
     pub max_outgoing_bytes: usize,
     /// Most server threads a single connection may create with `makeThread`.
     pub max_threads_per_connection: usize,
-    /// Longest message text shown in `-debug=ipc` lines.
-    pub log_message_chars: usize,
 }
 
 impl Default for LoopConfig {
@@ -91,7 +89,6 @@ impl Default for LoopConfig {
             max_message_bytes: 64 << 20,
             max_outgoing_bytes: 64 << 20,
             max_threads_per_connection: 256,
-            log_message_chars: 2000,
         }
     }
 }

@@ -149,15 +149,11 @@ fn live_connection(st: &LoopLocal, id: u64) -> Result<Rc<ConnectionCore>> {
 }
 
 fn log_send(interface: &str, method: &str, params: &dyn Debug) {
-    if logging::enabled() {
-        tracing::debug!(target: logging::TARGET, "IPC client send {interface}.{method}$Params ({})", logging::message_text(params, 2000));
-    }
+    crate::logging::ipc_debug!("IPC client send {interface}.{method}$Params ({})", logging::message_text(params));
 }
 
 fn log_recv(interface: &str, method: &str, results: &dyn Debug) {
-    if logging::enabled() {
-        tracing::debug!(target: logging::TARGET, "IPC client recv {interface}.{method}$Results ({})", logging::message_text(results, 2000));
-    }
+    crate::logging::ipc_debug!("IPC client recv {interface}.{method}$Results ({})", logging::message_text(results));
 }
 
 impl<C: Interface> Drop for ProxyClient<C> {
@@ -184,7 +180,7 @@ impl<C: Interface> Drop for ProxyClient<C> {
                     if let Ok(promise) = build(&st.local) {
                         st.spawn(Box::pin(async move {
                             if let Err(e) = promise.await {
-                                tracing::debug!(target: logging::TARGET, "IPC destroy failed: {e}");
+                                crate::logging::ipc_debug!("IPC destroy failed: {e}");
                             }
                         }));
                     }
@@ -200,7 +196,7 @@ impl<C: Interface> Drop for ProxyClient<C> {
                 }) as LocalBoxFuture<'static, Result<()>>)
             });
             if let Err(e) = outcome {
-                tracing::debug!(target: logging::TARGET, "IPC {}.destroy failed: {e}", C::NAME);
+                crate::logging::ipc_debug!("IPC {}.destroy failed: {e}", C::NAME);
             }
         }
         self.shared.defer(Box::new(move |st| {
@@ -238,15 +234,11 @@ impl<'a> ClientCall<'a> {
                 self.info
             )));
         }
-        if logging::enabled() {
-            tracing::debug!(
-                target: logging::TARGET,
-                "IPC client send {}.{}$Params ({})",
+        crate::logging::ipc_debug!("IPC client send {}.{}$Params ({})",
                 self.info.interface,
                 self.info.method,
-                logging::message_text(params, self.shared.config.log_message_chars)
+                logging::message_text(params)
             );
-        }
         Ok(())
     }
 }
@@ -254,15 +246,11 @@ impl<'a> ClientCall<'a> {
 impl<'a> ClientReply<'a> {
     /// Logs the results.
     pub fn log_results(&mut self, results: &dyn Debug) {
-        if logging::enabled() {
-            tracing::debug!(
-                target: logging::TARGET,
-                "IPC client recv {}.{}$Results ({})",
+        crate::logging::ipc_debug!("IPC client recv {}.{}$Results ({})",
                 self.info.interface,
                 self.info.method,
-                logging::message_text(results, 2000)
+                logging::message_text(results)
             );
-        }
     }
 
     /// The context for converting result values.

@@ -111,9 +111,7 @@ impl ServerBase {
                     let (sender, receiver) = oneshot::channel();
                     let cancelled = Arc::new(AtomicBool::new(false));
                     let guard = CancelOnDrop { cancelled: cancelled.clone(), request, armed: true };
-                    if logging::enabled() {
-                        tracing::debug!(target: logging::TARGET, "IPC server post request  #{request} {{{}}}", waiter.name());
-                    }
+                    crate::logging::ipc_debug!("IPC server post request  #{request} {}", waiter.name());
                     let shared = local.shared.clone();
                     let conn_id = conn.id;
                     waiter.post(
@@ -181,7 +179,7 @@ impl ServerBase {
         _params: Params<P>,
         _results: Results<Q>,
     ) -> impl Future<Output = Outcome> + 'static {
-        tracing::debug!(target: logging::TARGET, "IPC server destroy {interface}");
+        crate::logging::ipc_debug!("IPC server destroy {interface}");
         std::future::ready(Ok(()))
     }
 }
@@ -217,7 +215,7 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if self.armed {
             self.cancelled.store(true, SeqCst);
-            tracing::debug!(target: logging::TARGET, "IPC server request #{} canceled while executing.", self.request);
+            crate::logging::ipc_debug!("IPC server request #{} canceled while executing.", self.request);
         }
     }
 }
@@ -225,16 +223,12 @@ impl Drop for CancelOnDrop {
 impl<'a> ServerCall<'a> {
     /// Logs the params.
     pub fn log_params(&mut self, params: &dyn Debug) {
-        if logging::enabled() {
-            tracing::debug!(
-                target: logging::TARGET,
-                "IPC server recv request  #{} {}.{}$Params ({})",
+        crate::logging::ipc_debug!("IPC server recv request  #{} {}.{}$Params ({})",
                 self.request,
                 self.info.interface,
                 self.info.method,
-                logging::message_text(params, 2000)
+                logging::message_text(params)
             );
-        }
     }
 
     /// Reads the Context: the call will run on the thread it names, or on
@@ -273,16 +267,12 @@ impl<'a> ServerCall<'a> {
 impl<'a> ServerReply<'a> {
     /// Logs the results.
     pub fn log_results(&mut self, results: &dyn Debug) {
-        if logging::enabled() {
-            tracing::debug!(
-                target: logging::TARGET,
-                "IPC server send response #{} {}.{}$Results ({})",
+        crate::logging::ipc_debug!("IPC server send response #{} {}.{}$Results ({})",
                 self.request,
                 self.info.interface,
                 self.info.method,
-                logging::message_text(results, 2000)
+                logging::message_text(results)
             );
-        }
     }
 
     /// The context for converting result values.
