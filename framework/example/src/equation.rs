@@ -7,7 +7,11 @@ pub fn solve(text: &str) -> Result<f64, String> {
     let value = parser.expression()?;
     parser.skip_spaces();
     if parser.pos != parser.bytes.len() {
-        return Err(format!("unexpected '{}' at position {}", parser.bytes[parser.pos] as char, parser.pos + 1));
+        return Err(format!(
+            "unexpected '{}' at position {}",
+            parser.bytes[parser.pos] as char,
+            parser.pos + 1
+        ));
     }
     Ok(value)
 }

@@ -13,8 +13,8 @@ fn run() -> Result<(), String> {
     let event_loop = EventLoop::new().map_err(|e| e.to_string())?;
     let (printer_init, _printer_conn, printer_child) =
         framework_example::spawn_child(&event_loop, "mpprinter").map_err(|e| format!("mpprinter: {e}"))?;
-    let (calc_init, _calc_conn, calc_child) =
-        framework_example::spawn_child(&event_loop, "mpcalculator").map_err(|e| format!("mpcalculator: {e}"))?;
+    let (calc_init, _calc_conn, calc_child) = framework_example::spawn_child(&event_loop, "mpcalculator")
+        .map_err(|e| format!("mpcalculator: {e}"))?;
     let printer = printer_init.make_printer().map_err(|e| e.to_string())?;
     let calculator = calc_init.make_calculator(printer).map_err(|e| e.to_string())?;
     for line in std::io::stdin().lock().lines() {

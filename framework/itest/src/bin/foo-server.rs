@@ -1,0 +1,76 @@
+//! Serves `FooInit` for the behaviour tests and the benchmark.
+//!
+//! - `foo-server -ipcfd N`: serve on the inherited socket until the peer leaves.
+//! - `foo-server -listen PATH MAX`: accept up to MAX clients at once on a unix socket.
+//! - `foo-server -pingpong -ipcfd N`: echo 8-byte pings (the benchmark's floor).
+//! - `-debug=ipc` anywhere: trace IPC to stderr.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use framework::EventLoop;
+use framework_itest::foo_capnp::foo_init;
+use framework_itest::{FooInit, FooInitImpl};
+
+fn run() -> Result<(), String> {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if args.iter().any(|a| a == "-debug=ipc") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("ipc=debug"))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    let args: Vec<OsString> = args.into_iter().filter(|a| a != "-debug=ipc").collect();
+    if args.first().is_some_and(|a| a == "-listen") {
+        let path = PathBuf::from(args.get(1).ok_or("-listen needs a path")?);
+        let max: usize = args
+            .get(2)
+            .and_then(|m| m.to_str())
+            .and_then(|m| m.parse().ok())
+            .ok_or("-listen needs a connection limit")?;
+        let event_loop = EventLoop::new().map_err(|e| e.to_string())?;
+        let listener = framework::bind_unix(&path).map_err(|e| e.to_string())?;
+        let _listening = event_loop
+            .handle()
+            .listen::<foo_init::Client, _, _>(listener, max, || Box::new(FooInitImpl) as Box<dyn FooInit>)
+            .map_err(|e| e.to_string())?;
+        // Serve until killed.
+        loop {
+            std::thread::park();
+        }
+    }
+    let pingpong = args.iter().any(|a| a == "-pingpong");
+    let rest: Vec<OsString> = args.into_iter().filter(|a| a != "-pingpong").collect();
+    let (stream, _) = framework::ipc_fd_from_args(rest)
+        .map_err(|e| e.to_string())?
+        .ok_or("usage: foo-server -ipcfd N | -listen PATH MAX | -pingpong -ipcfd N")?;
+    if pingpong {
+        let mut stream = stream;
+        let mut ping = [0u8; 8];
+        while stream.read_exact(&mut ping).is_ok() {
+            if stream.write_all(&ping).is_err() {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let event_loop = EventLoop::new().map_err(|e| e.to_string())?;
+    let connection = event_loop
+        .handle()
+        .serve_stream::<foo_init::Client, _>(stream, Box::new(FooInitImpl) as Box<dyn FooInit>)
+        .map_err(|e| e.to_string())?;
+    connection.wait_disconnected();
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("foo-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Starting `foo-server` processes for tests and benchmarks.
+
+use std::path::Path;
+
+use framework::{ChildProcess, Connection, EventLoop, SpawnOptions};
+
+use crate::foo_capnp::foo_init;
+use crate::FooInit;
+
+/// A spawned `foo-server` and its bootstrap object.
+pub struct SpawnedFoo {
+    /// The server's Init.
+    pub init: Box<dyn FooInit>,
+    /// The connection to it.
+    pub connection: Connection,
+    /// The process.
+    pub child: ChildProcess,
+}
+
+impl std::fmt::Debug for SpawnedFoo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpawnedFoo").field("pid", &self.child.pid()).finish_non_exhaustive()
+    }
+}
+
+/// Spawns `exe` (the `foo-server` binary) with `-ipcfd N` and connects.
+pub fn spawn_foo(event_loop: &EventLoop, exe: &Path) -> framework::Result<SpawnedFoo> {
+    let (child, stream) = SpawnOptions::new().spawn(exe)?;
+    let (init, connection) =
+        event_loop.handle().connect_stream::<foo_init::Client, Box<dyn FooInit>>(stream)?;
+    Ok(SpawnedFoo { init, connection, child })
+}
