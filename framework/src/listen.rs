@@ -180,7 +180,8 @@ pub fn try_connect_unix(path: &Path, mode: ConnectMode) -> Result<Option<UnixStr
             if mode == ConnectMode::Auto
                 && matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused) =>
         {
-            crate::logging::ipc_debug!("Not connecting to unix:{}: {e}; continuing without it",
+            crate::logging::ipc_debug!(
+                "Not connecting to unix:{}: {e}; continuing without it",
                 path.display()
             );
             Ok(None)

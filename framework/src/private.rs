@@ -2,6 +2,7 @@
 //! change with the code generator, which is versioned with this crate.
 
 pub use crate::proxy::{
-    export_object, import_object, to_app_error, CallInfo, ClientCall, ClientReply, FromProxyClient, Imported,
-    Interface, ProxyClient, ServerAdapter, ServerBase, ServerCall, ServerReply,
+    export_object, import_object, register_proxy, register_proxy_arc, reuse_proxy, to_app_error, CallInfo,
+    ClientCall, ClientReply, FromProxyClient, Imported, Interface, ProxyClient, ServerAdapter, ServerBase,
+    ServerCall, ServerReply,
 };

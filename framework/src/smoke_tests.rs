@@ -44,6 +44,9 @@ impl FromProxyClient<smoke_echo::Client> for EchoProxy {
     fn from_proxy_client(base: ProxyClient<smoke_echo::Client>) -> Self {
         Self { base }
     }
+    fn proxy_client(&self) -> &ProxyClient<smoke_echo::Client> {
+        &self.base
+    }
 }
 
 static ECHO_ECHO: CallInfo = CallInfo { interface: "SmokeEcho", method: "echo", context: true };
@@ -277,6 +280,9 @@ struct InitProxy {
 impl FromProxyClient<smoke_init::Client> for InitProxy {
     fn from_proxy_client(base: ProxyClient<smoke_init::Client>) -> Self {
         Self { base }
+    }
+    fn proxy_client(&self) -> &ProxyClient<smoke_init::Client> {
+        &self.base
     }
 }
 

@@ -366,7 +366,8 @@ impl Drop for ChildProcess {
 }
 
 fn log_exit(exe: &Path, pid: u32, status: ExitStatus) {
-    crate::logging::ipc_debug!("Process {} pid {} exited with status {}",
+    crate::logging::ipc_debug!(
+        "Process {} pid {} exited with status {}",
         exe.display(),
         pid,
         status.into_raw()

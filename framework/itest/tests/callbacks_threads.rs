@@ -64,11 +64,13 @@ impl FooCallback for Nested {
 fn nested_callbacks_reenter_the_same_server_thread() {
     let s = common::setup();
     let foo: Arc<dyn Foo> = Arc::from(s.foo);
-    let server_thread = foo.thread_name().unwrap();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let cb = Nested { foo: foo.clone(), depth: 3, seen_server_threads: seen.clone() };
     // callback(cb, 0) -> cb(0) -> callback(cb', 1) -> cb'(1) -> ... each level adds one.
-    let answer = common::within(std::time::Duration::from_secs(20), move || foo.callback(Box::new(cb), 0));
+    let (answer, server_thread) = common::within(std::time::Duration::from_secs(20), move || {
+        let server_thread = foo.thread_name().unwrap();
+        (foo.callback(Box::new(cb), 0), server_thread)
+    });
     assert_eq!(answer.unwrap(), 3 + 4);
     assert_eq!(*seen.lock().unwrap(), vec![server_thread; 4]);
 }

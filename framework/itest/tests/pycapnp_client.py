@@ -29,6 +29,13 @@ async def connect(path, foo):
     return client, init
 
 
+async def make_thread(thread_map, name):
+    # `name` clashes with a keyword of pycapnp's call helper: build the request.
+    request = thread_map.makeThread_request()
+    request.name = name
+    return (await request.send()).result
+
+
 async def expect_error(name, promise, needle):
     try:
         await promise
@@ -45,7 +52,7 @@ async def main(sock, schema_dir, import_dir):
     client, init = await connect(sock, foo)
     constructed = await init.construct()  # no ThreadMap of our own: null
     thread_map = constructed.threadMap
-    thread = (await thread_map.makeThread(name="pycapnp-main")).result
+    thread = await make_thread(thread_map, "pycapnp-main")
     check("thread name", (await thread.getName()).result == "pycapnp-main")
     ctx = {"thread": thread}
 
@@ -88,7 +95,7 @@ async def main(sock, schema_dir, import_dir):
     # A thread made on another connection is not this connection's.
     other_client, other_init = await connect(sock, foo)
     other_map = (await other_init.construct()).threadMap
-    foreign = (await other_map.makeThread(name="other")).result
+    foreign = await make_thread(other_map, "other")
     await expect_error("foreign thread handle", obj.add(context={"thread": foreign}, a=1, b=1), "invalid thread handle")
     check("server still serves", (await obj.add(context=ctx, a=5, b=5)).result == 10)
 

@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use capnp::capability::{FromClientHook, Request, Response};
@@ -25,6 +26,8 @@ pub struct ProxyClient<C: Interface> {
     shared: Arc<LoopShared>,
     conn: u64,
     cap: u64,
+    /// Address under which the boxed proxy is registered (0: not registered).
+    pub(super) registered_at: AtomicUsize,
     _interface: PhantomData<fn() -> C>,
 }
 
@@ -55,7 +58,17 @@ impl<C: Interface> ProxyClient<C> {
         let shared =
             link.local.shared.upgrade().ok_or_else(|| Error::disconnected("the event loop has stopped"))?;
         let cap = link.local.hold_cap(capnp::capability::Client::new(client.into_client_hook()));
-        Ok(Self { shared, conn: link.conn.id, cap, _interface: PhantomData })
+        Ok(Self {
+            shared,
+            conn: link.conn.id,
+            cap,
+            registered_at: AtomicUsize::new(0),
+            _interface: PhantomData,
+        })
+    }
+
+    pub(super) fn identity(&self) -> super::registry::Identity {
+        super::registry::Identity { loop_id: self.shared.id(), conn: self.conn, cap: self.cap }
     }
 
     /// The underlying capability, if this proxy belongs to `ctx`'s loop and
@@ -101,7 +114,8 @@ impl<C: Interface> ProxyClient<C> {
             let promise = request.send().promise;
             let local = st.local.clone();
             Ok(Box::pin(async move {
-                let response = promise.await.map_err(|e| Error::from(e).context(info))?;
+                // A remote error keeps its message as the implementation wrote it.
+                let response = promise.await.map_err(Error::from)?;
                 let link = Link { local: &local, conn: &conn };
                 let mut reply = ClientReply { info, values: ReadContext { link: Some(link) } };
                 read(response, &mut reply)
@@ -149,15 +163,22 @@ fn live_connection(st: &LoopLocal, id: u64) -> Result<Rc<ConnectionCore>> {
 }
 
 fn log_send(interface: &str, method: &str, params: &dyn Debug) {
-    crate::logging::ipc_debug!("IPC client send {interface}.{method}$Params ({})", logging::message_text(params));
+    crate::logging::ipc_debug!(
+        "IPC client send {interface}.{method}$Params ({})",
+        logging::message_text(params)
+    );
 }
 
 fn log_recv(interface: &str, method: &str, results: &dyn Debug) {
-    crate::logging::ipc_debug!("IPC client recv {interface}.{method}$Results ({})", logging::message_text(results));
+    crate::logging::ipc_debug!(
+        "IPC client recv {interface}.{method}$Results ({})",
+        logging::message_text(results)
+    );
 }
 
 impl<C: Interface> Drop for ProxyClient<C> {
     fn drop(&mut self) {
+        super::registry::unregister(self.registered_at.load(Ordering::SeqCst));
         let cap = self.cap;
         let conn_id = self.conn;
         if let Some(method) = C::DESTROY {
@@ -234,11 +255,12 @@ impl<'a> ClientCall<'a> {
                 self.info
             )));
         }
-        crate::logging::ipc_debug!("IPC client send {}.{}$Params ({})",
-                self.info.interface,
-                self.info.method,
-                logging::message_text(params)
-            );
+        crate::logging::ipc_debug!(
+            "IPC client send {}.{}$Params ({})",
+            self.info.interface,
+            self.info.method,
+            logging::message_text(params)
+        );
         Ok(())
     }
 }
@@ -246,11 +268,12 @@ impl<'a> ClientCall<'a> {
 impl<'a> ClientReply<'a> {
     /// Logs the results.
     pub fn log_results(&mut self, results: &dyn Debug) {
-        crate::logging::ipc_debug!("IPC client recv {}.{}$Results ({})",
-                self.info.interface,
-                self.info.method,
-                logging::message_text(results)
-            );
+        crate::logging::ipc_debug!(
+            "IPC client recv {}.{}$Results ({})",
+            self.info.interface,
+            self.info.method,
+            logging::message_text(results)
+        );
     }
 
     /// The context for converting result values.

@@ -1,6 +1,7 @@
 //! Proxies: the client and server halves that generated glue is built on.
 
 mod client;
+mod registry;
 mod server;
 
 use std::any::{Any, TypeId};
@@ -11,6 +12,7 @@ use capnp_rpc::CapabilityServerSet;
 
 pub(crate) use client::construct;
 pub use client::{ClientCall, ClientReply, ProxyClient};
+pub use registry::{register_proxy, register_proxy_arc, reuse_proxy};
 pub use server::{ServerBase, ServerCall, ServerReply};
 
 use crate::convert::context::Link;
@@ -51,6 +53,8 @@ impl fmt::Display for CallInfo {
 pub trait FromProxyClient<C: Interface> {
     /// Wraps `base`.
     fn from_proxy_client(base: ProxyClient<C>) -> Self;
+    /// The wrapped client.
+    fn proxy_client(&self) -> &ProxyClient<C>;
 }
 
 /// A generated server adapter: serves `Object` (an `Arc<dyn Trait>`) as

@@ -223,12 +223,13 @@ impl Drop for CancelOnDrop {
 impl<'a> ServerCall<'a> {
     /// Logs the params.
     pub fn log_params(&mut self, params: &dyn Debug) {
-        crate::logging::ipc_debug!("IPC server recv request  #{} {}.{}$Params ({})",
-                self.request,
-                self.info.interface,
-                self.info.method,
-                logging::message_text(params)
-            );
+        crate::logging::ipc_debug!(
+            "IPC server recv request  #{} {}.{}$Params ({})",
+            self.request,
+            self.info.interface,
+            self.info.method,
+            logging::message_text(params)
+        );
     }
 
     /// Reads the Context: the call will run on the thread it names, or on
@@ -267,12 +268,13 @@ impl<'a> ServerCall<'a> {
 impl<'a> ServerReply<'a> {
     /// Logs the results.
     pub fn log_results(&mut self, results: &dyn Debug) {
-        crate::logging::ipc_debug!("IPC server send response #{} {}.{}$Results ({})",
-                self.request,
-                self.info.interface,
-                self.info.method,
-                logging::message_text(results)
-            );
+        crate::logging::ipc_debug!(
+            "IPC server send response #{} {}.{}$Results ({})",
+            self.request,
+            self.info.interface,
+            self.info.method,
+            logging::message_text(results)
+        );
     }
 
     /// The context for converting result values.

@@ -60,6 +60,9 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             fn from_proxy_client(base: ::framework::private::ProxyClient<#client_ty>) -> Self {
                 Self { base }
             }
+            fn proxy_client(&self) -> &::framework::private::ProxyClient<#client_ty> {
+                &self.base
+            }
         }
         impl #tr for #proxy {
             #(#client_methods)*
@@ -88,11 +91,19 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
 
         impl ::framework::convert::ToCapability<#client_ty> for ::std::boxed::Box<dyn #tr> {
             fn to_capability(self, ctx: &mut ::framework::convert::BuildContext<'_>) -> ::framework::Result<#client_ty> {
+                let object = &*self as *const dyn #tr as *const ();
+                if let ::std::option::Option::Some(client) = ::framework::private::reuse_proxy::<#client_ty>(ctx, object) {
+                    return ::std::result::Result::Ok(client);
+                }
                 ::framework::private::export_object::<#server>(ctx, ::std::sync::Arc::from(self))
             }
         }
         impl ::framework::convert::ToCapability<#client_ty> for ::std::sync::Arc<dyn #tr> {
             fn to_capability(self, ctx: &mut ::framework::convert::BuildContext<'_>) -> ::framework::Result<#client_ty> {
+                let object = &*self as *const dyn #tr as *const ();
+                if let ::std::option::Option::Some(client) = ::framework::private::reuse_proxy::<#client_ty>(ctx, object) {
+                    return ::std::result::Result::Ok(client);
+                }
                 ::framework::private::export_object::<#server>(ctx, self)
             }
         }
@@ -100,7 +111,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             fn from_capability(client: #client_ty, ctx: &mut ::framework::convert::ReadContext<'_>) -> ::framework::Result<Self> {
                 ::framework::private::import_object::<#server, #proxy>(ctx, client).map(|o| match o {
                     ::framework::private::Imported::Local(arc) => ::std::boxed::Box::new(#local_ty(arc)) as ::std::boxed::Box<dyn #tr>,
-                    ::framework::private::Imported::Remote(proxy) => ::std::boxed::Box::new(proxy) as ::std::boxed::Box<dyn #tr>,
+                    ::framework::private::Imported::Remote(proxy) => ::framework::private::register_proxy(::std::boxed::Box::new(proxy)) as ::std::boxed::Box<dyn #tr>,
                 })
             }
         }
@@ -108,7 +119,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             fn from_capability(client: #client_ty, ctx: &mut ::framework::convert::ReadContext<'_>) -> ::framework::Result<Self> {
                 ::framework::private::import_object::<#server, #proxy>(ctx, client).map(|o| match o {
                     ::framework::private::Imported::Local(arc) => arc,
-                    ::framework::private::Imported::Remote(proxy) => ::std::sync::Arc::new(proxy) as ::std::sync::Arc<dyn #tr>,
+                    ::framework::private::Imported::Remote(proxy) => ::framework::private::register_proxy_arc(::std::sync::Arc::new(proxy)) as ::std::sync::Arc<dyn #tr>,
                 })
             }
         }
@@ -169,6 +180,9 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
         impl ::framework::private::FromProxyClient<#client_ty> for #proxy {
             fn from_proxy_client(base: ::framework::private::ProxyClient<#client_ty>) -> Self {
                 Self { base }
+            }
+            fn proxy_client(&self) -> &::framework::private::ProxyClient<#client_ty> {
+                &self.base
             }
         }
         impl #proxy {
