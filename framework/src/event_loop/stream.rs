@@ -29,8 +29,14 @@ pub(crate) struct ReadHalf(Rc<Shared>);
 /// Writing half; shutting it down half-closes the socket.
 pub(crate) struct WriteHalf(Rc<Shared>);
 
+/// Kernel buffer size asked for each direction: large messages then cross
+/// in fewer wake-ups (the kernel may cap it; a refusal is harmless).
+const SOCKET_BUFFER_BYTES: usize = 4 << 20;
+
 pub(crate) fn split(stream: UnixStream, reactor: Rc<RefCell<Reactor>>) -> io::Result<(ReadHalf, WriteHalf)> {
     stream.set_nonblocking(true)?;
+    let _ = nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::SndBuf, &SOCKET_BUFFER_BYTES);
+    let _ = nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::RcvBuf, &SOCKET_BUFFER_BYTES);
     let shared = Rc::new(Shared { stream, reactor });
     Ok((ReadHalf(shared.clone()), WriteHalf(shared)))
 }

@@ -177,50 +177,31 @@ fn log_recv(interface: &str, method: &str, results: &dyn Debug) {
 }
 
 impl<C: Interface> Drop for ProxyClient<C> {
+    /// Sends `destroy` (when the interface has it) and releases the
+    /// capability, without waiting for the answer: a drop never blocks, and
+    /// later calls on the same connection still arrive after it. A failed
+    /// destroy (the peer is gone) is only logged.
     fn drop(&mut self) {
         super::registry::unregister(self.registered_at.load(Ordering::SeqCst));
-        let cap = self.cap;
-        let conn_id = self.conn;
-        if let Some(method) = C::DESTROY {
-            let build = move |st: &LoopLocal| -> Result<_> {
-                let conn = live_connection(st, conn_id)?;
-                let client = st.cap(cap).ok_or_else(|| Error::disconnected("capability released"))?;
-                let mut request = client.new_call::<context_slot::Owned, capnp::any_pointer::Owned>(
-                    C::INTERFACE_ID,
-                    method,
-                    None,
-                );
-                let _ = conn;
-                log_send(C::NAME, "destroy", &request.get().into_reader());
-                Ok(request.send().promise)
-            };
-            if self.shared.is_current_thread_inside() {
-                // Dropped by code running on the loop: cannot block, so the
-                // destroy call goes out without waiting for its answer.
-                self.shared.defer(Box::new(move |st| {
-                    if let Ok(promise) = build(&st.local) {
-                        st.spawn(Box::pin(async move {
-                            if let Err(e) = promise.await {
-                                crate::logging::ipc_debug!("IPC destroy failed: {e}");
-                            }
-                        }));
-                    }
-                    st.release_cap(cap);
-                }));
-                return;
-            }
-            let outcome = block_on(&self.shared, move |st| {
-                let promise = build(&st.local)?;
-                Ok(Box::pin(async move {
-                    promise.await?;
-                    Ok(())
-                }) as LocalBoxFuture<'static, Result<()>>)
-            });
-            if let Err(e) = outcome {
-                crate::logging::ipc_debug!("IPC {}.destroy failed: {e}", C::NAME);
-            }
-        }
+        let (cap, conn_id) = (self.cap, self.conn);
         self.shared.defer(Box::new(move |st| {
+            if let Some(method) = C::DESTROY {
+                let live = live_connection(&st.local, conn_id);
+                if let (Ok(_), Some(client)) = (live, st.cap(cap)) {
+                    let mut request = client.new_call::<context_slot::Owned, capnp::any_pointer::Owned>(
+                        C::INTERFACE_ID,
+                        method,
+                        None,
+                    );
+                    log_send(C::NAME, "destroy", &request.get().into_reader());
+                    let promise = request.send().promise;
+                    st.spawn(Box::pin(async move {
+                        if let Err(e) = promise.await {
+                            crate::logging::ipc_debug!("IPC {}.destroy failed: {e}", C::NAME);
+                        }
+                    }));
+                }
+            }
             st.release_cap(cap);
         }));
     }
