@@ -3,7 +3,11 @@
 //!
 //! `cargo bench -p framework-itest` prints a table and one line per shape:
 //! `bench <letter> <value> <unit> <ratio-to-floor>`.
-//! `BENCH_SCALE=0.1` shortens every loop (for a quick look).
+//! `BENCH_SCALE=0.1` shortens every loop (for a quick look); `BENCH_ONLY=cf`
+//! runs only the named shapes (the floor is always measured).
+//! Both processes tune glibc malloc to keep freed large buffers (see
+//! `framework_itest::tune_allocator`); without it, (f) is dominated by page
+//! faults and TLB shootdowns and drops to ~0.3 GB/s on the 2-core VM.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -18,6 +22,10 @@ const FOO_SERVER: &str = env!("CARGO_BIN_EXE_foo-server");
 fn scale(n: usize) -> usize {
     let factor: f64 = std::env::var("BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     ((n as f64 * factor) as usize).max(10)
+}
+
+fn wanted(letter: char) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.contains(letter))
 }
 
 /// Median over batches of the per-iteration time of `op`, in microseconds.
@@ -73,6 +81,11 @@ struct Row {
 }
 
 fn main() {
+    // The server process tunes its allocator the same way (foo-server's main).
+    // BENCH_DEFAULT_MALLOC=1 keeps glibc's defaults on this side, to see the difference.
+    if std::env::var_os("BENCH_DEFAULT_MALLOC").is_none() {
+        framework_itest::tune_allocator();
+    }
     let floor = floor_us();
     let event_loop = EventLoop::new().expect("event loop");
     let server = spawn_foo(&event_loop, Path::new(FOO_SERVER)).expect("spawn foo-server");
@@ -84,40 +97,55 @@ fn main() {
         unit: "us",
         us_per_op: floor,
     }];
+    if wanted('b') {
+        let b = median_us(scale(100_000), || {
+            foo.add_on_loop(1, 2).expect("add_on_loop");
+        });
+        rows.push(Row {
+            letter: 'b',
+            what: "call without Context (on loop)",
+            value: b,
+            unit: "us",
+            us_per_op: b,
+        });
+    }
+    if wanted('c') {
+        let c = median_us(scale(100_000), || {
+            foo.add(1, 2).expect("add");
+        });
+        rows.push(Row {
+            letter: 'c',
+            what: "call with Context (worker thread)",
+            value: c,
+            unit: "us",
+            us_per_op: c,
+        });
+    }
+    if wanted('d') {
+        let d = median_us(scale(30_000), || {
+            foo.callback(Box::new(Echo), 1).expect("callback");
+        });
+        rows.push(Row {
+            letter: 'd',
+            what: "call passing a callback invoked once",
+            value: d,
+            unit: "us",
+            us_per_op: d,
+        });
+    }
+    if wanted('e') {
+        rows.push(eight_threads(&foo));
+    }
+    if wanted('f') {
+        rows.push(big_data(&foo));
+    }
+    if wanted('g') {
+        rows.push(spawn_and_first_call(&event_loop));
+    }
+    print_rows(&rows, floor);
+}
 
-    let b = median_us(scale(100_000), || {
-        foo.add_on_loop(1, 2).expect("add_on_loop");
-    });
-    rows.push(Row {
-        letter: 'b',
-        what: "call without Context (on loop)",
-        value: b,
-        unit: "us",
-        us_per_op: b,
-    });
-
-    let c = median_us(scale(100_000), || {
-        foo.add(1, 2).expect("add");
-    });
-    rows.push(Row {
-        letter: 'c',
-        what: "call with Context (worker thread)",
-        value: c,
-        unit: "us",
-        us_per_op: c,
-    });
-
-    let d = median_us(scale(30_000), || {
-        foo.callback(Box::new(Echo), 1).expect("callback");
-    });
-    rows.push(Row {
-        letter: 'd',
-        what: "call passing a callback invoked once",
-        value: d,
-        unit: "us",
-        us_per_op: d,
-    });
-
+fn eight_threads(foo: &Arc<dyn Foo>) -> Row {
     let threads = 8;
     let per_thread = scale(20_000);
     let start = Instant::now();
@@ -134,53 +162,57 @@ fn main() {
     for w in workers {
         w.join().expect("worker thread");
     }
-    let elapsed = start.elapsed().as_secs_f64();
-    let calls_per_sec = (threads * per_thread) as f64 / elapsed;
-    rows.push(Row {
+    let calls_per_sec = (threads * per_thread) as f64 / start.elapsed().as_secs_f64();
+    Row {
         letter: 'e',
         what: "8 client threads, Context calls",
         value: calls_per_sec,
         unit: "calls/s",
         us_per_op: 1e6 / calls_per_sec,
-    });
+    }
+}
 
+fn big_data(foo: &Arc<dyn Foo>) -> Row {
     let payload = vec![7u8; 1 << 20];
-    let round_trips = scale(300);
-    let per_trip = median_us(round_trips, || {
+    let per_trip = median_us(scale(300), || {
         let back = foo.pass_data(payload.clone()).expect("pass_data");
         assert_eq!(back.len(), payload.len());
     });
     let mb_per_sec = (2.0 * payload.len() as f64 / 1e6) / (per_trip / 1e6);
-    rows.push(Row {
+    Row {
         letter: 'f',
         what: "1 MiB Data round trip (both ways)",
         value: mb_per_sec,
         unit: "MB/s",
         us_per_op: per_trip,
-    });
+    }
+}
 
-    let mut spawn_times = Vec::new();
+fn spawn_and_first_call(event_loop: &EventLoop) -> Row {
+    let mut times = Vec::new();
     for _ in 0..scale(20) {
         let start = Instant::now();
-        let spawned = spawn_foo(&event_loop, Path::new(FOO_SERVER)).expect("spawn");
+        let spawned = spawn_foo(event_loop, Path::new(FOO_SERVER)).expect("spawn");
         let foo = spawned.init.make_foo().expect("make_foo");
         foo.add(1, 1).expect("first call");
-        spawn_times.push(start.elapsed());
+        times.push(start.elapsed());
         drop(foo);
         drop(spawned);
     }
-    spawn_times.sort();
-    let g = spawn_times[spawn_times.len() / 2];
-    rows.push(Row {
+    times.sort();
+    let g = times[times.len() / 2];
+    Row {
         letter: 'g',
         what: "spawn + connect + first call",
         value: g.as_secs_f64() * 1e3,
         unit: "ms",
         us_per_op: g.as_secs_f64() * 1e6,
-    });
+    }
+}
 
+fn print_rows(rows: &[Row], floor: f64) {
     println!("{:<3} {:<40} {:>14} {:<8} {:>10}", "", "shape", "value", "unit", "x floor");
-    for r in &rows {
+    for r in rows {
         println!(
             "{:<3} {:<40} {:>14.2} {:<8} {:>10.2}",
             r.letter,
@@ -190,7 +222,7 @@ fn main() {
             r.us_per_op / floor
         );
     }
-    for r in &rows {
+    for r in rows {
         println!("bench {} {:.2} {} {:.2}", r.letter, r.value, r.unit, r.us_per_op / floor);
     }
 }

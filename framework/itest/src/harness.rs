@@ -30,3 +30,17 @@ pub fn spawn_foo(event_loop: &EventLoop, exe: &Path) -> framework::Result<Spawne
         event_loop.handle().connect_stream::<foo_init::Client, Box<dyn FooInit>>(stream)?;
     Ok(SpawnedFoo { init, connection, child })
 }
+
+/// Keeps freed large buffers in the process instead of returning them to
+/// the OS after every message: with glibc's defaults each 1 MiB message
+/// costs fresh page faults and, with several threads, TLB shootdowns, which
+/// dominate large-message throughput. An application choice, not the
+/// framework's (it does not pick the process allocator).
+pub fn tune_allocator() {
+    // SAFETY: mallopt only adjusts glibc malloc parameters; it is called
+    // before any other thread allocates (at the start of main).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}

@@ -10,7 +10,7 @@ mod foo_impl;
 mod harness;
 
 pub use foo_impl::{FooImpl, FooInitImpl};
-pub use harness::{spawn_foo, SpawnedFoo};
+pub use harness::{spawn_foo, tune_allocator, SpawnedFoo};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

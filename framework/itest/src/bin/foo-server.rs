@@ -66,6 +66,7 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    framework_itest::tune_allocator();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
