@@ -7,6 +7,7 @@
 //! disconnected error, and its disconnect hooks run.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +37,15 @@ pub(crate) struct ConnectionCore {
     pub(crate) worker_count: Rc<Cell<usize>>,
     disconnect_hooks: RefCell<Vec<Box<dyn FnOnce()>>>,
     disconnector: RefCell<Option<capnp_rpc::Disconnector<twoparty::VatId>>>,
+    /// Callback threads the peer named in Contexts, kept for the life of the
+    /// connection (hook identity -> held capability id): dropping one after
+    /// every call would cost a `Release` message and a wake-up per call.
+    callback_threads: RefCell<HashMap<usize, u64>>,
 }
+
+/// Most callback threads remembered per connection; beyond it (a peer with
+/// that many threads) each call's capability is released after the call.
+const MAX_CACHED_CALLBACK_THREADS: usize = 1024;
 
 impl ConnectionCore {
     /// Closes the socket; the RPC task then marks the connection disconnected.
@@ -61,6 +70,26 @@ impl ConnectionCore {
 
     pub(crate) fn local_thread_map(&self) -> Option<thread_map::Client> {
         self.thread_map.borrow().clone()
+    }
+
+    /// The held capability id for a `Context.callbackThread` the peer sent,
+    /// and whether it is kept by the connection (else the caller releases it).
+    pub(crate) fn hold_callback_thread(
+        &self,
+        local: &LoopLocal,
+        client: capnp::capability::Client,
+    ) -> (u64, bool) {
+        let key = client.hook.get_ptr();
+        if let Some(cap) = self.callback_threads.borrow().get(&key) {
+            return (*cap, true);
+        }
+        let cap = local.hold_cap(client);
+        let mut cache = self.callback_threads.borrow_mut();
+        if cache.len() < MAX_CACHED_CALLBACK_THREADS && !self.disconnected.get() {
+            cache.insert(key, cap);
+            return (cap, true);
+        }
+        (cap, false)
     }
 
     pub(crate) fn on_disconnect(&self, hook: Box<dyn FnOnce()>) {
@@ -121,7 +150,17 @@ pub(crate) fn add_connection(
         worker_count: Rc::new(Cell::new(0)),
         disconnect_hooks: RefCell::new(Vec::new()),
         disconnector: RefCell::new(Some(rpc.get_disconnector())),
+        callback_threads: RefCell::new(HashMap::new()),
     });
+    let release_local = Rc::downgrade(local);
+    let release_conn = Rc::downgrade(&conn);
+    conn.on_disconnect(Box::new(move || {
+        if let (Some(local), Some(conn)) = (release_local.upgrade(), release_conn.upgrade()) {
+            for cap in std::mem::take(&mut *conn.callback_threads.borrow_mut()).into_values() {
+                local.release_cap(cap);
+            }
+        }
+    }));
     *conn.thread_map.borrow_mut() = Some(crate::thread::new_thread_map(local, &conn));
     local.connections.borrow_mut().insert(conn.id, conn.clone());
     crate::logging::ipc_debug!("IPC server: socket connected.");

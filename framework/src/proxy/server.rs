@@ -51,6 +51,8 @@ pub struct ServerCall<'a> {
     values: ReadContext<'a>,
     target: Option<Target>,
     callback_thread: Option<u64>,
+    /// The callback thread capability is this call's alone: release it after.
+    release_callback_thread: bool,
 }
 
 /// Encoding a reply: generated code fills the results through this.
@@ -86,6 +88,9 @@ impl ServerBase {
     {
         let request = NEXT_REQUEST.fetch_add(1, SeqCst);
         let link = Link { local: &self.local, conn: &self.conn };
+        // Releases the call's own callback-thread capability however the
+        // call ends, decoding errors included.
+        let mut release = ReleaseOnDrop { local: self.local.clone(), cap: None };
         let decoded = (|| -> Result<(Run, Target, Option<u64>)> {
             let reader = params.get()?;
             let mut call = ServerCall {
@@ -95,15 +100,18 @@ impl ServerBase {
                 values: ReadContext { link: Some(link) },
                 target: None,
                 callback_thread: None,
+                release_callback_thread: false,
             };
-            let run = decode(reader, &mut call)?;
+            let run = decode(reader, &mut call);
+            release.cap = call.callback_thread.filter(|_| call.release_callback_thread);
             let target = call.target.take().unwrap_or(Target::Inline);
-            Ok((run, target, call.callback_thread))
+            Ok((run?, target, call.callback_thread))
         })();
         let local = self.local.clone();
         let conn = self.conn.clone();
         let loop_id = local.shared.upgrade().map_or(0, |s| s.id());
         async move {
+            let _release = release;
             let (run, target, callback_thread) = decoded.map_err(|e| capnp::Error::from(e.context(info)))?;
             let value = match target {
                 Target::Inline => run_method(info, run),
@@ -140,9 +148,6 @@ impl ServerBase {
                     })?
                 }
             };
-            if let Some(cap) = callback_thread {
-                local.release_cap(cap);
-            }
             let value = value.map_err(capnp::Error::from)?;
             let link = Link { local: &local, conn: &conn };
             let mut reply = ServerReply { info, request, values: BuildContext { link: Some(link) } };
@@ -203,6 +208,20 @@ fn run_method<T, E: std::fmt::Display>(
     }
 }
 
+/// Releases a call's own callback-thread capability however the call ends.
+struct ReleaseOnDrop {
+    local: Rc<LoopLocal>,
+    cap: Option<u64>,
+}
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        if let Some(cap) = self.cap.take() {
+            self.local.release_cap(cap);
+        }
+    }
+}
+
 /// Marks a request cancelled when the RPC layer drops it before the worker
 /// answered (the caller cancelled or disconnected).
 struct CancelOnDrop {
@@ -237,7 +256,9 @@ impl<'a> ServerCall<'a> {
     pub fn read_context(&mut self, context: crate::proxy_capnp::context::Reader<'_>) -> Result<()> {
         if context.has_callback_thread() {
             let callback = context.get_callback_thread()?;
-            self.callback_thread = Some(self.link.local.hold_cap(callback.client));
+            let (cap, kept) = self.link.conn.hold_callback_thread(self.link.local, callback.client);
+            self.callback_thread = Some(cap);
+            self.release_callback_thread = !kept;
         }
         if !context.has_thread() {
             let pool = self.link.conn.pool.borrow().clone();
