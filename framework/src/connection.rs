@@ -34,7 +34,8 @@ pub(crate) struct ConnectionCore {
     pub(crate) thread_map: RefCell<Option<thread_map::Client>>,
     remote_thread_map: RefCell<Option<thread_map::Client>>,
     pub(crate) pool: RefCell<Option<Arc<Waiter>>>,
-    pub(crate) worker_count: Rc<Cell<usize>>,
+    /// Server threads (workers and pool) serving this connection.
+    pub(crate) thread_count: crate::thread::ThreadCount,
     disconnect_hooks: RefCell<Vec<Box<dyn FnOnce()>>>,
     disconnector: RefCell<Option<capnp_rpc::Disconnector<twoparty::VatId>>>,
     /// Callback threads the peer named in Contexts, kept for the life of the
@@ -48,7 +49,7 @@ pub(crate) struct ConnectionCore {
 const MAX_CACHED_CALLBACK_THREADS: usize = 1024;
 
 impl ConnectionCore {
-    /// Closes the socket; the RPC task then marks the connection disconnected.
+    /// Closes the socket and marks the connection disconnected.
     pub(crate) fn close(&self, local: &LoopLocal) {
         if let Some(disconnector) = self.disconnector.borrow_mut().take() {
             local.spawn(disconnector.map(|_| ()).boxed_local());
@@ -147,7 +148,7 @@ pub(crate) fn add_connection(
         thread_map: RefCell::new(None),
         remote_thread_map: RefCell::new(None),
         pool: RefCell::new(None),
-        worker_count: Rc::new(Cell::new(0)),
+        thread_count: Default::default(),
         disconnect_hooks: RefCell::new(Vec::new()),
         disconnector: RefCell::new(Some(rpc.get_disconnector())),
         callback_threads: RefCell::new(HashMap::new()),
@@ -167,7 +168,6 @@ pub(crate) fn add_connection(
 
     let weak_local = Rc::downgrade(local);
     let weak_conn = Rc::downgrade(&conn);
-    let loop_id = shared.id();
     local.spawn(
         rpc.map(move |outcome| {
             if let Err(e) = outcome {
@@ -176,7 +176,6 @@ pub(crate) fn add_connection(
             crate::logging::ipc_debug!("IPC server: socket disconnected.");
             if let Some(conn) = weak_conn.upgrade() {
                 conn.mark_disconnected();
-                crate::thread::context::forget_connection(loop_id, conn.id);
                 if let Some(local) = weak_local.upgrade() {
                     local.connections.borrow_mut().remove(&conn.id);
                 }
@@ -215,14 +214,14 @@ impl Connection {
         let registered = self.handle.shared.with_state(|st| match st.connection(self.id) {
             Some(conn) => conn.on_disconnect(Box::new(move || {
                 flag.store(true, Ordering::SeqCst);
-                waiter.post(Box::new(|| {}), false);
+                waiter.post(Box::new(|| {}), crate::waiter::JobKind::Result);
             })),
             None => flag.store(true, Ordering::SeqCst),
         });
         if registered.is_err() {
             return;
         }
-        self.handle.shared.wait_until(&me, || done.load(Ordering::SeqCst));
+        self.handle.shared.wait_until(&me, false, || done.load(Ordering::SeqCst));
     }
 
     /// Closes the connection: pending calls fail with a disconnected error.

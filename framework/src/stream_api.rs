@@ -43,7 +43,13 @@ impl LoopHandle {
         let constructed = crate::proxy::construct::<C>(&self.shared, conn_id, cap);
         let object = self.shared.with_state(move |st| -> Result<T> {
             let bootstrap = st.release_cap(cap).ok_or_else(|| Error::disconnected("connection closed"))?;
-            constructed?;
+            if let Err(e) = constructed {
+                // Nobody gets a handle on this connection: close it.
+                if let Some(conn) = st.connection(conn_id) {
+                    conn.close(&st.local);
+                }
+                return Err(e);
+            }
             let conn =
                 st.connection(conn_id).ok_or_else(|| Error::disconnected("the peer has disconnected"))?;
             let link = Link { local: &st.local, conn: &conn };
@@ -124,6 +130,7 @@ impl LoopHandle {
         self.shared.with_state(move |st| {
             let local = st.local.clone();
             let task = async move {
+                let _registration = Deregister { reactor: local.reactor.clone(), fd: listener.as_raw_fd() };
                 let active = Rc::new(std::cell::Cell::new(0usize));
                 let (freed_tx, mut freed_rx) = futures::channel::mpsc::unbounded::<()>();
                 loop {
@@ -136,7 +143,12 @@ impl LoopHandle {
                     let stream = match accepted {
                         Ok(stream) => stream,
                         Err(e) => {
+                            // Out of descriptors or memory: retrying at once would
+                            // spin with the loop lock held. Wait for a connection
+                            // to close, or a moment.
                             tracing::warn!(target: crate::logging::TARGET, "IPC accept failed: {e}");
+                            let retry = crate::event_loop::delay(ACCEPT_RETRY);
+                            let _ = futures::future::select(retry, freed_rx.next()).await;
                             continue;
                         }
                     };
@@ -163,7 +175,24 @@ impl LoopHandle {
     }
 }
 
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
+
+/// Pause after a failed accept.
+const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Forgets the listener in the reactor before its fd closes, so a poller
+/// never watches a reused fd number for the wrong file.
+struct Deregister {
+    reactor: Rc<std::cell::RefCell<crate::event_loop::Reactor>>,
+    fd: RawFd,
+}
+
+impl Drop for Deregister {
+    fn drop(&mut self) {
+        self.reactor.borrow_mut().deregister(self.fd);
+    }
+}
 
 fn serve_accepted<C, T>(
     local: &Rc<crate::event_loop::LoopLocal>,
@@ -180,7 +209,14 @@ where
     );
     let conn = add_connection(local, stream, Some(pending), Side::Server)?;
     let link = Link { local, conn: &conn };
-    let client = make_init().to_capability(&mut BuildContext { link: Some(link) })?;
-    let _ = sender.send(capnp::capability::Client::new(client.into_client_hook()));
-    Ok(conn)
+    match make_init().to_capability(&mut BuildContext { link: Some(link) }) {
+        Ok(client) => {
+            let _ = sender.send(capnp::capability::Client::new(client.into_client_hook()));
+            Ok(conn)
+        }
+        Err(e) => {
+            conn.close(local);
+            Err(e)
+        }
+    }
 }

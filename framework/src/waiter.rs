@@ -18,11 +18,31 @@ use crate::event_loop::LoopShared;
 /// Work posted to a thread.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
-/// A posted job and whether it runs user code that may block for long (a
-/// callback or a request), as opposed to handing over a result.
+/// What a posted job is, which decides where a waiting thread may run it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobKind {
+    /// Hands over a call's result: quick, runs at any depth.
+    Result,
+    /// A request made to this thread while it waits in a call of its own (a
+    /// callback): runs at any depth, it is what the waiting call waits for.
+    Nested,
+    /// A request queued on a worker thread: runs only from the worker's
+    /// outermost wait, so queued requests keep their arrival order and never
+    /// run inside another request that is making a call.
+    Queued,
+}
+
+/// A posted job and its kind.
 pub(crate) struct Posted {
     pub(crate) job: Job,
-    pub(crate) may_block: bool,
+    pub(crate) kind: JobKind,
+}
+
+impl Posted {
+    /// Whether it runs user code that may block for long.
+    pub(crate) fn may_block(&self) -> bool {
+        self.kind != JobKind::Result
+    }
 }
 
 #[derive(Default)]
@@ -87,9 +107,9 @@ impl Waiter {
 
     /// Queues `job` to run on this waiter's thread and wakes the thread,
     /// wherever it sleeps.
-    pub(crate) fn post(&self, job: Job, may_block: bool) {
+    pub(crate) fn post(&self, job: Job, kind: JobKind) {
         let mut inner = self.lock();
-        inner.queue.push_back(Posted { job, may_block });
+        inner.queue.push_back(Posted { job, kind });
         self.wake_locked(&inner);
     }
 
@@ -100,27 +120,45 @@ impl Waiter {
         }
     }
 
-    /// Marks a worker's waiter closed: its thread exits once its queue is empty.
+    /// Marks a worker's waiter closed: its thread exits once its queue is
+    /// empty. Wakes every thread sleeping on it (a pool has several).
     pub(crate) fn close(&self) {
         let mut inner = self.lock();
         inner.closed = true;
-        self.wake_locked(&inner);
+        if let Some(lp) = &inner.polling {
+            lp.wake_poller_if_sleeping();
+        }
+        self.cv.notify_all();
     }
 
-    pub(crate) fn pop(&self) -> Option<Posted> {
-        self.lock().queue.pop_front()
-    }
-
-    pub(crate) fn has_work(&self) -> bool {
-        let inner = self.lock();
-        !inner.queue.is_empty() || inner.closed
-    }
-
-    /// Sleeps until work is posted or the poller role is handed over.
-    /// Returns whether the role was handed over.
-    pub(crate) fn sleep(&self) -> bool {
+    /// The next job this wait may run: any job at the outermost level,
+    /// else the first that is not a queued request.
+    pub(crate) fn pop(&self, outermost: bool) -> Option<Posted> {
         let mut inner = self.lock();
-        while inner.queue.is_empty() && !inner.granted && !inner.closed {
+        if outermost {
+            return inner.queue.pop_front();
+        }
+        let pos = inner.queue.iter().position(|p| p.kind != JobKind::Queued)?;
+        inner.queue.remove(pos)
+    }
+
+    fn runnable(inner: &WaiterInner, outermost: bool) -> bool {
+        if outermost {
+            !inner.queue.is_empty() || inner.closed
+        } else {
+            inner.queue.iter().any(|p| p.kind != JobKind::Queued)
+        }
+    }
+
+    pub(crate) fn has_work(&self, outermost: bool) -> bool {
+        Self::runnable(&self.lock(), outermost)
+    }
+
+    /// Sleeps until there is work this wait may run or the poller role is
+    /// handed over. Returns whether the role was handed over.
+    pub(crate) fn sleep(&self, outermost: bool) -> bool {
+        let mut inner = self.lock();
+        while !Self::runnable(&inner, outermost) && !inner.granted {
             inner = self.cv.wait(inner).unwrap_or_else(|p| p.into_inner());
         }
         std::mem::take(&mut inner.granted)

@@ -60,7 +60,7 @@ use executor::Executor;
 pub(crate) use executor::Spawner;
 pub(crate) use reactor::Reactor;
 
-use crate::waiter::Waiter;
+use crate::waiter::{JobKind, Waiter};
 use crate::{Error, Result};
 
 /// Work queued to run on the loop state by a thread that cannot take the lock.
@@ -198,8 +198,6 @@ static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// Ids of the loops whose lock this thread holds.
     static IN_LOOP: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-    /// Loop id the thread is waiting in (nesting depth), for diagnostics.
-    static WAIT_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 struct InLoop(u64);
@@ -305,7 +303,9 @@ impl LoopShared {
 
     /// Runs `f` on the loop state, then runs every ready task. Fails if the
     /// calling thread already runs loop code (the lock is not re-entrant).
-    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut LoopState) -> R) -> Result<R> {
+    /// `f` and its result must be `Send`: that is what keeps `Rc`s and
+    /// capnp objects from leaving the lock.
+    pub(crate) fn with_state<R: Send>(&self, f: impl FnOnce(&mut LoopState) -> R + Send) -> Result<R> {
         if self.is_current_thread_inside() {
             return Err(Error::usage(
                 "blocking IPC call made from code running on the event loop; \
@@ -327,7 +327,10 @@ impl LoopShared {
     /// Queues `op` to run on the loop state: right away if this thread can
     /// take the lock, else at the end of the current executor pass.
     pub(crate) fn defer(&self, op: LoopOp) {
-        if self.is_current_thread_inside() {
+        // Inside any loop's lock, taking this one could deadlock against a
+        // thread doing the reverse: queue instead.
+        let inside_any = IN_LOOP.try_with(|l| !l.borrow().is_empty()).unwrap_or(true);
+        if inside_any {
             self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
             self.needs_run.store(true, SeqCst);
         } else {
@@ -381,7 +384,7 @@ impl LoopShared {
 
     /// One round of polling: run ready tasks, sleep in poll(2) until a socket
     /// is ready or somebody wakes us, then run what became ready.
-    fn poll_once(&self, me: Option<&Waiter>) {
+    fn poll_once(&self, me: Option<&Waiter>, outermost: bool) {
         let Ok(poll_set) = self.with_state(|st| st.reactor.borrow_mut().begin_poll()) else {
             return;
         };
@@ -393,7 +396,7 @@ impl LoopShared {
         let must_look = self.needs_run.load(SeqCst)
             || self.attention.load(SeqCst)
             || self.stale_poll_set.load(SeqCst)
-            || me.is_some_and(Waiter::has_work);
+            || me.is_some_and(|w| w.has_work(outermost));
         if !must_look {
             // SAFETY: `fds` is a live, correctly sized array of pollfd. A listed fd
             // closed meanwhile yields POLLNVAL or a spurious wake, which the
@@ -467,17 +470,34 @@ impl LoopShared {
 
     /// Blocks the calling thread until `done()` holds, running the work
     /// posted to it meanwhile and driving the loop when nobody else does.
-    pub(crate) fn wait_until(self: &Arc<Self>, me: &Arc<Waiter>, mut done: impl FnMut() -> bool) {
-        let depth = WAIT_DEPTH.with(|d| {
-            d.set(d.get() + 1);
-            d.get()
-        });
-        let mut have_role = false;
+    /// `outermost` is true only for a worker's top-level wait, the one place
+    /// queued requests run (see [`JobKind`]).
+    pub(crate) fn wait_until(
+        self: &Arc<Self>,
+        me: &Arc<Waiter>,
+        outermost: bool,
+        mut done: impl FnMut() -> bool,
+    ) {
+        // Gives the poller role back however this wait ends, a panic in loop
+        // code included: a role left held would starve every other waiter.
+        struct Role<'a> {
+            shared: &'a Arc<LoopShared>,
+            me: &'a Arc<Waiter>,
+            held: bool,
+        }
+        impl Drop for Role<'_> {
+            fn drop(&mut self) {
+                if self.held {
+                    self.shared.release_role(Some(self.me));
+                }
+            }
+        }
+        let mut role = Role { shared: self, me, held: false };
         loop {
-            if let Some(posted) = me.pop() {
-                if posted.may_block && have_role {
+            if let Some(posted) = me.pop(outermost) {
+                if posted.may_block() && role.held {
                     self.release_role(Some(me));
-                    have_role = false;
+                    role.held = false;
                 }
                 (posted.job)();
                 continue;
@@ -485,29 +505,30 @@ impl LoopShared {
             if done() {
                 break;
             }
-            if !have_role {
-                have_role = self.try_take_role(me);
-                if !have_role {
-                    let granted = me.sleep();
-                    have_role = self.leave_candidates(me) || granted;
-                    if have_role {
+            if !role.held {
+                role.held = self.try_take_role(me);
+                if !role.held {
+                    let granted = me.sleep(outermost);
+                    role.held = self.leave_candidates(me) || granted;
+                    if role.held {
                         me.set_polling(Some(self.clone()));
                     }
                     continue;
                 }
             }
-            self.poll_once(Some(me));
+            self.poll_once(Some(me), outermost);
         }
-        if have_role {
-            self.release_role(Some(me));
-        }
-        WAIT_DEPTH.with(|d| d.set(depth - 1));
     }
 
     fn run_backup_poller(self: Arc<Self>) {
         loop {
             {
                 let mut sched = self.lock_sched();
+                // While one thread keeps the role, check less and less often
+                // (up to 16 ticks): an idle child's main thread holds it for
+                // good, and need not cost a wake-up every millisecond.
+                let mut tick = self.config.idle_tick.max(Duration::from_micros(100));
+                let mut last_holder = sched.role;
                 loop {
                     if sched.shutdown {
                         return;
@@ -516,12 +537,17 @@ impl LoopShared {
                         sched.role = Role::LoopThread;
                         break;
                     }
-                    let tick = self.config.idle_tick;
+                    if sched.role == last_holder {
+                        tick = (tick * 2).min(self.config.idle_tick * 16);
+                    } else {
+                        tick = self.config.idle_tick;
+                        last_holder = sched.role;
+                    }
                     sched = self.loop_cv.wait_timeout(sched, tick).unwrap_or_else(|p| p.into_inner()).0;
                 }
             }
             loop {
-                self.poll_once(None);
+                self.poll_once(None, true);
                 let sched = self.lock_sched();
                 if sched.shutdown || !sched.candidates.is_empty() {
                     drop(sched);
@@ -602,10 +628,24 @@ impl Drop for EventLoop {
                 conn.mark_disconnected();
             }
             st.threads.close_all();
-            st.caps.borrow_mut().clear();
+            let caps = std::mem::take(&mut *st.caps.borrow_mut());
+            drop(caps);
             st.executor.clear();
         });
     }
+}
+
+/// A future that completes after `duration` (timed by a short-lived
+/// thread: the loop has no timers, and only rare paths need one).
+pub(crate) fn delay(duration: Duration) -> futures::channel::oneshot::Receiver<()> {
+    let (sender, receiver) = futures::channel::oneshot::channel();
+    // If no thread can be started, the sender is dropped and the future
+    // completes at once: a shorter pause, never a hang.
+    let _ = std::thread::Builder::new().name("ipc-timer".into()).spawn(move || {
+        std::thread::sleep(duration);
+        let _ = sender.send(());
+    });
+    receiver
 }
 
 /// Runs a loop future to completion for a synchronous caller: `start` runs
@@ -613,7 +653,7 @@ impl Drop for EventLoop {
 /// the calling thread, which serves the loop (and callbacks) meanwhile.
 pub(crate) fn block_on<R: Send + 'static>(
     shared: &Arc<LoopShared>,
-    start: impl FnOnce(&mut LoopState) -> Result<LocalBoxFuture<'static, Result<R>>>,
+    start: impl FnOnce(&mut LoopState) -> Result<LocalBoxFuture<'static, Result<R>>> + Send,
 ) -> Result<R> {
     let me = Waiter::current();
     let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
@@ -635,7 +675,7 @@ pub(crate) fn block_on<R: Send + 'static>(
             }));
         }
     })?;
-    shared.wait_until(&me, || slot.lock().unwrap_or_else(|p| p.into_inner()).is_some());
+    shared.wait_until(&me, false, || slot.lock().unwrap_or_else(|p| p.into_inner()).is_some());
     let result = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
     result.unwrap_or_else(|| Err(Error::disconnected("call abandoned")))
 }
@@ -652,7 +692,7 @@ impl<R: Send + 'static> Delivery<R> {
         if let Some(slot) = self.slot.take() {
             self.waiter.post(
                 Box::new(move || *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result)),
-                false,
+                JobKind::Result,
             );
         }
     }

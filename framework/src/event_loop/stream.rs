@@ -2,7 +2,7 @@
 //! driven by the loop's [`Reactor`](super::reactor::Reactor).
 
 use std::cell::RefCell;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::Pin;
@@ -67,32 +67,24 @@ impl AsyncRead for ReadHalf {
 impl AsyncWrite for WriteHalf {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         loop {
-            match (&self.0.stream).write(buf) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    register(&self.0, true, cx);
-                    return Poll::Pending;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Poll::Ready(Err(e)),
+            // send(MSG_NOSIGNAL), not write(2): a vanished peer is an error
+            // for this connection, never a SIGPIPE for the host process.
+            // SAFETY: `buf` is a live slice of `buf.len()` bytes; the fd is
+            // owned by this stream and open while `self` lives.
+            let n = unsafe {
+                libc::send(self.0.stream.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)
+            };
+            if n >= 0 {
+                return Poll::Ready(Ok(n as usize));
             }
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        loop {
-            match (&self.0.stream).write_vectored(bufs) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => {
                     register(&self.0, true, cx);
                     return Poll::Pending;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Poll::Ready(Err(e)),
+                io::ErrorKind::Interrupted => continue,
+                _ => return Poll::Ready(Err(e)),
             }
         }
     }

@@ -88,8 +88,8 @@ impl<C: Interface> ProxyClient<C> {
     pub fn call<P, Q, R>(
         &self,
         info: &'static CallInfo,
-        build: impl FnOnce(&C, &mut ClientCall<'_>) -> Result<Request<P, Q>>,
-        read: impl FnOnce(Response<Q>, &mut ClientReply<'_>) -> Result<R> + 'static,
+        build: impl FnOnce(&C, &mut ClientCall<'_>) -> Result<Request<P, Q>> + Send,
+        read: impl FnOnce(Response<Q>, &mut ClientReply<'_>) -> Result<R> + Send + 'static,
     ) -> Result<R>
     where
         P: Owned + 'static,
@@ -184,6 +184,10 @@ impl<C: Interface> Drop for ProxyClient<C> {
     fn drop(&mut self) {
         super::registry::unregister(self.registered_at.load(Ordering::SeqCst));
         let (cap, conn_id) = (self.cap, self.conn);
+        // The Context of the destroy call, from what this thread already has
+        // (C++ servers run destroy on the mapped thread like any method).
+        let thread = thread::context::cached_target_thread(self.shared.id(), conn_id);
+        let own = thread::context::cached_own_thread(self.shared.id());
         self.shared.defer(Box::new(move |st| {
             if let Some(method) = C::DESTROY {
                 let live = live_connection(&st.local, conn_id);
@@ -193,6 +197,15 @@ impl<C: Interface> Drop for ProxyClient<C> {
                         method,
                         None,
                     );
+                    {
+                        let mut context = request.get().init_context();
+                        if let Some(t) = thread.and_then(|t| st.cap(t)) {
+                            context.set_thread(crate::proxy_capnp::thread::Client::new(t.hook));
+                        }
+                        if let Some(t) = own.and_then(|t| st.cap(t)) {
+                            context.set_callback_thread(crate::proxy_capnp::thread::Client::new(t.hook));
+                        }
+                    }
                     log_send(C::NAME, "destroy", &request.get().into_reader());
                     let promise = request.send().promise;
                     st.spawn(Box::pin(async move {

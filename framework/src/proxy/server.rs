@@ -21,7 +21,7 @@ use crate::convert::{BuildContext, ReadContext};
 use crate::event_loop::LoopLocal;
 use crate::internal_capnp::thread_map_slot;
 use crate::thread::context::{with_frame, RequestFrame};
-use crate::waiter::Waiter;
+use crate::waiter::{JobKind, Waiter};
 use crate::{logging, Error, Result};
 
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
@@ -40,7 +40,7 @@ impl Debug for ServerBase {
 
 enum Target {
     Inline,
-    Thread(Arc<Waiter>),
+    Thread(Arc<Waiter>, JobKind),
 }
 
 /// Decoding a request: generated code reads the params through this.
@@ -112,10 +112,11 @@ impl ServerBase {
         let loop_id = local.shared.upgrade().map_or(0, |s| s.id());
         async move {
             let _release = release;
-            let (run, target, callback_thread) = decoded.map_err(|e| capnp::Error::from(e.context(info)))?;
+            let (run, target, callback_thread) =
+                decoded.map_err(|e| capnp::Error::from(in_method(e, info)))?;
             let value = match target {
                 Target::Inline => run_method(info, run),
-                Target::Thread(waiter) => {
+                Target::Thread(waiter, kind) => {
                     let (sender, receiver) = oneshot::channel();
                     let cancelled = Arc::new(AtomicBool::new(false));
                     let guard = CancelOnDrop { cancelled: cancelled.clone(), request, armed: true };
@@ -138,7 +139,7 @@ impl ServerBase {
                                 None => drop(sender),
                             }
                         }),
-                        true,
+                        kind,
                     );
                     let value = receiver.await;
                     let mut guard = guard;
@@ -151,7 +152,7 @@ impl ServerBase {
             let value = value.map_err(capnp::Error::from)?;
             let link = Link { local: &local, conn: &conn };
             let mut reply = ServerReply { info, request, values: BuildContext { link: Some(link) } };
-            encode(value, results.get(), &mut reply).map_err(|e| capnp::Error::from(e.context(info)))?;
+            encode(value, results.get(), &mut reply).map_err(|e| capnp::Error::from(in_method(e, info)))?;
             Ok(())
         }
     }
@@ -186,6 +187,16 @@ impl ServerBase {
     ) -> impl Future<Output = Outcome> + 'static {
         crate::logging::ipc_debug!("IPC server destroy {interface}");
         std::future::ready(Ok(()))
+    }
+}
+
+/// Names the method in conversion errors; other errors (the Context ones
+/// WIRE.md spells out, the implementation's own) keep their exact text.
+fn in_method(e: Error, info: &CallInfo) -> Error {
+    if e.kind() == crate::ErrorKind::Conversion {
+        e.context(info)
+    } else {
+        e
     }
 }
 
@@ -264,7 +275,7 @@ impl<'a> ServerCall<'a> {
             let pool = self.link.conn.pool.borrow().clone();
             return match pool {
                 Some(pool) => {
-                    self.target = Some(Target::Thread(pool));
+                    self.target = Some(Target::Thread(pool, JobKind::Queued));
                     Ok(())
                 }
                 None => Err(Error::failed("no thread specified and no pool configured")),
@@ -272,8 +283,9 @@ impl<'a> ServerCall<'a> {
         }
         let thread = context.get_thread()?;
         match self.link.local.threads.resolve(&thread) {
-            Some(waiter) => {
-                self.target = Some(Target::Thread(waiter));
+            Some((waiter, is_worker)) => {
+                let kind = if is_worker { JobKind::Queued } else { JobKind::Nested };
+                self.target = Some(Target::Thread(waiter, kind));
                 Ok(())
             }
             None => Err(Error::failed("invalid thread handle")),

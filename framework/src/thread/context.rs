@@ -119,8 +119,24 @@ pub(crate) fn own_thread(local: &crate::event_loop::LoopLocal) -> u64 {
     cap
 }
 
-/// Forgets the server thread of a connection that is gone, so a later
-/// connection with a reused id does not use it.
-pub(crate) fn forget_connection(loop_id: u64, conn: u64) {
-    let _ = STATE.try_with(|s| s.borrow_mut().remote_threads.remove(&(loop_id, conn)));
+/// The server thread this thread already has on `conn`, if any (no call
+/// made). Used where blocking is not allowed, e.g. in a proxy's `Drop`.
+pub(crate) fn cached_target_thread(loop_id: u64, conn: u64) -> Option<u64> {
+    STATE
+        .try_with(|s| {
+            let s = s.borrow();
+            let from_frame = s
+                .frames
+                .last()
+                .filter(|f| f.loop_id == loop_id && f.conn_id == conn)
+                .and_then(|f| f.callback_thread);
+            from_frame.or_else(|| s.remote_threads.get(&(loop_id, conn)).map(|(_, cap)| *cap))
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's own `Thread` capability on the loop, if it made one.
+pub(crate) fn cached_own_thread(loop_id: u64) -> Option<u64> {
+    STATE.try_with(|s| s.borrow().own_thread.get(&loop_id).map(|(_, c)| *c)).ok().flatten()
 }

@@ -31,13 +31,8 @@ impl thread_map::Server for ThreadMapServer {
             };
             let name = params.get()?.get_name()?.to_string().map_err(capnp::Error::from)?;
             let limit = local.shared.upgrade().map_or(0, |s| s.config.max_threads_per_connection);
-            if conn.worker_count.get() >= limit {
-                return Err(Error::overloaded(format!(
-                    "too many server threads: this connection already has {limit}"
-                ))
-                .into());
-            }
-            let thread = local.threads.start_worker(local.shared.clone(), name, conn.worker_count.clone())?;
+            super::reserve_threads(&conn.thread_count, 1, limit)?;
+            let thread = local.threads.start_worker(local.shared.clone(), name, conn.thread_count.clone())?;
             results.get().set_result(thread);
             Ok(())
         })();
@@ -59,11 +54,11 @@ impl thread_map::Server for ThreadMapServer {
                 .upgrade()
                 .and_then(|l| l.shared.upgrade())
                 .map_or(0, |s| s.config.max_threads_per_connection);
-            if count == 0 || count > limit {
-                return Err(Error::overloaded(format!("pool size {count} is not within 1..={limit}")).into());
+            if count == 0 {
+                return Err(Error::failed("a pool needs at least one thread").into());
             }
-            let shared = self.local.upgrade().map(|l| l.shared.clone()).unwrap_or_default();
-            let pool = super::start_pool(shared, count)?;
+            super::reserve_threads(&conn.thread_count, count, limit)?;
+            let pool = super::start_pool(count, &conn.thread_count)?;
             if let Some(old) = conn.pool.replace(Some(pool)) {
                 old.close();
             }

@@ -17,13 +17,14 @@ mod map;
 mod pool;
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use capnp_rpc::CapabilityServerSet;
 
 pub(crate) use map::new_thread_map;
 pub(crate) use pool::start_pool;
+use CountedThread as Counted;
 
 use crate::event_loop::LoopShared;
 use crate::proxy_capnp::thread;
@@ -33,21 +34,42 @@ use crate::{Error, Result};
 /// A `Thread` capability served by this process.
 pub(crate) struct ThreadServer {
     pub(crate) waiter: Arc<Waiter>,
-    /// Present for worker threads started by `makeThread`: released with the capability.
-    worker: Option<WorkerGuard>,
-}
-
-struct WorkerGuard {
-    count: Rc<std::cell::Cell<usize>>,
+    /// A worker started by `makeThread` (exits when this capability is
+    /// released), as opposed to an application thread's callback thread.
+    worker: bool,
 }
 
 impl Drop for ThreadServer {
     fn drop(&mut self) {
-        if let Some(guard) = &self.worker {
-            guard.count.set(guard.count.get().saturating_sub(1));
+        if self.worker {
             self.waiter.close();
         }
     }
+}
+
+/// Live server threads (workers and pool threads) of one connection:
+/// counted until the OS thread exits, not until its capability goes, so a
+/// peer cannot exceed the limit by releasing threads that are still busy.
+pub(crate) type ThreadCount = Arc<AtomicUsize>;
+
+struct CountedThread(ThreadCount);
+
+impl Drop for CountedThread {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Reserves `n` threads of `count` against `limit`, or says why not.
+pub(crate) fn reserve_threads(count: &ThreadCount, n: usize, limit: usize) -> Result<()> {
+    let reserved = count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+        c.checked_add(n).filter(|total| *total <= limit)
+    });
+    reserved.map(|_| ()).map_err(|current| {
+        Error::overloaded(format!(
+            "too many server threads: this connection has {current} of at most {limit}"
+        ))
+    })
 }
 
 impl thread::Server for ThreadServer {
@@ -72,32 +94,39 @@ pub(crate) struct ThreadRegistry {
 impl ThreadRegistry {
     /// A capability for an application thread's waiter (a callback thread).
     pub(crate) fn capability_for(&self, waiter: Arc<Waiter>) -> thread::Client {
-        self.servers.borrow_mut().new_client(ThreadServer { waiter, worker: None })
+        self.servers.borrow_mut().new_client(ThreadServer { waiter, worker: false })
     }
 
-    /// The waiter behind a `Thread` capability, if this process created it.
-    pub(crate) fn resolve(&self, client: &thread::Client) -> Option<Arc<Waiter>> {
-        self.servers.borrow().get_local_server_of_resolved(client).map(|s| s.waiter.clone())
+    /// The waiter behind a `Thread` capability, if this process created it,
+    /// and whether it is a worker (requests queue) or a callback thread
+    /// (requests run inside the call the thread is waiting in).
+    pub(crate) fn resolve(&self, client: &thread::Client) -> Option<(Arc<Waiter>, bool)> {
+        self.servers.borrow().get_local_server_of_resolved(client).map(|s| (s.waiter.clone(), s.worker))
     }
 
-    /// Starts a worker thread and returns its capability.
+    /// Starts a worker thread counted in `count` (already reserved by the
+    /// caller) and returns its capability.
     pub(crate) fn start_worker(
         &self,
         shared: Weak<LoopShared>,
         name: String,
-        count: Rc<std::cell::Cell<usize>>,
+        count: ThreadCount,
     ) -> Result<thread::Client> {
         let waiter = Arc::new(Waiter::new(name));
         let worker_waiter = waiter.clone();
+        let counted = CountedThread(count);
         std::thread::Builder::new()
             .name("ipc-worker".into())
-            .spawn(move || run_worker(shared, worker_waiter))
+            .spawn(move || {
+                let _counted = counted;
+                run_worker(shared, worker_waiter);
+            })
             .map_err(|e| Error::overloaded(format!("cannot start a server thread: {e}")))?;
-        count.set(count.get() + 1);
-        self.workers.borrow_mut().push(Arc::downgrade(&waiter));
-        self.workers.borrow_mut().retain(|w| w.strong_count() > 0);
-        let server = ThreadServer { waiter, worker: Some(WorkerGuard { count }) };
-        Ok(self.servers.borrow_mut().new_client(server))
+        let mut workers = self.workers.borrow_mut();
+        workers.retain(|w| w.strong_count() > 0);
+        workers.push(Arc::downgrade(&waiter));
+        drop(workers);
+        Ok(self.servers.borrow_mut().new_client(ThreadServer { waiter, worker: true }))
     }
 
     /// Tells every worker to exit (loop shutdown).
@@ -113,10 +142,9 @@ impl ThreadRegistry {
 fn run_worker(shared: Weak<LoopShared>, waiter: Arc<Waiter>) {
     crate::waiter::install_current(waiter.clone());
     if let Some(shared) = shared.upgrade() {
-        shared.wait_until(&waiter, || waiter.is_closed());
+        shared.wait_until(&waiter, true, || waiter.is_closed());
     }
-    // Run what was queued after the loop went away: each job fails its call.
-    while let Some(posted) = waiter.pop() {
-        (posted.job)();
-    }
+    // Jobs queued after the loop went away are dropped unrun: nobody could
+    // receive their results.
+    while waiter.pop(true).is_some() {}
 }
