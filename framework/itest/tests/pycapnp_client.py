@@ -48,6 +48,23 @@ async def expect_error(name, promise, needle):
 async def main(sock, schema_dir, import_dir):
     site = os.path.dirname(os.path.dirname(capnp.__file__))
     foo = capnp.load(os.path.join(schema_dir, "foo.capnp"), imports=[import_dir, site])
+    proxy = capnp.load(os.path.join(import_dir, "mp", "proxy.capnp"), imports=[import_dir, site])
+
+    class PyThread(proxy.Thread.Server):
+        """Our callback thread: the server calls back through it."""
+
+        async def getName(self, **kwargs):
+            return "pycapnp-callback"
+
+    class SlowCallback(foo.FooCallback.Server):
+        """Answers after a pause, so a request queued behind it must wait."""
+
+        async def call(self, arg, **kwargs):
+            await asyncio.sleep(0.3)
+            return arg * 10
+
+        async def destroy(self, **kwargs):
+            pass
 
     client, init = await connect(sock, foo)
     constructed = await init.construct()  # no ThreadMap of our own: null
@@ -79,6 +96,17 @@ async def main(sock, schema_dir, import_dir):
     check("FIFO on one thread", order == ["sleep", "add1", "add2"], order)
     check("queued, not run in parallel", took >= 0.29, f"{took:.3f}s")
 
+    # A queued request must not run inside a running request that is
+    # waiting for a callback: it waits its turn (FIFO), then runs.
+    cb_ctx = {"thread": thread, "callbackThread": PyThread()}
+    await obj.saveCallback(context=cb_ctx, cb=SlowCallback())
+    order = []
+    await asyncio.gather(
+        record("callSaved", obj.callSaved(context=cb_ctx, arg=4)),
+        record("add", obj.add(context=cb_ctx, a=1, b=2)),
+    )
+    check("FIFO while a request waits on a callback", order == ["callSaved", "add"], order)
+
     await expect_error(
         "implementation error text",
         obj.fail(context=ctx, message="out of cheese"),
@@ -87,7 +115,7 @@ async def main(sock, schema_dir, import_dir):
     await expect_error(
         "no thread and no pool",
         obj.add(context={}, a=1, b=1),
-        "no thread specified and no pool configured",
+        "remote exception: std::exception: no thread specified and no pool configured",
     )
     await thread_map.makePool(count=2)
     check("pool dispatch", (await obj.add(context={}, a=3, b=4)).result == 7)
