@@ -33,6 +33,14 @@ interface FooInterface $Proxy.wrap("crate::Foo") {
   duration @18 (context :Proxy.Context, d :Float64) -> (result :Float64);
   color @19 (context :Proxy.Context, c :Color) -> (result :Color);
   cancelledCount @20 (context :Proxy.Context) -> (result :UInt32);
+  callFn @21 (context :Proxy.Context, f :FooFn, arg :Int32) -> (result :Int32);
+}
+
+# A closure (`Box<dyn Fn(i32) -> TestResult<i32>>`): an interface with one
+# `call` method and no wrap annotation.
+interface FooFn {
+  destroy @0 (context :Proxy.Context) -> ();
+  call @1 (context :Proxy.Context, arg :Int32) -> (result :Int32);
 }
 
 interface FooCallback $Proxy.wrap("crate::FooCallback") {

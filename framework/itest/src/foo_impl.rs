@@ -151,6 +151,10 @@ impl Foo for FooImpl {
     fn cancelled_count(&self) -> TestResult<u32> {
         Ok(CANCELLED.load(Ordering::SeqCst))
     }
+
+    fn call_fn(&self, f: crate::FooFn, arg: i32) -> TestResult<i32> {
+        Ok(f(arg)? + 1)
+    }
 }
 
 // A user-written conversion: the Rust enum to and from the schema enum.

@@ -139,7 +139,12 @@ pub trait Foo: Send + Sync {
     fn color(&self, c: Color) -> TestResult<Color>;
     /// How many calls this process saw cancelled.
     fn cancelled_count(&self) -> TestResult<u32>;
+    /// Calls the closure `f(arg)` and returns its answer plus one.
+    fn call_fn(&self, f: FooFn, arg: i32) -> TestResult<i32>;
 }
+
+/// A callback passed as a closure.
+pub type FooFn = Box<dyn Fn(i32) -> Result<i32, TestError> + Send + Sync>;
 
 /// Generated bindings.
 #[allow(clippy::all, missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -88,3 +88,17 @@ fn each_client_thread_gets_its_own_server_thread() {
     assert_ne!(other, main_thread);
     assert!(main_thread.starts_with("ipc-worker"), "{main_thread}");
 }
+
+#[test]
+fn a_closure_crosses_as_a_callback_and_runs_on_the_calling_thread() {
+    let s = common::setup();
+    let caller = label();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let f: framework_itest::FooFn = Box::new(move |arg| {
+        record.lock().unwrap().push(label());
+        Ok(arg * 3)
+    });
+    assert_eq!(s.foo.call_fn(f, 5).unwrap(), 16);
+    assert_eq!(*seen.lock().unwrap(), vec![caller]);
+}

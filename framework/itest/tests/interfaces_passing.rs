@@ -76,6 +76,9 @@ impl Foo for LocalFoo {
     fn cancelled_count(&self) -> TestResult<u32> {
         self.0.cancelled_count()
     }
+    fn call_fn(&self, f: framework_itest::FooFn, arg: i32) -> TestResult<i32> {
+        self.0.call_fn(f, arg)
+    }
 }
 
 #[test]
