@@ -1,0 +1,160 @@
+//! The one hand-written piece of parsing: Bitcoin-style tokens rewritten as
+//! clap's long options. Clap does everything else.
+//!
+//! | given                     | clap sees                  |
+//! |---------------------------|----------------------------|
+//! | `-name`, `--name`         | `--name`                   |
+//! | `-name=v`, `--name=v`     | `--name=v`                 |
+//! | `-noname`, `-noname=1`    | `--name=<NEGATED>`         |
+//! | `-h`, `-?`                | `--help`                   |
+//! | cli: `method params...`   | `-- method params...`      |
+//!
+//! An option the program does not take is an error here, so clap never has
+//! to guess; so is `-noX` for an option that cannot be negated.
+
+use crate::error::Error;
+use crate::options::{self, OptionDef};
+use crate::values::NEGATED;
+use crate::Program;
+
+/// Rewrites one option token (`-…` or `--…`) for `program`.
+pub(crate) fn map_option(program: Program, token: &str) -> Result<String, Error> {
+    let body = token.strip_prefix("--").or_else(|| token.strip_prefix('-')).unwrap_or(token);
+    let (name, value) = match body.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (body, None),
+    };
+    let name = match name {
+        "h" | "?" => "help",
+        name => name,
+    };
+    let lookup = |name: &str| options::find(name).filter(|def| def.programs.contains(&program));
+    if lookup(name).is_some() {
+        return Ok(match value {
+            Some(value) => format!("--{name}={value}"),
+            None => format!("--{name}"),
+        });
+    }
+    let Some(def) = name.strip_prefix("no").and_then(lookup) else {
+        return Err(Error::UnknownOption(format!("-{name}")));
+    };
+    negate(def, name, value)
+}
+
+/// `-no<def.name>[=value]`: only no value or a true one (Bitcoin Core's
+/// `-noX=1`) negates; a double negation such as `-noX=0` is refused.
+fn negate(def: &OptionDef, given: &str, value: Option<&str>) -> Result<String, Error> {
+    if !def.negatable {
+        return Err(Error::NotNegatable(def.name.to_string()));
+    }
+    match value {
+        None | Some("1") | Some("true") => Ok(format!("--{}={NEGATED}", def.name)),
+        Some(value) => Err(Error::invalid(given, value, format!("use -{given} alone, or -{}", def.name))),
+    }
+}
+
+/// Rewrites a whole command line (without the program name). For the cli,
+/// the first argument that is not an option and everything after it are
+/// positional (the method and its params, which may look like options);
+/// other programs take no positional argument.
+pub(crate) fn map_command_line(program: Program, args: &[String]) -> Result<Vec<String>, Error> {
+    let mut out = Vec::with_capacity(args.len() + 1);
+    for (i, arg) in args.iter().enumerate() {
+        let is_option = arg.starts_with('-') && arg != "-" && arg != "--";
+        if is_option {
+            out.push(map_option(program, arg)?);
+            continue;
+        }
+        if !program.takes_args() {
+            return Err(Error::UnexpectedArgument(arg.clone()));
+        }
+        let rest = if arg == "--" { &args[i + 1..] } else { &args[i..] };
+        if !rest.is_empty() {
+            out.push("--".to_string());
+            out.extend(rest.iter().cloned());
+        }
+        break;
+    }
+    Ok(out)
+}
+
+/// Rewrites option tokens that came from a config file.
+pub(crate) fn map_options(program: Program, tokens: &[String]) -> Result<Vec<String>, Error> {
+    tokens.iter().map(|token| map_option(program, token)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `expect` is the mapped tokens joined by spaces, with the negation
+    /// marker shown as `!`, or `Error: <message>`.
+    fn check(program: Program, args: &[&str], expect: &str) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let got = match map_command_line(program, &args) {
+            Ok(tokens) => tokens.join(" ").replace(NEGATED, "!"),
+            Err(e) => format!("Error: {e}"),
+        };
+        assert_eq!(got, expect, "args: {args:?}");
+    }
+
+    #[test]
+    fn options() {
+        use Program::*;
+        check(Node, &[], "");
+        check(Node, &["-daemon", "--daemon", "-daemon=0"], "--daemon --daemon --daemon=0");
+        check(Node, &["-rpcport=1", "--rpcport=2"], "--rpcport=1 --rpcport=2");
+        check(Node, &["-rpcpassword=a=b"], "--rpcpassword=a=b");
+        check(Node, &["-h", "-?", "-help", "--help"], "--help --help --help --help");
+        check(Node, &["-debug="], "--debug=");
+    }
+
+    #[test]
+    fn negation() {
+        use Program::*;
+        check(Node, &["-noprinttoconsole"], "--printtoconsole=!");
+        check(Node, &["--nowallet", "-nodebug=1"], "--wallet=! --debug=!");
+        check(Node, &["-noipcconnect=true"], "--ipcconnect=!");
+        check(
+            Node,
+            &["-nodaemon=0"],
+            "Error: invalid value '0' for -nodaemon: use -nodaemon alone, or -daemon",
+        );
+        check(Node, &["-nodatadir"], "Error: option -datadir cannot be negated");
+        check(Node, &["-norpcport"], "Error: option -rpcport cannot be negated");
+        check(Node, &["-nohelp"], "Error: option -help cannot be negated");
+    }
+
+    #[test]
+    fn unknown_options() {
+        use Program::*;
+        check(Node, &["-foo"], "Error: unknown option -foo");
+        check(Node, &["--foo=1"], "Error: unknown option -foo");
+        check(Node, &["-nofoo"], "Error: unknown option -nofoo");
+        check(Node, &["-no"], "Error: unknown option -no");
+        check(Node, &["-=1"], "Error: unknown option -");
+        check(Node, &["-Daemon"], "Error: unknown option -Daemon");
+        // Each program takes its own options only.
+        check(Node, &["-rpcwait"], "Error: unknown option -rpcwait");
+        check(Cli, &["-daemon"], "Error: unknown option -daemon");
+        check(Cli, &["-nodaemon"], "Error: unknown option -nodaemon");
+    }
+
+    #[test]
+    fn positional() {
+        use Program::*;
+        check(
+            Node,
+            &["getblockcount"],
+            "Error: unexpected argument 'getblockcount' (options start with '-')",
+        );
+        check(Node, &["-daemon", "-"], "Error: unexpected argument '-' (options start with '-')");
+        check(
+            Cli,
+            &["-rpcwait", "getblockhash", "-1", "-rpcport=1"],
+            "--rpcwait -- getblockhash -1 -rpcport=1",
+        );
+        check(Cli, &["--", "-x"], "-- -x");
+        check(Cli, &["-rpcwait", "--"], "--rpcwait");
+    }
+}

@@ -1,0 +1,302 @@
+//! The second layer: clap's matches (command line and config file merged)
+//! checked and resolved into the [`Config`] the rest of the program uses.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use clap::parser::MatchesError;
+use clap::ArgMatches;
+
+use crate::debug::{DebugCategories, DebugValue};
+use crate::error::Error;
+use crate::options::ARGS;
+use crate::values::Setting;
+use crate::Program;
+
+/// The config file read when no `-conf` is given, relative to the datadir.
+pub const DEFAULT_CONFIG_FILE: &str = "node.toml";
+
+/// The data directory's name under `$HOME` when no `-datadir` is given.
+pub const DEFAULT_DATADIR_NAME: &str = ".mpx";
+
+/// The name of the RPC cookie file in the chain's data directory.
+pub const COOKIE_FILE: &str = ".cookie";
+
+/// The chain to run on. Only regtest is supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Chain {
+    /// Bitcoin's regression-test chain.
+    #[default]
+    Regtest,
+}
+
+impl Chain {
+    /// The name used in `-chain=<name>` and as the chain's data directory.
+    pub fn name(self) -> &'static str {
+        match self {
+            Chain::Regtest => "regtest",
+        }
+    }
+
+    /// The default JSON-RPC port (Bitcoin Core's for the chain).
+    pub fn default_rpc_port(self) -> u16 {
+        match self {
+            Chain::Regtest => 18443,
+        }
+    }
+}
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How JSON-RPC clients authenticate.
+#[derive(Clone, PartialEq, Eq)]
+pub enum RpcAuth {
+    /// A random secret that the node writes to `path` at start (and removes
+    /// at shutdown) and that clients read from there.
+    Cookie {
+        /// `<chain datadir>/.cookie`.
+        path: PathBuf,
+    },
+    /// `-rpcuser` and `-rpcpassword`.
+    UserPassword {
+        /// The user name; contains no ':'.
+        user: String,
+        /// The password.
+        password: String,
+    },
+}
+
+/// Shows the password as `***`, so a `{:?}` of a [`Config`] is safe to log.
+impl fmt::Debug for RpcAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RpcAuth::Cookie { path } => f.debug_struct("Cookie").field("path", path).finish(),
+            RpcAuth::UserPassword { user, .. } => {
+                f.debug_struct("UserPassword").field("user", user).field("password", &"***").finish()
+            }
+        }
+    }
+}
+
+/// The validated configuration of one program run: the command line over
+/// the config file's `[regtest]` section over its top level over defaults.
+///
+/// Fields set only by options the program does not take hold their
+/// defaults; derived fields still follow the options it does take (the
+/// cli's `rpc_bind` follows `-rpcport`, for example).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The program this was parsed for.
+    pub program: Program,
+    /// The chain (`-regtest`, `-chain`); always [`Chain::Regtest`].
+    pub chain: Chain,
+    /// The data directory (`-datadir`, default `$HOME/.mpx`), absolute.
+    /// Not checked for existence: creating it is the program's business.
+    pub datadir: PathBuf,
+    /// `<datadir>/<chain>`, e.g. `<datadir>/regtest`: where the chain's
+    /// data, logs, cookie and wallets live.
+    pub chain_datadir: PathBuf,
+    /// The config file that was read, if any (`-conf`, default
+    /// `<datadir>/node.toml` when it exists; `-noconf` reads none).
+    pub config_file: Option<PathBuf>,
+    /// Where the node's JSON-RPC server listens (`-rpcbind`, `-rpcport`;
+    /// default `127.0.0.1:18443`).
+    pub rpc_bind: SocketAddr,
+    /// Where the cli sends commands (`-rpcconnect`, `-rpcport`; default
+    /// `127.0.0.1:18443`).
+    pub rpc_connect: SocketAddr,
+    /// JSON-RPC authentication (`-rpcuser` with `-rpcpassword`, else the
+    /// cookie).
+    pub rpc_auth: RpcAuth,
+    /// Enabled debug-logging categories (`-debug`).
+    pub debug: DebugCategories,
+    /// Whether to log to the console too (`-printtoconsole`).
+    pub print_to_console: bool,
+    /// Whether to detach into the background (`-daemon`).
+    pub daemon: bool,
+    /// The pid file (`-pid`), resolved against `chain_datadir`; none by
+    /// default.
+    pub pid_file: Option<PathBuf>,
+    /// Wallets to load at start (`-wallet`), in order, without duplicates.
+    pub wallets: Vec<String>,
+    /// IPC addresses to listen on (`-ipcbind`): `unix` or `unix:<path>`.
+    pub ipc_bind: Vec<String>,
+    /// IPC address to connect to (`-ipcconnect`): `unix`, `unix:<path>` or
+    /// `auto`; `None` for `-noipcconnect` / `-ipcconnect=0` or by default.
+    pub ipc_connect: Option<String>,
+    /// An inherited IPC file descriptor to serve (`-ipcfd`).
+    pub ipc_fd: Option<i32>,
+    /// Whether the cli waits for the RPC server (`-rpcwait`).
+    pub rpc_wait: bool,
+    /// The wallet the cli sends wallet methods to (`-rpcwallet`).
+    pub rpc_wallet: Option<String>,
+    /// The cli's positional arguments: the method, then its params. Empty
+    /// for other programs.
+    pub args: Vec<String>,
+}
+
+impl Config {
+    /// `<chain datadir>/.cookie`, where cookie authentication keeps its
+    /// secret.
+    pub fn cookie_file(&self) -> PathBuf {
+        self.chain_datadir.join(COOKIE_FILE)
+    }
+
+    pub(crate) fn from_matches(
+        program: Program,
+        m: &ArgMatches,
+        datadir: PathBuf,
+        config_file: Option<PathBuf>,
+    ) -> Result<Config, Error> {
+        let chain = chain(m)?;
+        let chain_datadir = datadir.join(chain.name());
+        let port = value::<u16>(m, "rpcport").unwrap_or(chain.default_rpc_port());
+        let address = |option| {
+            let (ip, own_port) =
+                value::<(IpAddr, Option<u16>)>(m, option).unwrap_or((Ipv4Addr::LOCALHOST.into(), None));
+            SocketAddr::new(ip, own_port.unwrap_or(port))
+        };
+        let rpc_auth = match (value::<String>(m, "rpcuser"), value::<String>(m, "rpcpassword")) {
+            (Some(user), Some(password)) => RpcAuth::UserPassword { user, password },
+            (None, None) => RpcAuth::Cookie { path: chain_datadir.join(COOKIE_FILE) },
+            (Some(_), None) => return Err(requires("rpcuser", "rpcpassword")),
+            (None, Some(_)) => return Err(requires("rpcpassword", "rpcuser")),
+        };
+        let mut wallets = Vec::new();
+        for wallet in list::<String>(m, "wallet") {
+            if !wallets.contains(&wallet) {
+                wallets.push(wallet);
+            }
+        }
+        let debug = list_settings::<DebugValue>(m, "debug").into_iter().fold(
+            DebugCategories::none(),
+            |mut set, setting| match setting {
+                Setting::Negated | Setting::Value(DebugValue::None) => DebugCategories::none(),
+                Setting::Value(DebugValue::All) => DebugCategories::all(),
+                Setting::Value(DebugValue::Category(category)) => {
+                    set.insert(category);
+                    set
+                }
+            },
+        );
+        Ok(Config {
+            program,
+            chain,
+            datadir,
+            config_file,
+            rpc_bind: address("rpcbind"),
+            rpc_connect: address("rpcconnect"),
+            rpc_auth,
+            debug,
+            print_to_console: flag(m, "printtoconsole"),
+            daemon: flag(m, "daemon"),
+            pid_file: value::<PathBuf>(m, "pid").map(|pid| chain_datadir.join(pid)),
+            wallets,
+            ipc_bind: list(m, "ipcbind"),
+            ipc_connect: value::<String>(m, "ipcconnect").filter(|address| address != "0"),
+            ipc_fd: value(m, "ipcfd"),
+            rpc_wait: flag(m, "rpcwait"),
+            rpc_wallet: value(m, "rpcwallet"),
+            args: m
+                .try_get_many::<String>(ARGS)
+                .ok()
+                .flatten()
+                .map(|args| args.cloned().collect())
+                .unwrap_or_default(),
+            chain_datadir,
+        })
+    }
+}
+
+fn requires(option: &str, requires: &str) -> Error {
+    Error::Requires { option: option.to_string(), requires: requires.to_string() }
+}
+
+/// `-regtest` and `-chain` resolved; regtest unless something else is asked.
+fn chain(m: &ArgMatches) -> Result<Chain, Error> {
+    let regtest = setting::<bool>(m, "regtest").map(|s| matches!(s, Setting::Value(true)));
+    match (regtest, value::<String>(m, "chain")) {
+        (Some(regtest), Some(chain)) if regtest != (chain == "regtest") => Err(Error::ConflictingChain {
+            regtest: if regtest { "regtest" } else { "noregtest" }.to_string(),
+            chain,
+        }),
+        (_, Some(chain)) if chain == "regtest" => Ok(Chain::Regtest),
+        (_, Some(chain)) => Err(Error::UnsupportedChain(format!("-chain={chain}"))),
+        (Some(false), None) => Err(Error::UnsupportedChain("-noregtest".to_string())),
+        (_, None) => Ok(Chain::Regtest),
+    }
+}
+
+/// The last occurrence of a single-valued option, if any. Options the
+/// program does not define read as absent.
+fn setting<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<Setting<T>> {
+    match m.try_get_one::<Setting<T>>(id) {
+        Ok(setting) => setting.cloned(),
+        Err(MatchesError::UnknownArgument { .. }) => None,
+        Err(e) => panic!("option {id} read with the wrong type: {e}"),
+    }
+}
+
+/// A single value, with `-noX` meaning unset.
+fn value<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
+    match setting(m, id)? {
+        Setting::Value(value) => Some(value),
+        Setting::Negated => None,
+    }
+}
+
+/// A flag: false unless its last occurrence is true.
+pub(crate) fn flag(m: &ArgMatches, id: &str) -> bool {
+    value::<bool>(m, id).unwrap_or(false)
+}
+
+/// Every occurrence of a list option, in order.
+fn list_settings<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<Setting<T>> {
+    match m.try_get_many::<Setting<T>>(id) {
+        Ok(settings) => settings.into_iter().flatten().cloned().collect(),
+        Err(MatchesError::UnknownArgument { .. }) => Vec::new(),
+        Err(e) => panic!("option {id} read with the wrong type: {e}"),
+    }
+}
+
+/// A list option's values: each `-noX` clears those before it.
+fn list<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<T> {
+    list_settings(m, id).into_iter().fold(Vec::new(), |mut values, setting| {
+        match setting {
+            Setting::Negated => values.clear(),
+            Setting::Value(value) => values.push(value),
+        }
+        values
+    })
+}
+
+/// The data directory: `-datadir` made absolute, or `$HOME/.mpx`.
+pub(crate) fn datadir(m: &ArgMatches, home: Option<&Path>) -> Result<PathBuf, Error> {
+    let dir = match value::<PathBuf>(m, "datadir") {
+        Some(dir) => dir,
+        None => match home {
+            Some(home) if !home.as_os_str().is_empty() => home.join(DEFAULT_DATADIR_NAME),
+            _ => return Err(Error::NoHome),
+        },
+    };
+    // Absolute, so a daemon that changes directory still finds it; this reads
+    // the working directory but touches no file.
+    std::path::absolute(&dir)
+        .map_err(|e| Error::invalid("datadir", &dir.display().to_string(), e.to_string()))
+}
+
+/// The config file to read and whether it must exist.
+pub(crate) fn config_file(m: &ArgMatches, datadir: &Path) -> Option<(PathBuf, bool)> {
+    match setting::<PathBuf>(m, "conf") {
+        Some(Setting::Negated) => None,
+        Some(Setting::Value(conf)) => Some((datadir.join(conf), true)),
+        None => Some((datadir.join(DEFAULT_CONFIG_FILE), false)),
+    }
+}

@@ -1,0 +1,443 @@
+//! The option table: every option once, as a clap `Arg` plus what clap has
+//! no place for (which programs take it, whether `-noX` means something,
+//! whether a config file may set it, the default shown by `-help`).
+//!
+//! From the table come the clap `Command` of each program, the set of keys a
+//! config file may use, and the help text.
+
+use clap::builder::ValueParser;
+use clap::{Arg, ArgAction, Command};
+
+use crate::values::{self, setting};
+use crate::Program;
+
+/// The clap id of the cli's positional arguments (method and params).
+pub(crate) const ARGS: &str = "args";
+
+/// How an option takes values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A boolean: bare `-X` is true, `-X=0` / `-noX` false.
+    Flag,
+    /// One value; a later occurrence overrides an earlier one.
+    Value,
+    /// Repeatable; `-noX` clears what came before.
+    List,
+}
+
+/// One option.
+#[derive(Debug)]
+pub(crate) struct OptionDef {
+    pub(crate) name: &'static str,
+    pub(crate) shape: Shape,
+    /// Shown as `-name=<value_name>`; empty for flags.
+    pub(crate) value_name: &'static str,
+    /// What a bare `-X` means for a `Value` or `List` option; `None` when
+    /// the option needs a value.
+    pub(crate) bare: Option<&'static str>,
+    pub(crate) help: &'static str,
+    /// The default, as `-help` shows it.
+    pub(crate) default: &'static str,
+    pub(crate) programs: &'static [Program],
+    /// Whether `-noX` is accepted (always for flags and lists).
+    pub(crate) negatable: bool,
+    /// Whether a config file may set it.
+    pub(crate) in_file: bool,
+    pub(crate) heading: &'static str,
+    parser: fn() -> ValueParser,
+}
+
+const ALL: &[Program] = &[Program::Node, Program::Cli];
+const NODE: &[Program] = &[Program::Node];
+const CLI: &[Program] = &[Program::Cli];
+
+const GENERAL: &str = "Options";
+const CHAIN: &str = "Chain selection options";
+const RPC: &str = "RPC options";
+const WALLET: &str = "Wallet options";
+const IPC: &str = "IPC options";
+const DEBUG: &str = "Debugging and logging options";
+
+fn bool_parser() -> ValueParser {
+    ValueParser::new(setting(values::parse_bool))
+}
+
+/// A flag's definition; the other shapes spell out every field.
+const fn flag(
+    name: &'static str,
+    help: &'static str,
+    programs: &'static [Program],
+    in_file: bool,
+    heading: &'static str,
+) -> OptionDef {
+    OptionDef {
+        name,
+        shape: Shape::Flag,
+        value_name: "",
+        bare: None,
+        help,
+        default: "0",
+        programs,
+        negatable: true,
+        in_file,
+        heading,
+        parser: bool_parser,
+    }
+}
+
+/// Every option, in the order `-help` lists them.
+pub(crate) static OPTIONS: &[OptionDef] = &[
+    OptionDef {
+        help: "Print this help message and exit",
+        negatable: false,
+        ..flag("help", "", ALL, false, GENERAL)
+    },
+    OptionDef {
+        help: "Print the version and exit",
+        negatable: false,
+        ..flag("version", "", ALL, false, GENERAL)
+    },
+    OptionDef {
+        name: "conf",
+        shape: Shape::Value,
+        value_name: "file",
+        bare: None,
+        help: "Read options from this TOML file, relative to -datadir unless absolute; \
+               -noconf reads none. A missing default file is fine, a missing -conf file an error",
+        default: "node.toml",
+        programs: ALL,
+        negatable: true,
+        in_file: false,
+        heading: GENERAL,
+        parser: || ValueParser::new(setting(values::parse_path)),
+    },
+    OptionDef {
+        name: "datadir",
+        shape: Shape::Value,
+        value_name: "dir",
+        bare: None,
+        help: "Specify the data directory",
+        default: "$HOME/.mpx",
+        programs: ALL,
+        negatable: false,
+        in_file: false,
+        heading: GENERAL,
+        parser: || ValueParser::new(setting(values::parse_path)),
+    },
+    flag("daemon", "Run in the background as a daemon", NODE, true, GENERAL),
+    OptionDef {
+        name: "pid",
+        shape: Shape::Value,
+        value_name: "file",
+        bare: None,
+        help: "Write the process id to this file, relative to the chain's data directory unless absolute",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: true,
+        heading: GENERAL,
+        parser: || ValueParser::new(setting(values::parse_path)),
+    },
+    OptionDef {
+        name: "chain",
+        shape: Shape::Value,
+        value_name: "chain",
+        bare: None,
+        help: "Use the chain <chain>; only regtest is supported",
+        default: "regtest",
+        programs: ALL,
+        negatable: false,
+        in_file: true,
+        heading: CHAIN,
+        parser: || ValueParser::new(setting(values::parse_nonempty)),
+    },
+    OptionDef {
+        default: "1",
+        ..flag("regtest", "Use the regression test chain, equivalent to -chain=regtest", ALL, true, CHAIN)
+    },
+    OptionDef {
+        name: "debug",
+        shape: Shape::List,
+        value_name: "category",
+        bare: Some("1"),
+        help: "Log debugging information for <category>; repeatable. -debug, -debug=1 or -debug=all \
+               log every category, -debug=0 or -nodebug none. Categories: bench, blockstorage, \
+               coindb, estimatefee, http, ipc, mempool, mempoolrej, rpc, selectcoins, validation, walletdb",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: true,
+        heading: DEBUG,
+        parser: || ValueParser::new(setting(values::parse_debug)),
+    },
+    flag("printtoconsole", "Send log messages to the console as well as to debug.log", NODE, true, DEBUG),
+    OptionDef {
+        name: "rpcbind",
+        shape: Shape::Value,
+        value_name: "addr",
+        bare: None,
+        help: "Listen for JSON-RPC connections on this IP address, optionally with :<port> \
+               (which overrides -rpcport)",
+        default: "127.0.0.1",
+        programs: NODE,
+        negatable: false,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_ip_with_port)),
+    },
+    OptionDef {
+        name: "rpcconnect",
+        shape: Shape::Value,
+        value_name: "ip",
+        bare: None,
+        help: "Send commands to the node at this IP address, optionally with :<port> \
+               (which overrides -rpcport)",
+        default: "127.0.0.1",
+        programs: CLI,
+        negatable: false,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_ip_with_port)),
+    },
+    OptionDef {
+        name: "rpcport",
+        shape: Shape::Value,
+        value_name: "port",
+        bare: None,
+        help: "The JSON-RPC port",
+        default: "18443",
+        programs: ALL,
+        negatable: false,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_port)),
+    },
+    OptionDef {
+        name: "rpcuser",
+        shape: Shape::Value,
+        value_name: "user",
+        bare: None,
+        help: "Username for JSON-RPC connections; with -rpcpassword instead of the cookie file",
+        default: "none: cookie authentication",
+        programs: ALL,
+        negatable: true,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_rpcuser)),
+    },
+    OptionDef {
+        name: "rpcpassword",
+        shape: Shape::Value,
+        value_name: "pw",
+        bare: None,
+        help: "Password for JSON-RPC connections; with -rpcuser",
+        default: "none: cookie authentication",
+        programs: ALL,
+        negatable: true,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_nonempty)),
+    },
+    flag("rpcwait", "Wait for the RPC server to start", CLI, true, RPC),
+    OptionDef {
+        name: "rpcwallet",
+        shape: Shape::Value,
+        value_name: "name",
+        bare: None,
+        help: "Send wallet RPC methods to this wallet (the /wallet/<name> endpoint)",
+        default: "none",
+        programs: CLI,
+        negatable: true,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_wallet_name)),
+    },
+    OptionDef {
+        name: "wallet",
+        shape: Shape::List,
+        value_name: "name",
+        bare: None,
+        help: "Load the wallet <name> (<chain datadir>/wallets/<name>/) at startup; repeatable. \
+               -nowallet loads none",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: true,
+        heading: WALLET,
+        parser: || ValueParser::new(setting(values::parse_wallet_name)),
+    },
+    OptionDef {
+        name: "ipcbind",
+        shape: Shape::List,
+        value_name: "addr",
+        bare: Some("unix"),
+        help: "Listen for IPC connections at 'unix' (<chain datadir>/node.sock) or 'unix:<path>'; \
+               repeatable",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: true,
+        heading: IPC,
+        parser: || ValueParser::new(setting(values::parse_ipc_bind)),
+    },
+    OptionDef {
+        name: "ipcconnect",
+        shape: Shape::Value,
+        value_name: "addr",
+        bare: Some("unix"),
+        help: "Connect to a node over IPC at 'unix', 'unix:<path>' or 'auto' (unix, if it listens); \
+               -noipcconnect or -ipcconnect=0 does not connect",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: true,
+        heading: IPC,
+        parser: || ValueParser::new(setting(values::parse_ipc_connect)),
+    },
+    OptionDef {
+        name: "ipcfd",
+        shape: Shape::Value,
+        value_name: "n",
+        bare: None,
+        help: "Serve IPC on this already-open file descriptor (set by the spawning process)",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: false,
+        heading: IPC,
+        parser: || ValueParser::new(setting(values::parse_fd)),
+    },
+];
+
+/// The option called `name`, whichever programs take it.
+pub(crate) fn find(name: &str) -> Option<&'static OptionDef> {
+    OPTIONS.iter().find(|def| def.name == name)
+}
+
+/// The options `program` takes, in table order.
+pub(crate) fn for_program(program: Program) -> impl Iterator<Item = &'static OptionDef> {
+    OPTIONS.iter().filter(move |def| def.programs.contains(&program))
+}
+
+impl OptionDef {
+    /// The clap argument. Every option is a long option that takes its value
+    /// after `=` only, so a value never swallows the next argument.
+    fn arg(&self) -> Arg {
+        let arg = Arg::new(self.name)
+            .long(self.name)
+            .require_equals(true)
+            .value_parser((self.parser)())
+            .help(self.help);
+        let arg = if self.value_name.is_empty() { arg } else { arg.value_name(self.value_name) };
+        let arg = match self.shape {
+            Shape::Flag => arg.num_args(0..=1).default_missing_value("1").action(ArgAction::Set),
+            Shape::Value => arg.num_args(1).action(ArgAction::Set),
+            Shape::List => arg.num_args(1).action(ArgAction::Append),
+        };
+        match self.bare {
+            Some(bare) => arg.num_args(0..=1).default_missing_value(bare),
+            None => arg,
+        }
+    }
+
+    /// `-name` or `-name=<value>`, as `-help` shows it.
+    fn synopsis(&self) -> String {
+        match (self.shape, self.bare) {
+            (Shape::Flag, _) if self.name == "help" => "-?, -h, -help".to_string(),
+            (Shape::Flag, _) => format!("-{}", self.name),
+            (_, Some(_)) => format!("-{0}, -{0}=<{1}>", self.name, self.value_name),
+            (_, None) => format!("-{}=<{}>", self.name, self.value_name),
+        }
+    }
+}
+
+/// The clap command for `program`.
+pub(crate) fn command(program: Program) -> Command {
+    let command = Command::new(program.executable())
+        .no_binary_name(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        // A later occurrence of a single-valued option overrides an earlier one.
+        .args_override_self(true)
+        .args(for_program(program).map(OptionDef::arg));
+    if program.takes_args() {
+        command.arg(Arg::new(ARGS).num_args(1..).action(ArgAction::Append).last(true))
+    } else {
+        command
+    }
+}
+
+/// The `-help` text of `program`.
+pub(crate) fn help(program: Program) -> String {
+    let mut out = format!("Usage: {} {}\n", program.executable(), program.usage());
+    let mut heading = "";
+    for def in for_program(program) {
+        if def.heading != heading {
+            heading = def.heading;
+            out.push_str(&format!("\n{heading}:\n"));
+        }
+        out.push_str(&format!("\n  {}\n", def.synopsis()));
+        let text = format!("{} (default: {})", def.help, def.default);
+        for line in wrap(&text, 72) {
+            out.push_str(&format!("       {line}\n"));
+        }
+    }
+    out
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_accepts_every_program_command() {
+        for program in Program::ALL {
+            command(program).debug_assert();
+        }
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        for (i, def) in OPTIONS.iter().enumerate() {
+            assert!(OPTIONS[..i].iter().all(|other| other.name != def.name), "{} twice", def.name);
+            assert!(!def.name.starts_with("no"), "{}: would clash with negation", def.name);
+            assert_eq!(def.shape == Shape::Flag, def.value_name.is_empty(), "{}", def.name);
+            if def.shape != Shape::Value {
+                assert!(def.negatable || ["help", "version"].contains(&def.name), "{}", def.name);
+            }
+        }
+    }
+
+    #[test]
+    fn debug_help_names_every_category() {
+        let debug = find("debug").unwrap();
+        for category in crate::DebugCategory::ALL {
+            assert!(debug.help.contains(category.name()), "{category}");
+        }
+    }
+
+    #[test]
+    fn wrap_splits_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("", 5), Vec::<String>::new());
+    }
+}

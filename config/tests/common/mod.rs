@@ -1,0 +1,83 @@
+//! The `check` helper shared by the integration tests: one call per case,
+//! so the API can change without rewriting the cases.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use config::{Action, Config, Program};
+
+/// Parses `args` for `program` with a fresh temp dir as `$HOME`, after
+/// writing `file` (unless empty) to `$HOME/.mpx/node.toml`, and compares the
+/// outcome with `expect`:
+///
+/// - a run: one `field: value` line per field that differs from the
+///   program's defaults (so `""` means "all defaults");
+/// - `Error: <message>`, `Help` or `Version`.
+///
+/// In `args`, `file` and `expect`, `$TMP` stands for the temp dir.
+pub fn check(program: Program, args: &[&str], file: &str, expect: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let got = outcome(program, args, file, home);
+    let expect = expect.trim();
+    assert_eq!(got, expect, "\nprogram: {program:?}\nargs: {args:?}\nfile:\n{file}\n");
+}
+
+/// What [`check`] compares, for a test that wants to look at it itself.
+pub fn outcome(program: Program, args: &[&str], file: &str, home: &Path) -> String {
+    let tmp = home.display().to_string();
+    let defaults = match run(program, &[], home) {
+        Ok(config) => fields(&config),
+        Err(e) => panic!("defaults do not parse: {e}"),
+    };
+    if !file.is_empty() {
+        std::fs::create_dir_all(home.join(".mpx")).unwrap();
+        std::fs::write(home.join(".mpx/node.toml"), file.replace("$TMP", &tmp)).unwrap();
+    }
+    let args: Vec<String> = args.iter().map(|arg| arg.replace("$TMP", &tmp)).collect();
+    let got = match config::parse_with_home(program, &args, Some(home.to_path_buf())) {
+        Ok(Action::Run(config)) => fields(&config)
+            .into_iter()
+            .filter(|field| !defaults.contains(field))
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Ok(Action::Help(_)) => "Help".to_string(),
+        Ok(Action::Version) => "Version".to_string(),
+        Err(e) => format!("Error: {e}"),
+    };
+    got.replace(&tmp, "$TMP")
+}
+
+/// Parses `args` with `home` as `$HOME`, expecting a run.
+pub fn run(program: Program, args: &[&str], home: &Path) -> Result<Config, config::Error> {
+    match config::parse_with_home(program, args, Some(home.to_path_buf()))? {
+        Action::Run(config) => Ok(*config),
+        other => panic!("expected a run, got {other:?}"),
+    }
+}
+
+/// Every field of `config` but `config_file` (tested on its own), as text.
+pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
+    vec![
+        ("program", format!("{:?}", config.program)),
+        ("chain", config.chain.to_string()),
+        ("datadir", config.datadir.display().to_string()),
+        ("chain_datadir", config.chain_datadir.display().to_string()),
+        ("rpc_bind", config.rpc_bind.to_string()),
+        ("rpc_connect", config.rpc_connect.to_string()),
+        ("rpc_auth", format!("{:?}", config.rpc_auth)),
+        ("debug", format!("{:?}", config.debug)),
+        ("print_to_console", config.print_to_console.to_string()),
+        ("daemon", config.daemon.to_string()),
+        ("pid_file", format!("{:?}", config.pid_file)),
+        ("wallets", format!("{:?}", config.wallets)),
+        ("ipc_bind", format!("{:?}", config.ipc_bind)),
+        ("ipc_connect", format!("{:?}", config.ipc_connect)),
+        ("ipc_fd", format!("{:?}", config.ipc_fd)),
+        ("rpc_wait", config.rpc_wait.to_string()),
+        ("rpc_wallet", format!("{:?}", config.rpc_wallet)),
+        ("args", format!("{:?}", config.args)),
+    ]
+}

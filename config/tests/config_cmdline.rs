@@ -1,0 +1,346 @@
+//! Command-line options: defaults, each option, negation, repeats, bad
+//! values, and which program takes which option.
+
+mod common;
+
+use common::{check, fields, run};
+use config::Program::{Cli, Node};
+
+#[test]
+fn defaults() {
+    let home = tempfile::tempdir().unwrap();
+    let tmp = home.path().display().to_string();
+    for program in config::Program::ALL {
+        let config = run(program, &[], home.path()).unwrap();
+        let text = fields(&config)
+            .into_iter()
+            .map(|(name, value)| format!("{name}: {value}\n"))
+            .collect::<String>()
+            .replace(&tmp, "$TMP");
+        let expect = format!(
+            "program: {program:?}
+chain: regtest
+datadir: $TMP/.mpx
+chain_datadir: $TMP/.mpx/regtest
+rpc_bind: 127.0.0.1:18443
+rpc_connect: 127.0.0.1:18443
+rpc_auth: Cookie {{ path: \"$TMP/.mpx/regtest/.cookie\" }}
+debug: {{}}
+print_to_console: false
+daemon: false
+pid_file: None
+wallets: []
+ipc_bind: []
+ipc_connect: None
+ipc_fd: None
+rpc_wait: false
+rpc_wallet: None
+args: []
+"
+        );
+        assert_eq!(text, expect);
+        assert_eq!(config.config_file, None, "no default file exists");
+        assert_eq!(config.cookie_file(), home.path().join(".mpx/regtest/.cookie"));
+    }
+}
+
+#[test]
+fn datadir() {
+    check(Node, &["-datadir=$TMP/d"], "", "datadir: $TMP/d\nchain_datadir: $TMP/d/regtest\nrpc_auth: Cookie { path: \"$TMP/d/regtest/.cookie\" }");
+    check(Node, &["-datadir="], "", "Error: invalid value '' for -datadir: empty path");
+    check(Node, &["-datadir"], "", "Error: option -datadir requires a value, as in -datadir=<value>");
+    // A relative -datadir is made absolute against the working directory.
+    let home = tempfile::tempdir().unwrap();
+    let config = run(Node, &["-datadir=rel"], home.path()).unwrap();
+    assert_eq!(config.datadir, std::env::current_dir().unwrap().join("rel"));
+}
+
+#[test]
+fn home_unset() {
+    let e = config::parse_with_home(Node, ["-regtest"], None).unwrap_err();
+    assert_eq!(e.to_string(), "cannot find the default data directory: HOME is not set (use -datadir=<dir>)");
+    assert!(matches!(e, config::Error::NoHome));
+    let tmp = tempfile::tempdir().unwrap();
+    let datadir = format!("-datadir={}", tmp.path().display());
+    assert!(config::parse_with_home(Node, [datadir], None).is_ok(), "-datadir needs no HOME");
+}
+
+#[test]
+fn chain() {
+    check(Node, &["-regtest"], "", "");
+    check(Node, &["-chain=regtest"], "", "");
+    check(Node, &["--regtest", "-chain=regtest"], "", "");
+    check(Node, &["-regtest=1"], "", "");
+    check(Node, &["-chain=main"], "", "Error: only -regtest is supported; got -chain=main");
+    check(Node, &["-chain=signet"], "", "Error: only -regtest is supported; got -chain=signet");
+    check(Cli, &["-chain=test"], "", "Error: only -regtest is supported; got -chain=test");
+    check(Node, &["-noregtest"], "", "Error: only -regtest is supported; got -noregtest");
+    check(Node, &["-regtest=0"], "", "Error: only -regtest is supported; got -noregtest");
+    check(
+        Node,
+        &["-regtest", "-chain=main"],
+        "",
+        "Error: -regtest conflicts with -chain=main; use only one of them",
+    );
+    check(
+        Node,
+        &["-noregtest", "-chain=regtest"],
+        "",
+        "Error: -noregtest conflicts with -chain=regtest; use only one of them",
+    );
+    check(Node, &["-chain="], "", "Error: invalid value '' for -chain: must not be empty");
+    check(Node, &["-nochain"], "", "Error: option -chain cannot be negated");
+}
+
+#[test]
+fn rpc_addresses() {
+    check(Node, &["-rpcport=18500"], "", "rpc_bind: 127.0.0.1:18500\nrpc_connect: 127.0.0.1:18500");
+    check(Node, &["-rpcport=1", "-rpcport=2"], "", "rpc_bind: 127.0.0.1:2\nrpc_connect: 127.0.0.1:2");
+    check(Node, &["-rpcbind=0.0.0.0"], "", "rpc_bind: 0.0.0.0:18443");
+    check(
+        Node,
+        &["-rpcbind=127.0.0.2:9000", "-rpcport=1"],
+        "",
+        "rpc_bind: 127.0.0.2:9000\nrpc_connect: 127.0.0.1:1",
+    );
+    check(Node, &["-rpcbind=::1"], "", "rpc_bind: [::1]:18443");
+    check(Node, &["-rpcbind=[::1]:5"], "", "rpc_bind: [::1]:5");
+    check(Cli, &["-rpcconnect=10.0.0.1"], "", "rpc_connect: 10.0.0.1:18443");
+    check(
+        Cli,
+        &["-rpcconnect=10.0.0.1:7", "-rpcport=8"],
+        "",
+        "rpc_bind: 127.0.0.1:8\nrpc_connect: 10.0.0.1:7",
+    );
+}
+
+#[test]
+fn bad_values() {
+    check(Node, &["-rpcport=abc"], "", "Error: invalid value 'abc' for -rpcport: not a port number");
+    check(Node, &["-rpcport=0"], "", "Error: invalid value '0' for -rpcport: not a port number");
+    check(Node, &["-rpcport=65536"], "", "Error: invalid value '65536' for -rpcport: not a port number");
+    check(Node, &["-rpcport="], "", "Error: invalid value '' for -rpcport: not a port number");
+    check(Node, &["-rpcport"], "", "Error: option -rpcport requires a value, as in -rpcport=<value>");
+    check(Node, &["-daemon=yes"], "", "Error: invalid value 'yes' for -daemon: not a boolean (use 1 or 0)");
+    check(
+        Node,
+        &["-printtoconsole=2"],
+        "",
+        "Error: invalid value '2' for -printtoconsole: not a boolean (use 1 or 0)",
+    );
+    check(
+        Node,
+        &["-rpcbind=localhost"],
+        "",
+        "Error: invalid value 'localhost' for -rpcbind: not an IP address (optionally with :<port>)",
+    );
+    check(
+        Node,
+        &["-rpcbind=1.2.3.4:0"],
+        "",
+        "Error: invalid value '1.2.3.4:0' for -rpcbind: not a port number",
+    );
+    check(Node, &["-ipcfd=-1"], "", "Error: invalid value '-1' for -ipcfd: not a file descriptor number");
+    check(Node, &["-ipcfd=x"], "", "Error: invalid value 'x' for -ipcfd: not a file descriptor number");
+    check(
+        Node,
+        &["-wallet=a/b"],
+        "",
+        "Error: invalid value 'a/b' for -wallet: not a wallet name (a non-empty name without '/')",
+    );
+    check(Node, &["-wallet"], "", "Error: option -wallet requires a value, as in -wallet=<value>");
+    check(
+        Node,
+        &["-ipcbind=tcp:1"],
+        "",
+        "Error: invalid value 'tcp:1' for -ipcbind: not an IPC address (expected 'unix' or 'unix:<path>')",
+    );
+    check(
+        Node,
+        &["-ipcconnect=unixx"],
+        "",
+        "Error: invalid value 'unixx' for -ipcconnect: not an IPC address (expected 'unix', 'unix:<path>', 'auto' or 0)",
+    );
+}
+
+#[test]
+fn unknown_options() {
+    check(Node, &["-foo"], "", "Error: unknown option -foo");
+    check(Node, &["--foo=1"], "", "Error: unknown option -foo");
+    check(Node, &["-nofoo"], "", "Error: unknown option -nofoo");
+    check(Node, &["-rpcwait"], "", "Error: unknown option -rpcwait");
+    check(
+        Node,
+        &["getblockcount"],
+        "",
+        "Error: unexpected argument 'getblockcount' (options start with '-')",
+    );
+    check(Cli, &["-daemon"], "", "Error: unknown option -daemon");
+    check(Cli, &["-wallet=a"], "", "Error: unknown option -wallet");
+    check(Cli, &["-debug"], "", "Error: unknown option -debug");
+}
+
+#[test]
+fn flags() {
+    check(Node, &["-daemon"], "", "daemon: true");
+    check(Node, &["--daemon"], "", "daemon: true");
+    check(Node, &["-daemon=1"], "", "daemon: true");
+    check(Node, &["-daemon=true"], "", "daemon: true");
+    check(Node, &["-daemon=0"], "", "");
+    check(Node, &["-daemon", "-nodaemon"], "", "");
+    check(Node, &["-nodaemon", "-daemon"], "", "daemon: true");
+    check(Node, &["-daemon", "-daemon=0"], "", "");
+    check(Node, &["-nodaemon=1"], "", "");
+    check(
+        Node,
+        &["-nodaemon=0"],
+        "",
+        "Error: invalid value '0' for -nodaemon: use -nodaemon alone, or -daemon",
+    );
+    check(Node, &["-printtoconsole"], "", "print_to_console: true");
+    check(Node, &["-printtoconsole", "-noprinttoconsole"], "", "");
+    check(Cli, &["-rpcwait"], "", "rpc_wait: true");
+    check(Cli, &["-rpcwait", "-norpcwait"], "", "");
+}
+
+#[test]
+fn help_and_version() {
+    for args in [["-help"], ["-h"], ["-?"], ["--help"]] {
+        check(Node, &args, "", "Help");
+        check(Cli, &args, "", "Help");
+    }
+    check(Node, &["-version"], "", "Version");
+    check(Cli, &["--version"], "", "Version");
+    // Help wins over bad values elsewhere? No: every argument is checked.
+    check(Node, &["-help", "-foo"], "", "Error: unknown option -foo");
+    // Help does not read the config file.
+    check(Node, &["-help"], "foo = 1", "Help");
+    let config::Action::Help(text) = config::parse_with_home(Cli, ["-h"], None).unwrap() else { panic!() };
+    assert_eq!(text, config::help_text("mpx-cli"));
+}
+
+#[test]
+fn rpc_auth() {
+    check(
+        Node,
+        &["-rpcuser=u", "-rpcpassword=p"],
+        "",
+        "rpc_auth: UserPassword { user: \"u\", password: \"***\" }",
+    );
+    check(
+        Cli,
+        &["-rpcuser=u", "-rpcpassword=p:q"],
+        "",
+        "rpc_auth: UserPassword { user: \"u\", password: \"***\" }",
+    );
+    check(Node, &["-rpcuser=u"], "", "Error: -rpcuser requires -rpcpassword");
+    check(Node, &["-rpcpassword=p"], "", "Error: -rpcpassword requires -rpcuser");
+    check(Node, &["-rpcuser=u", "-rpcpassword=p", "-norpcuser", "-norpcpassword"], "", "");
+    check(
+        Node,
+        &["-rpcuser=a:b", "-rpcpassword=p"],
+        "",
+        "Error: invalid value 'a:b' for -rpcuser: must not contain ':'",
+    );
+    check(
+        Node,
+        &["-rpcpassword=", "-rpcuser=u"],
+        "",
+        "Error: invalid value '' for -rpcpassword: must not be empty",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let config = run(Node, &["-rpcuser=u", "-rpcpassword=secret"], home.path()).unwrap();
+    assert_eq!(
+        config.rpc_auth,
+        config::RpcAuth::UserPassword { user: "u".to_string(), password: "secret".to_string() }
+    );
+    assert!(!format!("{config:?}").contains("secret"), "Debug hides the password");
+}
+
+#[test]
+fn debug_categories() {
+    check(Node, &["-debug=ipc"], "", "debug: {\"ipc\"}");
+    check(Node, &["-debug=rpc", "-debug=ipc", "-debug=rpc"], "", "debug: {\"ipc\", \"rpc\"}");
+    let all =
+        "debug: {\"bench\", \"blockstorage\", \"coindb\", \"estimatefee\", \"http\", \"ipc\", \"mempool\", \
+               \"mempoolrej\", \"rpc\", \"selectcoins\", \"validation\", \"walletdb\"}";
+    check(Node, &["-debug"], "", all);
+    check(Node, &["-debug=1"], "", all);
+    check(Node, &["-debug=all"], "", all);
+    check(Node, &["-debug", "-nodebug"], "", "");
+    check(Node, &["-debug", "-debug=0"], "", "");
+    check(Node, &["-debug=none"], "", "");
+    check(Node, &["-nodebug", "-debug=http"], "", "debug: {\"http\"}");
+    check(
+        Node,
+        &["-debug=ipc", "-debug=nosuch"],
+        "",
+        "Error: invalid value 'nosuch' for -debug: unknown debug category (known: bench, blockstorage, coindb, \
+         estimatefee, http, ipc, mempool, mempoolrej, rpc, selectcoins, validation, walletdb, or 1/all, 0/none)",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let config = run(Node, &["-debug=mempool"], home.path()).unwrap();
+    assert!(config.debug.contains(config::DebugCategory::Mempool));
+    assert!(!config.debug.contains(config::DebugCategory::Rpc));
+    assert_eq!(config.debug.iter().collect::<Vec<_>>(), [config::DebugCategory::Mempool]);
+}
+
+#[test]
+fn lists() {
+    check(Node, &["-wallet=a", "-wallet=b"], "", "wallets: [\"a\", \"b\"]");
+    check(Node, &["-wallet=b", "-wallet=a", "-wallet=b"], "", "wallets: [\"b\", \"a\"]");
+    check(Node, &["-wallet=a", "-nowallet", "-wallet=c"], "", "wallets: [\"c\"]");
+    check(Node, &["-wallet=a", "-nowallet"], "", "");
+    check(Node, &["-ipcbind"], "", "ipc_bind: [\"unix\"]");
+    check(Node, &["-ipcbind=unix:/a.sock", "-ipcbind=unix"], "", "ipc_bind: [\"unix:/a.sock\", \"unix\"]");
+    check(Node, &["-ipcbind", "-noipcbind"], "", "");
+}
+
+#[test]
+fn single_values() {
+    check(Node, &["-pid=node.pid"], "", "pid_file: Some(\"$TMP/.mpx/regtest/node.pid\")");
+    check(Node, &["-pid=/run/x.pid"], "", "pid_file: Some(\"/run/x.pid\")");
+    check(Node, &["-pid=a", "-nopid"], "", "");
+    check(Node, &["-ipcconnect=unix"], "", "ipc_connect: Some(\"unix\")");
+    check(Node, &["-ipcconnect"], "", "ipc_connect: Some(\"unix\")");
+    check(Node, &["-ipcconnect=auto"], "", "ipc_connect: Some(\"auto\")");
+    check(Node, &["-ipcconnect=unix:x.sock"], "", "ipc_connect: Some(\"unix:x.sock\")");
+    check(Node, &["-ipcconnect=unix", "-noipcconnect"], "", "");
+    check(Node, &["-ipcconnect=unix", "-ipcconnect=0"], "", "");
+    check(Node, &["-ipcfd=3"], "", "ipc_fd: Some(3)");
+    check(Node, &["-ipcfd=3", "-noipcfd"], "", "");
+    check(Cli, &["-rpcwallet=w"], "", "rpc_wallet: Some(\"w\")");
+    check(Cli, &["-rpcwallet=w", "-norpcwallet"], "", "");
+    check(
+        Cli,
+        &["-rpcwallet=../w"],
+        "",
+        "Error: invalid value '../w' for -rpcwallet: not a wallet name (a non-empty name without '/')",
+    );
+}
+
+#[test]
+fn cli_positional_args() {
+    check(Cli, &["getblockcount"], "", "args: [\"getblockcount\"]");
+    check(
+        Cli,
+        &["-regtest", "-rpcwait", "getblockhash", "-1", "-rpcport=5"],
+        "",
+        "rpc_wait: true\nargs: [\"getblockhash\", \"-1\", \"-rpcport=5\"]",
+    );
+    check(Cli, &["-rpcwallet=w", "--", "-x"], "", "rpc_wallet: Some(\"w\")\nargs: [\"-x\"]");
+    check(
+        Cli,
+        &["-rpcport=x", "getblockcount"],
+        "",
+        "Error: invalid value 'x' for -rpcport: not a port number",
+    );
+}
+
+#[test]
+fn not_unicode() {
+    use std::os::unix::ffi::OsStringExt;
+    let arg = std::ffi::OsString::from_vec(b"-wallet=\xff".to_vec());
+    let e = config::parse_with_home(Node, [arg], None).unwrap_err();
+    assert_eq!(e.to_string(), "argument '-wallet=\u{fffd}' is not valid UTF-8");
+}

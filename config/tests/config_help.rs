@@ -1,0 +1,75 @@
+//! `-help` lists every option the program takes, with its default.
+
+use config::Program;
+
+/// Every option, with the default `-help` must show, and which programs take
+/// it (N = node, C = cli).
+const OPTIONS: &[(&str, &str, &str)] = &[
+    ("-?, -h, -help", "0", "NC"),
+    ("-version", "0", "NC"),
+    ("-conf=<file>", "node.toml", "NC"),
+    ("-datadir=<dir>", "$HOME/.mpx", "NC"),
+    ("-daemon", "0", "N"),
+    ("-pid=<file>", "none", "N"),
+    ("-chain=<chain>", "regtest", "NC"),
+    ("-regtest", "1", "NC"),
+    ("-debug, -debug=<category>", "none", "N"),
+    ("-printtoconsole", "0", "N"),
+    ("-rpcbind=<addr>", "127.0.0.1", "N"),
+    ("-rpcconnect=<ip>", "127.0.0.1", "C"),
+    ("-rpcport=<port>", "18443", "NC"),
+    ("-rpcuser=<user>", "none: cookie authentication", "NC"),
+    ("-rpcpassword=<pw>", "none: cookie authentication", "NC"),
+    ("-rpcwait", "0", "C"),
+    ("-rpcwallet=<name>", "none", "C"),
+    ("-wallet=<name>", "none", "N"),
+    ("-ipcbind, -ipcbind=<addr>", "none", "N"),
+    ("-ipcconnect, -ipcconnect=<addr>", "none", "N"),
+    ("-ipcfd=<n>", "none", "N"),
+];
+
+/// The help entry of `synopsis`: its line and the description below it.
+fn entry(help: &str, synopsis: &str) -> Option<String> {
+    let mut lines = help.lines().skip_while(|line| line.trim() != synopsis);
+    lines.next()?;
+    Some(lines.take_while(|line| line.starts_with("       ")).map(str::trim).collect::<Vec<_>>().join(" "))
+}
+
+#[test]
+fn help_lists_every_option_with_its_default() {
+    for (program, letter) in [(Program::Node, 'N'), (Program::Cli, 'C')] {
+        let help = config::help_text(program.executable());
+        assert_eq!(help, program.help());
+        assert!(help.starts_with(&format!("Usage: {} [options]", program.executable())), "{help}");
+        for (synopsis, default, programs) in OPTIONS {
+            let entry = entry(&help, synopsis);
+            if !programs.contains(letter) {
+                assert_eq!(entry, None, "{program:?} must not list {synopsis}");
+                continue;
+            }
+            let entry = entry.unwrap_or_else(|| panic!("{program:?} help lacks {synopsis}:\n{help}"));
+            assert!(entry.ends_with(&format!("(default: {default})")), "{synopsis}: {entry}");
+        }
+        let listed = help.lines().filter(|line| line.starts_with("  -")).count();
+        let expected = OPTIONS.iter().filter(|(_, _, programs)| programs.contains(letter)).count();
+        assert_eq!(listed, expected, "{program:?} lists an option this test does not know:\n{help}");
+        assert!(help.lines().all(|line| line.len() <= 80), "{help}");
+    }
+}
+
+#[test]
+fn help_text_of_other_names() {
+    assert_eq!(config::help_text("/usr/bin/mpx-cli"), Program::Cli.help());
+    assert_eq!(config::help_text("something"), Program::Node.help());
+    assert_eq!(Program::from_executable("mpx-node"), Some(Program::Node));
+    assert_eq!(Program::from_executable("mpx"), None);
+}
+
+#[test]
+fn help_shape() {
+    let help = Program::Node.help();
+    let start = help.find("  -rpcport=<port>").unwrap();
+    let expect = "  -rpcport=<port>\n       The JSON-RPC port (default: 18443)\n\n  -";
+    assert_eq!(&help[start..start + expect.len()], expect);
+    assert!(help.contains("\nRPC options:\n"), "{help}");
+}
