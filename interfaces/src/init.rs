@@ -1,6 +1,6 @@
 //! [`Init`]: the first object a process hands out, which makes the others.
 
-use crate::{Chain, Echo, Error, Node, Result, Rpc, WalletLoader};
+use crate::{Chain, Echo, Error, Mining, Node, Result, Rpc, WalletLoader};
 
 /// What [`Init::make_mining_old2`] answers, word for word Bitcoin Core's.
 pub const OLD_MINING_MESSAGE: &str = "Old mining interface (@2) not supported. Please update your client!";
@@ -38,6 +38,11 @@ pub trait Init: Send + Sync {
     /// A JSON-RPC executor.
     fn make_rpc(&self) -> Result<Box<dyn Rpc>> {
         Err(Error::unavailable("this process does not provide an Rpc"))
+    }
+
+    /// The mining interface (a placeholder until the mining issue).
+    fn make_mining(&self) -> Result<Box<dyn Mining>> {
+        Err(Error::unavailable("this process does not provide a Mining"))
     }
 
     /// The mining interface that Bitcoin Core removed (schema ordinal `@2`);

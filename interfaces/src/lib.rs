@@ -8,7 +8,7 @@
 //! wallet and the gui move to other processes without changing their logic.
 //!
 //! - [`Init`] makes the others: [`Node`], [`Chain`], [`WalletLoader`],
-//!   [`Echo`], [`Rpc`].
+//!   [`Echo`], [`Rpc`], [`Mining`] (a placeholder until the mining issue).
 //! - [`Chain`] is what a wallet needs from the node; the node calls back
 //!   through [`ChainNotifications`]. The wallet offers its RPC methods to
 //!   the node's dispatcher as [`RpcCommand`]s run by an [`RpcActor`].
@@ -86,6 +86,7 @@ mod error;
 mod handler;
 mod hash;
 mod init;
+mod mining;
 mod node;
 mod rpc;
 mod wallet;
@@ -99,6 +100,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use handler::{CleanupHandler, Handler};
 pub use hash::{hash_from_hex, hash_to_hex};
 pub use init::{Init, OLD_MINING_MESSAGE};
+pub use mining::Mining;
 pub use node::{BlockTip, Node, Progress};
 pub use rpc::{Rpc, RpcActor, RpcCommand, RpcError, RpcReply, RpcRequest};
 pub use wallet::{

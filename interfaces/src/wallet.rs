@@ -147,8 +147,12 @@ pub trait WalletLoader: Send + Sync {
     /// Names of the wallets on disk, loaded or not, sorted.
     fn list_wallet_dir(&self) -> Result<Vec<String>>;
 
-    /// The loaded wallets, in load order.
-    fn get_wallets(&self) -> Result<Vec<Box<dyn Wallet>>>;
+    /// The loaded wallet `name`.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if it is not
+    /// loaded. (To visit every loaded wallet, combine with
+    /// [`list_wallets`](WalletLoader::list_wallets): the framework cannot
+    /// carry a list of interfaces, so there is no `get_wallets`.)
+    fn get_wallet(&self, name: String) -> Result<Box<dyn Wallet>>;
 
     /// Calls `callback` with each wallet loaded or created from now on,
     /// until the handler goes.

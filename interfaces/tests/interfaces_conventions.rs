@@ -11,6 +11,7 @@ fn assert_object<T: ?Sized + Send + Sync>() {}
 #[test]
 fn traits_are_object_safe_send_and_sync() {
     assert_object::<dyn Init>();
+    assert_object::<dyn Mining>();
     assert_object::<dyn Echo>();
     assert_object::<dyn Rpc>();
     assert_object::<dyn RpcActor>();
@@ -185,6 +186,7 @@ fn every_trait_method_follows_the_conventions() {
             "Echo",
             "Handler",
             "Init",
+            "Mining",
             "Node",
             "Rpc",
             "RpcActor",

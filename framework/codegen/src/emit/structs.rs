@@ -104,7 +104,7 @@ pub(super) fn struct_ref_impl(
             let inner_value = if scalar { quote!(*value) } else { quote!(value) };
             let set_has = f.binding.has.as_ref().map(|h| {
                 let setter = accessor("set", &h.name);
-                quote!(#b.#setter(#option.is_some());)
+                quote!(#b.#setter((#option).is_some());)
             });
             let inner = build_value(model, &f.binding, &b, &ctx, inner_value, false);
             return quote! {

@@ -1,0 +1,388 @@
+//! Chain state: the block index, the active chain, the UTXO set, and block acceptance.
+//!
+//! # Design
+//!
+//! * The **block index** maps every known block hash to an [`IndexEntry`] (header, height,
+//!   cumulative work). The **active chain** is a vector of hashes by height. Today a block is only
+//!   accepted when it extends the tip; a side branch is refused with
+//!   [`BlockError::NotOnTip`]. Adding reorgs later means: keep side-branch entries in the index,
+//!   compare `chain_work`, and disconnect with the undo data that [`UtxoView`] already records.
+//! * **Acceptance** is two steps: [`ChainState::accept_block`] first validates the block against
+//!   a [`UtxoView`] layered over the UTXO set (nothing changes yet), then, if the state has a
+//!   [`BlockStore`], appends and syncs the block, and only then commits the view and moves the tip.
+//!   A failing write therefore leaves the state unchanged.
+//! * **Opening** a directory replays the block file through the same validation; the UTXO set is
+//!   never stored, it is rebuilt.
+
+mod error;
+mod params;
+mod script;
+mod utxo;
+mod validation;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bitcoin::block::{Header, Version as BlockVersion};
+use bitcoin::hashes::Hash;
+use bitcoin::pow::Work;
+use bitcoin::script::{Builder, PushBytesBuf};
+use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
+use bitcoin::transaction::Version as TxVersion;
+use bitcoin::{
+    absolute, opcodes, Amount, Block, BlockHash, OutPoint, Script, ScriptBuf, Sequence, Transaction, TxIn,
+    TxMerkleNode, TxOut, Witness,
+};
+
+pub use error::BlockError;
+pub use params::ChainParams;
+pub use utxo::{Coin, UtxoSet};
+
+use crate::storage::{BlockStore, StorageError};
+use utxo::{UtxoDelta, UtxoView};
+use validation::{check_block, check_sigops, connect_transactions};
+
+/// Lowest header version accepted above genesis (BIP34, BIP66 and BIP65 are active on regtest).
+const MIN_BLOCK_VERSION: i32 = 4;
+/// Version of the blocks [`ChainState::create_block`] builds (BIP9 top bits, no signalling).
+const TEMPLATE_BLOCK_VERSION: i32 = 0x2000_0000;
+/// Blocks the median time past is taken over.
+const MEDIAN_TIME_SPAN: usize = 11;
+
+/// What the block index knows about one block.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexEntry {
+    pub(crate) header: Header,
+    pub(crate) height: u32,
+    /// Work of the chain up to and including this block; the fork choice of a future reorg.
+    pub(crate) chain_work: Work,
+}
+
+/// A validated block, ready to be committed.
+#[derive(Debug)]
+struct Connected {
+    hash: BlockHash,
+    height: u32,
+    delta: UtxoDelta,
+}
+
+/// The node's view of the chain: block index, active chain, UTXO set, and optional storage.
+pub struct ChainState {
+    params: ChainParams,
+    index: HashMap<BlockHash, IndexEntry>,
+    blocks: HashMap<BlockHash, Block>,
+    active: Vec<BlockHash>,
+    utxos: UtxoSet,
+    secp: Secp256k1<VerifyOnly>,
+    store: Option<BlockStore>,
+}
+
+impl std::fmt::Debug for ChainState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A summary: the blocks themselves would drown everything else.
+        f.debug_struct("ChainState")
+            .field("network", &self.params.network)
+            .field("height", &self.height())
+            .field("tip", &self.tip())
+            .field("known_blocks", &self.index.len())
+            .field("utxos", &self.utxos.len())
+            .field("store", &self.store.as_ref().map(BlockStore::path))
+            .finish()
+    }
+}
+
+impl ChainState {
+    /// A chain holding only the genesis block, kept in memory only.
+    pub fn new(params: ChainParams) -> ChainState {
+        let genesis = params.genesis.clone();
+        let hash = genesis.block_hash();
+        let entry = IndexEntry { header: genesis.header, height: 0, chain_work: genesis.header.work() };
+        ChainState {
+            params,
+            index: HashMap::from([(hash, entry)]),
+            blocks: HashMap::from([(hash, genesis)]),
+            active: vec![hash],
+            // As in Bitcoin Core, the genesis coinbase is not spendable: it never enters the set.
+            utxos: UtxoSet::new(),
+            secp: Secp256k1::verification_only(),
+            store: None,
+        }
+    }
+
+    /// Opens the chain stored under `dir` (created if missing): replays and re-validates every
+    /// stored block, truncating the file at the first torn, corrupt or invalid record. Every block
+    /// accepted afterwards is written there before the tip moves.
+    pub fn open(dir: &Path, params: ChainParams) -> Result<ChainState, StorageError> {
+        let (mut store, stored) = BlockStore::open(dir, params.network)?;
+        let mut chain = ChainState::new(params);
+        for record in stored {
+            if let Err(e) = chain.validate_and_commit(record.block) {
+                tracing::warn!(
+                    offset = record.offset,
+                    error = %e,
+                    "stored block does not connect; dropping it and everything after it"
+                );
+                store.truncate(record.offset)?;
+                break;
+            }
+        }
+        tracing::info!(height = chain.height(), tip = %chain.tip(), "chain state loaded");
+        chain.store = Some(store);
+        Ok(chain)
+    }
+
+    /// The consensus parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// Hash of the tip of the active chain.
+    pub fn tip(&self) -> BlockHash {
+        // `active` always holds at least genesis.
+        self.active.last().copied().unwrap_or_else(|| self.params.genesis.block_hash())
+    }
+
+    /// Height of the tip (genesis is 0).
+    pub fn height(&self) -> u32 {
+        u32::try_from(self.active.len().saturating_sub(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Hash of the active-chain block at `height`.
+    pub fn block_hash(&self, height: u32) -> Option<BlockHash> {
+        self.active.get(usize::try_from(height).ok()?).copied()
+    }
+
+    /// A known block by hash.
+    pub fn block(&self, hash: &BlockHash) -> Option<&Block> {
+        self.blocks.get(hash)
+    }
+
+    /// A known header by hash.
+    pub fn header(&self, hash: &BlockHash) -> Option<&Header> {
+        self.index.get(hash).map(|e| &e.header)
+    }
+
+    /// Height of a known block.
+    pub fn block_height(&self, hash: &BlockHash) -> Option<u32> {
+        self.index.get(hash).map(|e| e.height)
+    }
+
+    /// Whether `hash` is on the active chain.
+    pub fn is_active(&self, hash: &BlockHash) -> bool {
+        self.block_height(hash).and_then(|h| self.block_hash(h)).is_some_and(|h| h == *hash)
+    }
+
+    /// Cumulative work of the active chain.
+    pub fn chain_work(&self) -> Work {
+        self.index.get(&self.tip()).map_or(Work::from_be_bytes([0; 32]), |e| e.chain_work)
+    }
+
+    /// The unspent outputs of the active chain.
+    pub fn utxos(&self) -> &UtxoSet {
+        &self.utxos
+    }
+
+    /// Median time of the last 11 blocks of the active chain (the floor for the next block's time).
+    pub fn median_time_past(&self) -> u32 {
+        self.median_time_past_at(self.height())
+    }
+
+    fn median_time_past_at(&self, height: u32) -> u32 {
+        let end = usize::try_from(height).map_or(self.active.len(), |h| h.saturating_add(1));
+        let start = end.saturating_sub(MEDIAN_TIME_SPAN);
+        let mut times: Vec<u32> = self
+            .active
+            .get(start..end.min(self.active.len()))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| self.index.get(h).map(|e| e.header.time))
+            .collect();
+        times.sort_unstable();
+        times.get(times.len() / 2).copied().unwrap_or(0)
+    }
+
+    /// Validates `block` and, if it is valid and extends the tip, stores it (synced to disk when
+    /// the state has storage) and makes it the new tip. On any error nothing changes.
+    pub fn accept_block(&mut self, block: Block) -> Result<(), BlockError> {
+        let connected = self.validate(&block)?;
+        if let Some(store) = self.store.as_mut() {
+            store.append(&block)?;
+        }
+        self.commit(block, connected);
+        Ok(())
+    }
+
+    fn validate_and_commit(&mut self, block: Block) -> Result<(), BlockError> {
+        let connected = self.validate(&block)?;
+        self.commit(block, connected);
+        Ok(())
+    }
+
+    /// Every consensus rule, against the current tip; changes nothing.
+    fn validate(&self, block: &Block) -> Result<Connected, BlockError> {
+        let hash = block.block_hash();
+        if self.index.contains_key(&hash) {
+            return Err(BlockError::Duplicate(hash));
+        }
+        check_block(block, &self.params)?;
+
+        let prev = block.header.prev_blockhash;
+        let Some(prev_entry) = self.index.get(&prev) else {
+            return Err(BlockError::PrevBlockNotFound(prev));
+        };
+        if prev != self.tip() {
+            return Err(BlockError::NotOnTip(prev));
+        }
+        let height = prev_entry.height.saturating_add(1);
+
+        // Contextual header checks.
+        if block.header.version.to_consensus() < MIN_BLOCK_VERSION {
+            return Err(BlockError::BadVersion(block.header.version.to_consensus()));
+        }
+        let median_time_past = self.median_time_past_at(prev_entry.height);
+        if block.header.time <= median_time_past {
+            return Err(BlockError::TimeTooOld { time: block.header.time, median_time_past });
+        }
+        if block.header.time > now().saturating_add(self.params.max_future_block_time) {
+            return Err(BlockError::TimeTooNew(block.header.time));
+        }
+
+        // Contextual coinbase check (BIP34): scriptSig starts with the height, pushed as Core does.
+        let (coinbase, txs) = block.txdata.split_first().ok_or(BlockError::CoinbaseMissing)?;
+        let expected = height_push(height);
+        let starts_with_height =
+            coinbase.input.first().is_some_and(|i| i.script_sig.as_bytes().starts_with(expected.as_bytes()));
+        if !starts_with_height {
+            return Err(BlockError::CoinbaseHeight(height));
+        }
+
+        let mut view = UtxoView::new(&self.utxos);
+        let (fees, sigop_cost) =
+            connect_transactions(&mut view, txs, height, median_time_past, &self.params, &self.secp)?;
+        check_sigops(coinbase, sigop_cost)?;
+        let limit = self.params.subsidy(height).checked_add(fees).unwrap_or(Amount::MAX_MONEY);
+        let paid = coinbase.output.iter().map(|o| o.value).fold(Amount::ZERO, |a, v| a + v);
+        if paid > limit {
+            return Err(BlockError::CoinbaseAmount { actual_sat: paid.to_sat(), limit_sat: limit.to_sat() });
+        }
+        view.add_outputs(coinbase, height);
+        Ok(Connected { hash, height, delta: view.into_delta() })
+    }
+
+    fn commit(&mut self, block: Block, connected: Connected) {
+        let Connected { hash, height, delta } = connected;
+        let parent_work = self.index.get(&block.header.prev_blockhash).map(|e| e.chain_work);
+        let work = block.header.work();
+        let chain_work = parent_work.map_or(work, |w| w + work);
+        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work });
+        self.blocks.insert(hash, block);
+        self.active.push(hash);
+        self.utxos.apply(delta);
+        tracing::debug!(%hash, height, "block connected");
+    }
+
+    /// Builds a valid block on the tip: a coinbase paying subsidy plus fees to `script_pubkey`
+    /// (with the BIP34 height and a witness commitment), then `txs` in the order given, with the
+    /// nonce ground until the proof of work holds. The block is not accepted; pass it to
+    /// [`ChainState::accept_block`]. Fails with the rule `txs` break.
+    pub fn create_block(&self, script_pubkey: &Script, txs: Vec<Transaction>) -> Result<Block, BlockError> {
+        let time = now().max(self.median_time_past().saturating_add(1));
+        self.create_block_at(script_pubkey, txs, time)
+    }
+
+    /// [`ChainState::create_block`] with a chosen block time.
+    pub fn create_block_at(
+        &self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+        time: u32,
+    ) -> Result<Block, BlockError> {
+        let height = self.height().saturating_add(1);
+        let mut view = UtxoView::new(&self.utxos);
+        let (fees, sigop_cost) =
+            connect_transactions(&mut view, &txs, height, self.median_time_past(), &self.params, &self.secp)?;
+        let value = self.params.subsidy(height).checked_add(fees).unwrap_or(Amount::MAX_MONEY);
+
+        let coinbase = Transaction {
+            version: TxVersion::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                // Like Bitcoin Core's miner: the height, then OP_0 so the script is at least 2 bytes.
+                script_sig: Builder::from(height_push(height).into_bytes())
+                    .push_opcode(opcodes::OP_0)
+                    .into_script(),
+                sequence: Sequence::MAX,
+                // The witness reserved value (BIP141).
+                witness: Witness::from_slice(&[[0u8; 32]]),
+            }],
+            output: vec![TxOut { value, script_pubkey: script_pubkey.to_owned() }],
+        };
+        let mut txdata = Vec::with_capacity(txs.len() + 1);
+        txdata.push(coinbase);
+        txdata.extend(txs);
+        let mut block = Block {
+            header: Header {
+                version: BlockVersion::from_consensus(TEMPLATE_BLOCK_VERSION),
+                prev_blockhash: self.tip(),
+                merkle_root: TxMerkleNode::all_zeros(),
+                time,
+                bits: self.params.pow_bits,
+                nonce: 0,
+            },
+            txdata,
+        };
+
+        let witness_root = block.witness_root().ok_or(BlockError::Template("no transactions"))?;
+        let commitment = Block::compute_witness_commitment(&witness_root, &[0u8; 32]);
+        let mut data = PushBytesBuf::from(&WITNESS_MAGIC);
+        data.extend_from_slice(commitment.as_byte_array())
+            .map_err(|_| BlockError::Template("witness commitment too long"))?;
+        let commitment_output = TxOut {
+            value: Amount::ZERO,
+            script_pubkey: Builder::new().push_opcode(opcodes::all::OP_RETURN).push_slice(data).into_script(),
+        };
+        if let Some(coinbase) = block.txdata.first_mut() {
+            coinbase.output.push(commitment_output);
+            check_sigops(coinbase, sigop_cost)?;
+        }
+        block.header.merkle_root =
+            block.compute_merkle_root().ok_or(BlockError::Template("no transactions"))?;
+
+        let target = self.params.pow_limit;
+        loop {
+            if target.is_met_by(block.block_hash()) {
+                return Ok(block);
+            }
+            block.header.nonce =
+                block.header.nonce.checked_add(1).ok_or(BlockError::Template("nonce space exhausted"))?;
+        }
+    }
+
+    /// Builds a block with [`ChainState::create_block`] and accepts it; returns its hash.
+    pub fn mine_block(
+        &mut self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+    ) -> Result<BlockHash, BlockError> {
+        let block = self.create_block(script_pubkey, txs)?;
+        let hash = block.block_hash();
+        self.accept_block(block)?;
+        Ok(hash)
+    }
+}
+
+/// The commitment header inside the witness commitment push (BIP141).
+const WITNESS_MAGIC: [u8; 4] = [0xaa, 0x21, 0xa9, 0xed];
+
+/// `CScript() << height` as Bitcoin Core writes it: OP_1..OP_16 for small heights, else a
+/// minimal script number push.
+fn height_push(height: u32) -> ScriptBuf {
+    Builder::new().push_int(i64::from(height)).into_script()
+}
+
+fn now() -> u32 {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}

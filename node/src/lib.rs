@@ -1,0 +1,28 @@
+//! The regtest node's chain: chain state, block validation and crash-safe block storage.
+//!
+//! This crate is for the node side of the application: it owns the chain state
+//! ([`ChainState`]), the consensus rules it enforces ([`BlockError`] names each rule), the set of
+//! unspent outputs ([`UtxoSet`]), and the block file ([`BlockStore`]). Later it gains the mempool,
+//! the JSON-RPC server and the daemon. It is not for wallets or user interfaces: those reach the
+//! node only through the `interfaces` traits, and this crate knows nothing of IPC or capnp.
+//!
+//! All Bitcoin data, hashing, encoding and signature checking comes from rust-bitcoin.
+//!
+//! # Example
+//!
+//! ```
+//! use node::{ChainParams, ChainState};
+//! use bitcoin::ScriptBuf;
+//!
+//! let mut chain = ChainState::new(ChainParams::regtest());
+//! assert_eq!(chain.height(), 0);
+//! let hash = chain.mine_block(&ScriptBuf::new_op_return([]), vec![]).unwrap();
+//! assert_eq!((chain.height(), chain.tip()), (1, hash));
+//! ```
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+mod chain;
+mod storage;
+
+pub use chain::{BlockError, ChainParams, ChainState, Coin, UtxoSet};
+pub use storage::{BlockStore, StorageError, StoredBlock, BLOCK_FILE_NAME, LOCK_FILE_NAME};
