@@ -2,9 +2,11 @@
 //!
 //! This crate is for the node side of the application: it owns the chain state
 //! ([`ChainState`]), the consensus rules it enforces ([`BlockError`] names each rule), the set of
-//! unspent outputs ([`UtxoSet`]), and the block file ([`BlockStore`]). Later it gains the mempool,
-//! the JSON-RPC server and the daemon. It is not for wallets or user interfaces: those reach the
+//! unspent outputs ([`UtxoSet`]), and the block file ([`BlockStore`]). Later it gains
+//! the daemon executable. It is not for wallets or user interfaces: those reach the
 //! node only through the `interfaces` traits, and this crate knows nothing of IPC or capnp.
+//! The mempool ([`Mempool`]), the shared state with notifications ([`NodeState`]), the
+//! `interfaces::Chain` implementation ([`NodeChain`]) and the JSON-RPC server ([`rpc`]) are here too.
 //!
 //! All Bitcoin data, hashing, encoding and signature checking comes from rust-bitcoin.
 //!
@@ -22,7 +24,14 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod chain;
+mod chain_client;
+pub mod mempool;
+pub mod rpc;
+mod state;
 mod storage;
 
 pub use chain::{BlockError, ChainParams, ChainState, Coin, UtxoSet};
+pub use chain_client::NodeChain;
+pub use mempool::{Mempool, MempoolEntry, MempoolError, MIN_RELAY_FEE_SAT_PER_KVB};
+pub use state::{Inner, NodeState};
 pub use storage::{BlockStore, StorageError, StoredBlock, BLOCK_FILE_NAME, LOCK_FILE_NAME};

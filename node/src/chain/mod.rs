@@ -178,6 +178,16 @@ impl ChainState {
         self.index.get(&self.tip()).map_or(Work::from_be_bytes([0; 32]), |e| e.chain_work)
     }
 
+    /// Cumulative work of the chain up to and including the known block `hash`.
+    pub fn block_chain_work(&self, hash: &BlockHash) -> Option<Work> {
+        self.index.get(hash).map(|e| e.chain_work)
+    }
+
+    /// Median time past of the active-chain block at `height` (its 11 blocks up to it).
+    pub fn median_time_past_of(&self, height: u32) -> u32 {
+        self.median_time_past_at(height)
+    }
+
     /// The unspent outputs of the active chain.
     pub fn utxos(&self) -> &UtxoSet {
         &self.utxos
@@ -358,6 +368,36 @@ impl ChainState {
             block.header.nonce =
                 block.header.nonce.checked_add(1).ok_or(BlockError::Template("nonce space exhausted"))?;
         }
+    }
+
+    /// Checks `tx` as the next block would: every consensus rule of [`ChainState::accept_block`]
+    /// that applies to one transaction (sanity, finality, inputs unspent, maturity, amounts,
+    /// signatures), against the tip's UTXO set plus the outputs of `parents` (transactions
+    /// already accepted to the mempool, in dependency order; they are not re-verified, only their
+    /// spends and outputs are applied). Returns the fee `tx` pays. The mempool's entry check.
+    pub fn check_transaction_on_tip(
+        &self,
+        parents: &[Transaction],
+        tx: &Transaction,
+    ) -> Result<Amount, BlockError> {
+        let height = self.height().saturating_add(1);
+        let mut view = UtxoView::new(&self.utxos);
+        for parent in parents {
+            for txin in &parent.input {
+                view.spend(&txin.previous_output);
+            }
+            view.add_outputs(parent, height);
+        }
+        validation::check_transaction(tx)?;
+        let (fee, _) = connect_transactions(
+            &mut view,
+            std::slice::from_ref(tx),
+            height,
+            self.median_time_past(),
+            &self.params,
+            &self.secp,
+        )?;
+        Ok(fee)
     }
 
     /// Builds a block with [`ChainState::create_block`] and accepts it; returns its hash.

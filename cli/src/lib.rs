@@ -1,0 +1,16 @@
+//! The `mpx` command-line executables:
+//!
+//! - `mpx-cli`, the JSON-RPC client (Bitcoin Core's `bitcoin-cli`):
+//!   [`rpc_client::main`];
+//! - `mpx`, the wrapper whose subcommands run the other executables
+//!   (Bitcoin Core's `bitcoin`): [`wrapper::main`].
+//!
+//! **Not for:** anything of the node or the wallet. The client speaks
+//! JSON-RPC over HTTP only; it links no node, wallet or IPC code.
+
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub mod http;
+pub mod params;
+pub mod rpc_client;
+pub mod wrapper;

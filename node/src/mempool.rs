@@ -1,0 +1,214 @@
+//! The mempool: valid unconfirmed transactions waiting for a block.
+//!
+//! A transaction enters only if it would be valid in the next block on top of the chain tip and
+//! the transactions already in the pool ([`ChainState::check_transaction_on_tip`], the same rules
+//! as blocks), and if it passes the pool's own policy: not a coinbase, not already present, no
+//! input spent by another pool transaction (no replacement), and a fee rate of at least
+//! [`MIN_RELAY_FEE_SAT_PER_KVB`]. Transactions are kept in the order they were accepted, which is a
+//! dependency order (a parent is always accepted before its child), so a block template is simply
+//! the pool in order.
+
+use std::collections::{HashMap, HashSet};
+
+use bitcoin::{Amount, Block, OutPoint, Transaction, Txid};
+
+use crate::chain::{BlockError, ChainState};
+
+/// The minimum relay fee rate, satoshis per 1000 virtual bytes (Bitcoin Core's default).
+pub const MIN_RELAY_FEE_SAT_PER_KVB: u64 = 1000;
+
+/// Why a transaction was not accepted, with Bitcoin Core's reject reasons.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MempoolError {
+    /// The transaction is a coinbase.
+    #[error("coinbase")]
+    Coinbase,
+    /// The transaction is already in the pool.
+    #[error("txn-already-in-mempool")]
+    AlreadyInMempool,
+    /// An input is already spent by another pool transaction.
+    #[error("txn-mempool-conflict")]
+    Conflict,
+    /// The fee rate is below the relay minimum.
+    #[error("min relay fee not met, {fee} < {min}")]
+    MinRelayFee {
+        /// The fee paid, in satoshis.
+        fee: u64,
+        /// The minimum for the transaction's size, in satoshis.
+        min: u64,
+    },
+    /// The fee is above the caller's maximum (`sendrawtransaction`'s `maxfeerate`).
+    #[error("max-fee-exceeded")]
+    MaxFeeExceeded {
+        /// The fee paid, in satoshis.
+        fee: u64,
+        /// The maximum allowed, in satoshis.
+        max: u64,
+    },
+    /// A consensus rule is broken (as it would be in a block).
+    #[error("{}", .0.reject_reason())]
+    Invalid(#[from] BlockError),
+}
+
+impl MempoolError {
+    /// Bitcoin Core's reject reason (the text `sendrawtransaction` returns).
+    pub fn reject_reason(&self) -> String {
+        match self {
+            MempoolError::Coinbase => "coinbase".into(),
+            MempoolError::AlreadyInMempool => "txn-already-in-mempool".into(),
+            MempoolError::Conflict => "txn-mempool-conflict".into(),
+            MempoolError::MinRelayFee { .. } | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
+            MempoolError::Invalid(e) => e.reject_reason().into(),
+        }
+    }
+}
+
+/// One pool entry.
+#[derive(Debug, Clone)]
+pub struct MempoolEntry {
+    /// The transaction.
+    pub tx: Transaction,
+    /// Its fee.
+    pub fee: Amount,
+    /// Its virtual size.
+    pub vsize: u64,
+    /// When it entered, seconds since the UNIX epoch.
+    pub time: u64,
+}
+
+/// The pool of unconfirmed transactions.
+#[derive(Debug, Default)]
+pub struct Mempool {
+    order: Vec<Txid>,
+    entries: HashMap<Txid, MempoolEntry>,
+    spent: HashMap<OutPoint, Txid>,
+}
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new() -> Mempool {
+        Mempool::default()
+    }
+
+    /// Number of transactions.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Whether `txid` is in the pool.
+    pub fn contains(&self, txid: &Txid) -> bool {
+        self.entries.contains_key(txid)
+    }
+
+    /// The entry for `txid`.
+    pub fn get(&self, txid: &Txid) -> Option<&MempoolEntry> {
+        self.entries.get(txid)
+    }
+
+    /// Txids in dependency (acceptance) order.
+    pub fn txids(&self) -> &[Txid] {
+        &self.order
+    }
+
+    /// Entries in dependency order.
+    pub fn entries(&self) -> impl Iterator<Item = (&Txid, &MempoolEntry)> {
+        self.order.iter().filter_map(|t| self.entries.get_key_value(t))
+    }
+
+    /// Transactions in dependency order (a block template's transactions).
+    pub fn transactions(&self) -> Vec<Transaction> {
+        self.entries().map(|(_, e)| e.tx.clone()).collect()
+    }
+
+    /// The pool transaction spending `outpoint`, if any.
+    pub fn spender(&self, outpoint: &OutPoint) -> Option<Txid> {
+        self.spent.get(outpoint).copied()
+    }
+
+    /// Sum of the virtual sizes.
+    pub fn total_vsize(&self) -> u64 {
+        self.entries.values().map(|e| e.vsize).sum()
+    }
+
+    /// Sum of the fees.
+    pub fn total_fee(&self) -> Amount {
+        self.entries.values().fold(Amount::ZERO, |a, e| a + e.fee)
+    }
+
+    /// Validates `tx` against `chain`'s tip plus the pool and adds it. `max_fee` caps the absolute
+    /// fee (`None`: no cap). Returns its txid and fee.
+    pub fn accept(
+        &mut self,
+        chain: &ChainState,
+        tx: Transaction,
+        max_fee: Option<Amount>,
+    ) -> Result<(Txid, Amount), MempoolError> {
+        if tx.is_coinbase() {
+            return Err(MempoolError::Coinbase);
+        }
+        let txid = tx.compute_txid();
+        if self.entries.contains_key(&txid) {
+            return Err(MempoolError::AlreadyInMempool);
+        }
+        if tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output)) {
+            return Err(MempoolError::Conflict);
+        }
+        let fee = chain.check_transaction_on_tip(&self.transactions(), &tx)?;
+        let vsize = tx.vsize() as u64;
+        let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
+        if fee.to_sat() < min {
+            return Err(MempoolError::MinRelayFee { fee: fee.to_sat(), min });
+        }
+        if let Some(max) = max_fee {
+            if fee > max {
+                return Err(MempoolError::MaxFeeExceeded { fee: fee.to_sat(), max: max.to_sat() });
+            }
+        }
+        for txin in &tx.input {
+            self.spent.insert(txin.previous_output, txid);
+        }
+        let time =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.entries.insert(txid, MempoolEntry { tx, fee, vsize, time });
+        self.order.push(txid);
+        Ok((txid, fee))
+    }
+
+    /// After `block` was connected to `chain`: removes the block's transactions, then re-checks
+    /// every remaining transaction against the new tip in order and removes those no longer valid
+    /// (conflicts with the block and their descendants). Returns the txids mined and the txids
+    /// removed as conflicts.
+    pub fn block_connected(&mut self, chain: &ChainState, block: &Block) -> (Vec<Txid>, Vec<Txid>) {
+        let in_block: HashSet<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
+        let mined: Vec<Txid> = self.order.iter().filter(|t| in_block.contains(*t)).copied().collect();
+        let old = std::mem::take(&mut self.order);
+        let mut entries = std::mem::take(&mut self.entries);
+        self.spent.clear();
+        let mut conflicts = Vec::new();
+        let mut kept: Vec<Transaction> = Vec::new();
+        for txid in old {
+            let Some(entry) = entries.remove(&txid) else { continue };
+            if in_block.contains(&txid) {
+                continue;
+            }
+            let double_spent = entry.tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output));
+            if double_spent || chain.check_transaction_on_tip(&kept, &entry.tx).is_err() {
+                conflicts.push(txid);
+                continue;
+            }
+            for txin in &entry.tx.input {
+                self.spent.insert(txin.previous_output, txid);
+            }
+            kept.push(entry.tx.clone());
+            self.entries.insert(txid, entry);
+            self.order.push(txid);
+        }
+        (mined, conflicts)
+    }
+}

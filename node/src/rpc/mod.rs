@@ -1,0 +1,272 @@
+//! JSON-RPC over HTTP/1.1, shaped like bitcoind's.
+//!
+//! * [`Dispatcher`]: parses a request body (one object or a batch array), maps named parameters to
+//!   positions, runs the built-in methods ([`methods`]) or the commands registered with
+//!   [`Dispatcher::register`] (the wallet's, through `interfaces::Chain::handle_rpc`), and builds
+//!   1.0-style (`{"result","error","id"}`) or 2.0-style (`{"jsonrpc":"2.0",...}`) replies with the
+//!   HTTP status bitcoind would use. It also implements [`interfaces::Rpc`].
+//! * [`RpcServer`]: a `tiny_http` server on the configured address with HTTP Basic authentication
+//!   (cookie or user/password), a few worker threads, and a clean stop.
+
+pub mod methods;
+mod server;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use interfaces::{CleanupHandler, Handler, RpcCommand, RpcError, RpcRequest};
+use serde_json::{json, Map, Value};
+
+pub use server::{RpcAuth, RpcServer, RpcServerConfig, COOKIE_USER};
+
+use crate::NodeState;
+
+/// The result of one call: a JSON value or a bitcoind-coded error.
+pub type CallResult = Result<Value, RpcError>;
+
+type Registered = Mutex<BTreeMap<String, Vec<(u64, RpcCommand)>>>;
+
+/// Executes JSON-RPC requests against a [`NodeState`].
+pub struct Dispatcher {
+    node: Arc<NodeState>,
+    registered: Arc<Registered>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher").finish_non_exhaustive()
+    }
+}
+
+/// What [`Dispatcher::execute`] answers: an HTTP status and a body (empty for 204).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    /// HTTP status code.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Bitcoind's HTTP status for a 1.0 error reply.
+fn error_status(code: i32) -> u16 {
+    match code {
+        RpcError::INVALID_REQUEST => 400,
+        RpcError::METHOD_NOT_FOUND => 404,
+        _ => 500,
+    }
+}
+
+fn error_json(e: &RpcError) -> Value {
+    json!({"code": e.code, "message": e.message})
+}
+
+enum Version {
+    V1,
+    V2,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `node` with only the built-in methods.
+    pub fn new(node: Arc<NodeState>) -> Dispatcher {
+        Dispatcher { node, registered: Arc::new(Mutex::new(BTreeMap::new())), next_id: AtomicU64::new(0) }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Arc<NodeState> {
+        &self.node
+    }
+
+    /// Registers `command` until the returned handler is disconnected or dropped. Several
+    /// commands may share a name; they are tried in registration order.
+    pub fn register(&self, command: RpcCommand) -> Box<dyn Handler> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let name = command.name.clone();
+        lock(&self.registered).entry(name.clone()).or_default().push((id, command));
+        let weak: Weak<Registered> = Arc::downgrade(&self.registered);
+        Box::new(CleanupHandler::new(move || {
+            if let Some(reg) = weak.upgrade() {
+                let mut reg = lock(&reg);
+                if let Some(list) = reg.get_mut(&name) {
+                    list.retain(|(i, _)| *i != id);
+                    if list.is_empty() {
+                        reg.remove(&name);
+                    }
+                }
+            }
+        }))
+    }
+
+    /// `(category, name, synopsis)` of every method, built-in and registered.
+    pub fn method_list(&self) -> Vec<(String, String, String)> {
+        let mut list: Vec<(String, String, String)> = methods::BUILTINS
+            .iter()
+            .map(|m| (m.category.to_string(), m.name.to_string(), m.synopsis()))
+            .collect();
+        for (name, cmds) in lock(&self.registered).iter() {
+            if let Some((_, c)) = cmds.first() {
+                let synopsis = c.help.lines().next().unwrap_or(name).to_string();
+                list.push((c.category.clone(), name.clone(), synopsis));
+            }
+        }
+        list
+    }
+
+    /// Help text for one method.
+    pub fn method_help(&self, name: &str) -> Option<String> {
+        if let Some(m) = methods::BUILTINS.iter().find(|m| m.name == name) {
+            return Some(format!("{}\n\n{}", m.synopsis(), m.help));
+        }
+        lock(&self.registered).get(name).and_then(|c| c.first().map(|(_, c)| c.help.clone()))
+    }
+
+    /// Executes a request body for `uri` on behalf of `user`.
+    pub fn execute(&self, body: &str, uri: &str, user: &str) -> HttpReply {
+        let value: Value = match serde_json::from_str(body) {
+            Ok(v) => v,
+            Err(_) => {
+                let e = RpcError::new(RpcError::PARSE_ERROR, "Parse error");
+                return HttpReply {
+                    status: 500,
+                    body: json!({"result": null, "error": error_json(&e), "id": null}).to_string(),
+                };
+            }
+        };
+        match value {
+            Value::Array(items) => {
+                let replies: Vec<Value> =
+                    items.iter().filter_map(|item| self.execute_one(item, uri, user).1).collect();
+                HttpReply { status: 200, body: Value::Array(replies).to_string() }
+            }
+            Value::Object(_) => match self.execute_one(&value, uri, user) {
+                (status, Some(reply)) => HttpReply { status, body: reply.to_string() },
+                (_, None) => HttpReply { status: 204, body: String::new() },
+            },
+            _ => {
+                let e = RpcError::new(RpcError::PARSE_ERROR, "Top-level object parse error");
+                HttpReply {
+                    status: 500,
+                    body: json!({"result": null, "error": error_json(&e), "id": null}).to_string(),
+                }
+            }
+        }
+    }
+
+    /// One request object: the HTTP status it alone would get and its reply (`None` for a 2.0
+    /// notification).
+    fn execute_one(&self, request: &Value, uri: &str, user: &str) -> (u16, Option<Value>) {
+        let Some(obj) = request.as_object() else {
+            let e = RpcError::new(RpcError::INVALID_REQUEST, "Invalid Request object");
+            return (400, Some(json!({"result": null, "error": error_json(&e), "id": null})));
+        };
+        let id = obj.get("id").cloned().unwrap_or(Value::Null);
+        let version = match obj.get("jsonrpc") {
+            Some(Value::String(v)) if v == "2.0" => Version::V2,
+            None | Some(Value::Null) => Version::V1,
+            Some(Value::String(v)) if v == "1.0" => Version::V1,
+            Some(_) => {
+                let e = RpcError::new(RpcError::INVALID_REQUEST, "JSON-RPC version not supported");
+                return (400, Some(json!({"result": null, "error": error_json(&e), "id": id})));
+            }
+        };
+        let is_notification = matches!(version, Version::V2) && !obj.contains_key("id");
+        let result = self.call(obj, uri, user);
+        if is_notification {
+            return (204, None);
+        }
+        match (version, result) {
+            (Version::V1, Ok(r)) => (200, Some(json!({"result": r, "error": null, "id": id}))),
+            (Version::V1, Err(e)) => {
+                (error_status(e.code), Some(json!({"result": null, "error": error_json(&e), "id": id})))
+            }
+            (Version::V2, Ok(r)) => (200, Some(json!({"jsonrpc": "2.0", "result": r, "id": id}))),
+            (Version::V2, Err(e)) => {
+                (200, Some(json!({"jsonrpc": "2.0", "error": error_json(&e), "id": id})))
+            }
+        }
+    }
+
+    fn call(&self, obj: &Map<String, Value>, uri: &str, user: &str) -> CallResult {
+        let method = match obj.get("method") {
+            Some(Value::String(m)) => m.as_str(),
+            None => return Err(RpcError::new(RpcError::INVALID_REQUEST, "Missing method")),
+            Some(_) => return Err(RpcError::new(RpcError::INVALID_REQUEST, "Method must be a string")),
+        };
+        let params = obj.get("params").cloned().unwrap_or(Value::Null);
+        if let Some(builtin) = methods::BUILTINS.iter().find(|m| m.name == method) {
+            let args = positional(params, builtin.args)?;
+            return (builtin.run)(self, &args);
+        }
+        let commands: Vec<RpcCommand> = lock(&self.registered)
+            .get(method)
+            .map(|l| l.iter().map(|(_, c)| c.clone()).collect())
+            .unwrap_or_default();
+        if commands.is_empty() {
+            return Err(RpcError::new(RpcError::METHOD_NOT_FOUND, "Method not found"));
+        }
+        let count = commands.len();
+        for (i, command) in commands.into_iter().enumerate() {
+            let names: Vec<&str> = command.arg_names.iter().map(String::as_str).collect();
+            let args = positional(params.clone(), &names)?;
+            let request = RpcRequest {
+                method: method.to_string(),
+                params: Value::Array(args).to_string(),
+                uri: uri.to_string(),
+                user: user.to_string(),
+                last_handler: i + 1 == count,
+            };
+            let reply = command
+                .actor
+                .execute(request)
+                .map_err(|e| RpcError::new(RpcError::INTERNAL_ERROR, e.to_string()))?;
+            if !reply.handled {
+                continue;
+            }
+            if let Some(e) = reply.error {
+                return Err(e);
+            }
+            return serde_json::from_str(&reply.result)
+                .map_err(|_| RpcError::new(RpcError::INTERNAL_ERROR, "handler returned invalid JSON"));
+        }
+        Err(RpcError::new(RpcError::METHOD_NOT_FOUND, "Method not found"))
+    }
+}
+
+/// Positional arguments from `params`: an array as is, an object mapped through `names` (unknown
+/// names are an error, missing ones become null, trailing nulls are dropped), null as none.
+fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
+    match params {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(a) => Ok(a),
+        Value::Object(map) => {
+            let mut args = vec![Value::Null; names.len()];
+            for (key, value) in map {
+                let Some(pos) = names.iter().position(|n| *n == key) else {
+                    return Err(RpcError::new(
+                        RpcError::INVALID_PARAMETER,
+                        format!("Unknown named parameter {key}"),
+                    ));
+                };
+                if let Some(slot) = args.get_mut(pos) {
+                    *slot = value;
+                }
+            }
+            while args.last().is_some_and(Value::is_null) {
+                args.pop();
+            }
+            Ok(args)
+        }
+        _ => Err(RpcError::new(RpcError::INVALID_REQUEST, "Params must be an array or object")),
+    }
+}
+
+impl interfaces::Rpc for Dispatcher {
+    fn execute_rpc(&self, request: String, uri: String, user: String) -> interfaces::Result<String> {
+        Ok(self.execute(&request, &uri, &user).body)
+    }
+}

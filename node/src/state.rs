@@ -1,0 +1,263 @@
+//! [`NodeState`]: the chain and the mempool behind one lock, with notification fan-out and the
+//! shutdown signal.
+//!
+//! Every change (a transaction accepted, a block mined or submitted) happens under the state lock;
+//! the events it produced are collected and delivered to the registered
+//! [`ChainNotifications`] after the lock is released, so a subscriber may call back into the node.
+//! Events of one change are delivered in order (mempool removals, `block_connected`,
+//! `updated_block_tip`); events of two changes made concurrently on different threads may
+//! interleave.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Instant;
+
+use bitcoin::consensus::serialize;
+use bitcoin::hashes::Hash;
+use bitcoin::{Amount, Block, BlockHash, Script, Transaction, Txid};
+use interfaces::{BlockInfo, ChainNotifications, CleanupHandler, Handler, MempoolRemovalReason};
+
+use crate::chain::{BlockError, ChainState};
+use crate::mempool::{Mempool, MempoolError};
+
+/// The chain state and the mempool, read and changed together.
+#[derive(Debug)]
+pub struct Inner {
+    /// The chain.
+    pub chain: ChainState,
+    /// The mempool, valid on top of `chain`'s tip.
+    pub mempool: Mempool,
+}
+
+enum Event {
+    Added(Vec<u8>),
+    Removed(Txid, MempoolRemovalReason),
+    Connected(BlockInfo),
+    Tip,
+}
+
+type Subscribers = Mutex<Vec<(u64, Arc<dyn ChainNotifications>)>>;
+
+/// The node: chain + mempool behind a mutex, notification subscribers, start time, shutdown flag.
+pub struct NodeState {
+    inner: Mutex<Inner>,
+    subscribers: Arc<Subscribers>,
+    next_id: AtomicU64,
+    started: Instant,
+    shutdown: Mutex<bool>,
+    shutdown_cv: Condvar,
+    /// Height of the last tip whose notifications were all delivered.
+    notified_height: Mutex<u32>,
+    notified_cv: Condvar,
+}
+
+impl std::fmt::Debug for NodeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeState").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+fn block_info(block: &Block, height: u32) -> BlockInfo {
+    let prev = block.header.prev_blockhash;
+    BlockInfo {
+        hash: block.block_hash().to_byte_array(),
+        prev_hash: (prev != BlockHash::all_zeros()).then(|| prev.to_byte_array()),
+        height,
+        time: i64::from(block.header.time),
+        data: serialize(block),
+    }
+}
+
+impl NodeState {
+    /// A node over `chain` with an empty mempool.
+    pub fn new(chain: ChainState) -> NodeState {
+        let height = chain.height();
+        NodeState {
+            notified_height: Mutex::new(height),
+            notified_cv: Condvar::new(),
+            inner: Mutex::new(Inner { chain, mempool: Mempool::new() }),
+            subscribers: Arc::new(Mutex::new(Vec::new())),
+            next_id: AtomicU64::new(0),
+            started: Instant::now(),
+            shutdown: Mutex::new(false),
+            shutdown_cv: Condvar::new(),
+        }
+    }
+
+    /// Locks the chain and mempool (a poisoned lock is recovered: the state is only changed
+    /// through validated, all-or-nothing steps).
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Seconds since the node started.
+    pub fn uptime(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Registers `notifications` until the returned handler is disconnected or dropped.
+    pub fn handle_notifications(&self, notifications: Arc<dyn ChainNotifications>) -> Box<dyn Handler> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.subscribers).push((id, notifications));
+        let weak: Weak<Subscribers> = Arc::downgrade(&self.subscribers);
+        Box::new(CleanupHandler::new(move || {
+            if let Some(subs) = weak.upgrade() {
+                lock(&subs).retain(|(i, _)| *i != id);
+            }
+        }))
+    }
+
+    fn notify(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let subs: Vec<Arc<dyn ChainNotifications>> =
+            lock(&self.subscribers).iter().map(|(_, s)| s.clone()).collect();
+        for sub in subs {
+            for event in &events {
+                let result = match event {
+                    Event::Added(tx) => sub.transaction_added_to_mempool(tx.clone()),
+                    Event::Removed(txid, reason) => {
+                        sub.transaction_removed_from_mempool(txid.to_byte_array(), *reason)
+                    }
+                    Event::Connected(info) => sub.block_connected(info.clone()),
+                    Event::Tip => sub.updated_block_tip(),
+                };
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "chain notification failed");
+                }
+            }
+        }
+    }
+
+    /// Accepts `tx` into the mempool (see [`Mempool::accept`]) and notifies the subscribers.
+    pub fn submit_transaction(&self, tx: Transaction, max_fee: Option<Amount>) -> Result<Txid, MempoolError> {
+        let bytes = serialize(&tx);
+        let txid = {
+            let mut guard = self.lock();
+            let Inner { chain, mempool } = &mut *guard;
+            mempool.accept(chain, tx, max_fee)?.0
+        };
+        self.notify(vec![Event::Added(bytes)]);
+        Ok(txid)
+    }
+
+    fn connect_events(inner: &mut Inner, block: &Block, events: &mut Vec<Event>) {
+        let Inner { chain, mempool } = inner;
+        let (_mined, conflicts) = mempool.block_connected(chain, block);
+        events.extend(conflicts.into_iter().map(|t| Event::Removed(t, MempoolRemovalReason::Conflict)));
+        events.push(Event::Connected(block_info(block, chain.height())));
+    }
+
+    /// Mines `count` blocks paying to `script_pubkey`, each with the mempool's transactions (in
+    /// dependency order). Returns the block hashes.
+    pub fn generate(&self, script_pubkey: &Script, count: u32) -> Result<Vec<BlockHash>, BlockError> {
+        let mut hashes = Vec::new();
+        let mut events = Vec::new();
+        let result = (|| {
+            let mut guard = self.lock();
+            for _ in 0..count {
+                let txs = guard.mempool.transactions();
+                let block = match guard.chain.create_block(script_pubkey, txs) {
+                    Ok(block) => block,
+                    // The pool is valid on the tip by construction; never let it block mining.
+                    Err(_) => guard.chain.create_block(script_pubkey, vec![])?,
+                };
+                let hash = block.block_hash();
+                guard.chain.accept_block(block.clone())?;
+                Self::connect_events(&mut guard, &block, &mut events);
+                hashes.push(hash);
+            }
+            Ok(())
+        })();
+        if !hashes.is_empty() {
+            events.push(Event::Tip);
+        }
+        let height = self.lock().chain.height();
+        self.notify(events);
+        self.set_notified(height);
+        result.map(|()| hashes)
+    }
+
+    /// Mines one block paying to `script_pubkey` with exactly `txs` (in order).
+    pub fn generate_block(
+        &self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+    ) -> Result<BlockHash, BlockError> {
+        let block = self.lock().chain.create_block(script_pubkey, txs)?;
+        self.submit_block(block)
+    }
+
+    /// Validates and connects `block`, updates the mempool and notifies.
+    pub fn submit_block(&self, block: Block) -> Result<BlockHash, BlockError> {
+        let hash = block.block_hash();
+        let mut events = Vec::new();
+        let height = {
+            let mut guard = self.lock();
+            guard.chain.accept_block(block.clone())?;
+            Self::connect_events(&mut guard, &block, &mut events);
+            guard.chain.height()
+        };
+        events.push(Event::Tip);
+        self.notify(events);
+        self.set_notified(height);
+        Ok(hash)
+    }
+
+    fn set_notified(&self, height: u32) {
+        let mut notified = lock(&self.notified_height);
+        *notified = (*notified).max(height);
+        self.notified_cv.notify_all();
+    }
+
+    /// Returns once the notifications for the current tip have been delivered, if the tip is no
+    /// longer `old_tip` (immediately otherwise). Waits at most 60 s.
+    pub fn wait_for_notified_tip(&self, old_tip: BlockHash) {
+        let (tip, height) = {
+            let inner = self.lock();
+            (inner.chain.tip(), inner.chain.height())
+        };
+        if tip == old_tip {
+            return;
+        }
+        let notified = lock(&self.notified_height);
+        let _ = self
+            .notified_cv
+            .wait_timeout_while(notified, std::time::Duration::from_secs(60), |n| *n < height)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+
+    /// Asks the node to shut down; wakes [`NodeState::wait_for_shutdown`].
+    pub fn request_shutdown(&self) {
+        *lock(&self.shutdown) = true;
+        self.shutdown_cv.notify_all();
+    }
+
+    /// Whether a shutdown was requested.
+    pub fn shutdown_requested(&self) -> bool {
+        *lock(&self.shutdown)
+    }
+
+    /// Blocks until a shutdown is requested (e.g. by the `stop` RPC).
+    pub fn wait_for_shutdown(&self) {
+        let mut flag = lock(&self.shutdown);
+        while !*flag {
+            flag = self.shutdown_cv.wait(flag).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Waits up to `timeout` for a shutdown request; returns whether one was made.
+    pub fn wait_for_shutdown_timeout(&self, timeout: std::time::Duration) -> bool {
+        let flag = lock(&self.shutdown);
+        let (flag, _) = self
+            .shutdown_cv
+            .wait_timeout_while(flag, timeout, |f| !*f)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *flag
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,141 @@
+//! The mempool: entry rules with Bitcoin Core's reject reasons, block templates, eviction, and
+//! notifications through `NodeState`.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use bitcoin::{Amount, Transaction};
+use common::*;
+use interfaces::{BlockInfo, ChainNotifications, MempoolRemovalReason};
+use node::{Mempool, MempoolError, NodeState};
+
+fn reason(r: Result<(bitcoin::Txid, Amount), MempoolError>) -> String {
+    r.err().map(|e| e.reject_reason()).unwrap_or_default()
+}
+
+#[test]
+fn entry_rules() {
+    let key = Key::new(1);
+    let mut chain = mature_chain(&key);
+    mine(&mut chain, 3, &key.p2wpkh());
+    let mut pool = Mempool::new();
+    let prev = coinbase_of(&chain, 1);
+    let tx = spend(&prev, &key, key.p2wpkh(), 10_000);
+
+    let (txid, fee) = pool.accept(&chain, tx.clone(), None).unwrap();
+    assert_eq!((txid, fee), (tx.compute_txid(), Amount::from_sat(10_000)));
+    assert!(pool.contains(&txid));
+    assert_eq!(reason(pool.accept(&chain, tx.clone(), None)), "txn-already-in-mempool");
+
+    let double = spend(&prev, &key, key.p2pkh(), 20_000);
+    assert_eq!(reason(pool.accept(&chain, double, None)), "txn-mempool-conflict");
+
+    let coinbase = chain.block(&chain.tip()).unwrap().txdata[0].clone();
+    assert_eq!(reason(pool.accept(&chain, coinbase, None)), "coinbase");
+
+    let cheap = spend(&coinbase_of(&chain, 2), &key, key.p2wpkh(), 50);
+    assert!(reason(pool.accept(&chain, cheap, None)).starts_with("min relay fee not met"));
+
+    let pricey = spend(&coinbase_of(&chain, 3), &key, key.p2wpkh(), 1_000_000);
+    assert_eq!(reason(pool.accept(&chain, pricey, Some(Amount::from_sat(999_999)))), "max-fee-exceeded");
+
+    let immature = spend(&coinbase_of(&chain, 50), &key, key.p2wpkh(), 10_000);
+    assert_eq!(reason(pool.accept(&chain, immature, None)), "bad-txns-premature-spend-of-coinbase");
+
+    let wrong_key = spend(&coinbase_of(&chain, 4), &Key::new(2), key.p2wpkh(), 10_000);
+    assert_eq!(reason(pool.accept(&chain, wrong_key, None)), "mandatory-script-verify-flag-failed");
+
+    // A child of an in-mempool parent is accepted.
+    let child = spend(&(outpoint(&tx, 0), tx.output[0].clone()), &key, key.p2wpkh(), 10_000);
+    pool.accept(&chain, child.clone(), None).unwrap();
+    assert_eq!(pool.txids(), &[tx.compute_txid(), child.compute_txid()]);
+    assert_eq!(pool.len(), 2);
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl ChainNotifications for Recorder {
+    fn transaction_added_to_mempool(&self, tx: Vec<u8>) -> interfaces::Result<()> {
+        let tx: Transaction = bitcoin::consensus::deserialize(&tx).unwrap();
+        self.0.lock().unwrap().push(format!("added {}", tx.compute_txid()));
+        Ok(())
+    }
+    fn transaction_removed_from_mempool(
+        &self,
+        txid: [u8; 32],
+        reason: MempoolRemovalReason,
+    ) -> interfaces::Result<()> {
+        let txid = <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array(txid);
+        self.0.lock().unwrap().push(format!("removed {txid} {reason:?}"));
+        Ok(())
+    }
+    fn block_connected(&self, block: BlockInfo) -> interfaces::Result<()> {
+        self.0.lock().unwrap().push(format!("connected {}", block.height));
+        Ok(())
+    }
+    fn block_disconnected(&self, _block: BlockInfo) -> interfaces::Result<()> {
+        Ok(())
+    }
+    fn updated_block_tip(&self) -> interfaces::Result<()> {
+        self.0.lock().unwrap().push("tip".into());
+        Ok(())
+    }
+}
+
+#[test]
+fn templates_eviction_and_notifications() {
+    let key = Key::new(1);
+    let node = NodeState::new(mature_chain(&key));
+    let recorder = Arc::new(Recorder::default());
+    let handler = node.handle_notifications(recorder.clone());
+
+    let parent = spend(&coinbase_of(&node.lock().chain, 1), &key, key.p2wpkh(), 10_000);
+    let child = spend(&(outpoint(&parent, 0), parent.output[0].clone()), &key, key.p2wpkh(), 10_000);
+    node.submit_transaction(parent.clone(), None).unwrap();
+    node.submit_transaction(child.clone(), None).unwrap();
+
+    // The template takes both, parent first, and pays their fees to the coinbase.
+    let hashes = node.generate(&key.p2wpkh(), 1).unwrap();
+    {
+        let inner = node.lock();
+        assert!(inner.mempool.is_empty());
+        let block = inner.chain.block(&hashes[0]).unwrap();
+        let txids: Vec<_> = block.txdata.iter().skip(1).map(Transaction::compute_txid).collect();
+        assert_eq!(txids, vec![parent.compute_txid(), child.compute_txid()]);
+        assert_eq!(block.txdata[0].output[0].value, Amount::from_sat(50 * 100_000_000 + 20_000));
+    }
+
+    // A block spending what a mempool transaction spends evicts it and its child as conflicts.
+    let prev = coinbase_of(&node.lock().chain, 2);
+    let in_pool = spend(&prev, &key, key.p2wpkh(), 10_000);
+    let pool_child = spend(&(outpoint(&in_pool, 0), in_pool.output[0].clone()), &key, key.p2wpkh(), 10_000);
+    node.submit_transaction(in_pool.clone(), None).unwrap();
+    node.submit_transaction(pool_child.clone(), None).unwrap();
+    let rival = spend(&prev, &key, key.p2pkh(), 20_000);
+    node.generate_block(&key.p2wpkh(), vec![rival]).unwrap();
+    assert!(node.lock().mempool.is_empty());
+
+    let events = recorder.0.lock().unwrap().clone();
+    assert_eq!(
+        events,
+        vec![
+            format!("added {}", parent.compute_txid()),
+            format!("added {}", child.compute_txid()),
+            "connected 101".to_string(),
+            "tip".to_string(),
+            format!("added {}", in_pool.compute_txid()),
+            format!("added {}", pool_child.compute_txid()),
+            format!("removed {} Conflict", in_pool.compute_txid()),
+            format!("removed {} Conflict", pool_child.compute_txid()),
+            "connected 102".to_string(),
+            "tip".to_string(),
+        ]
+    );
+
+    // Dropping the handler unregisters.
+    drop(handler);
+    node.generate(&key.p2wpkh(), 1).unwrap();
+    assert_eq!(recorder.0.lock().unwrap().len(), events.len());
+}
