@@ -4,41 +4,8 @@
 
 mod common;
 
-use interfaces::{Echo, ErrorKind, Init, Mining, Result, Rpc, OLD_MINING_MESSAGE};
-
-struct EchoImpl;
-impl Echo for EchoImpl {
-    fn echo(&self, echo: String) -> Result<String> {
-        Ok(echo)
-    }
-}
-
-struct MiningImpl;
-impl Mining for MiningImpl {
-    fn is_test_chain(&self) -> Result<bool> {
-        Ok(true)
-    }
-}
-
-struct RpcImpl;
-impl Rpc for RpcImpl {
-    fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String> {
-        Ok(format!("{request}|{uri}|{user}"))
-    }
-}
-
-struct TestInit;
-impl Init for TestInit {
-    fn make_echo(&self) -> Result<Box<dyn Echo>> {
-        Ok(Box::new(EchoImpl))
-    }
-    fn make_mining(&self) -> Result<Box<dyn Mining>> {
-        Ok(Box::new(MiningImpl))
-    }
-    fn make_rpc(&self) -> Result<Box<dyn Rpc>> {
-        Ok(Box::new(RpcImpl))
-    }
-}
+use common::TestInit;
+use interfaces::{ErrorKind, OLD_MINING_MESSAGE};
 
 #[test]
 fn make_echo_round_trips_text() {

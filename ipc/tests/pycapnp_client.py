@@ -54,7 +54,7 @@ async def main(sock, schema_dir, import_dir):
 
     rpc = (await init.makeRpc(context=ctx)).result
     answer = (await rpc.executeRpc(context=ctx, request='{"id":1}', uri="/", user="u")).result
-    check("Init.makeRpc + Rpc.executeRpc", answer == '{"id":1} / u', answer)
+    check("Init.makeRpc + Rpc.executeRpc", answer == '{"id":1}|/|u', answer)
 
     echo2 = (await init.makeEcho(context=ctx)).result
     await echo2.destroy(context=ctx)

@@ -4,46 +4,14 @@
 //! text of the deprecated `makeMiningOld2`). Needs pycapnp
 //! (`python3 -m pip install pycapnp==2.2.4`, as framework/itest does).
 
+mod common;
+
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use interfaces::{Echo, Init, Mining, Result, Rpc};
-
-struct EchoImpl;
-impl Echo for EchoImpl {
-    fn echo(&self, echo: String) -> Result<String> {
-        Ok(echo)
-    }
-}
-
-struct MiningImpl;
-impl Mining for MiningImpl {
-    fn is_test_chain(&self) -> Result<bool> {
-        Ok(true)
-    }
-}
-
-struct RpcImpl;
-impl Rpc for RpcImpl {
-    fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String> {
-        Ok(format!("{request} {uri} {user}"))
-    }
-}
-
-struct TestInit;
-impl Init for TestInit {
-    fn make_echo(&self) -> Result<Box<dyn Echo>> {
-        Ok(Box::new(EchoImpl))
-    }
-    fn make_mining(&self) -> Result<Box<dyn Mining>> {
-        Ok(Box::new(MiningImpl))
-    }
-    fn make_rpc(&self) -> Result<Box<dyn Rpc>> {
-        Ok(Box::new(RpcImpl))
-    }
-}
+use common::TestInit;
 
 #[test]
 fn pycapnp_calls_init_like_bitcoin_cores_clients() {

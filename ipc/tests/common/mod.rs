@@ -6,7 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use framework::{Connection, EventLoop};
-use interfaces::Init;
+use interfaces::{Echo, Init, Mining, Result, Rpc};
 
 /// Both ends of one IPC connection inside this test process.
 pub struct Pair {
@@ -45,4 +45,40 @@ pub fn hash(seed: u8) -> [u8; 32] {
         *b = seed.wrapping_mul(31).wrapping_add(i as u8);
     }
     h
+}
+
+/// An `Init` providing the Bitcoin Core methods: echo, mining, rpc (whose
+/// answer is `request|uri|user`).
+struct EchoImpl;
+impl Echo for EchoImpl {
+    fn echo(&self, echo: String) -> Result<String> {
+        Ok(echo)
+    }
+}
+
+struct MiningImpl;
+impl Mining for MiningImpl {
+    fn is_test_chain(&self) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+struct RpcImpl;
+impl Rpc for RpcImpl {
+    fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String> {
+        Ok(format!("{request}|{uri}|{user}"))
+    }
+}
+
+pub struct TestInit;
+impl Init for TestInit {
+    fn make_echo(&self) -> Result<Box<dyn Echo>> {
+        Ok(Box::new(EchoImpl))
+    }
+    fn make_mining(&self) -> Result<Box<dyn Mining>> {
+        Ok(Box::new(MiningImpl))
+    }
+    fn make_rpc(&self) -> Result<Box<dyn Rpc>> {
+        Ok(Box::new(RpcImpl))
+    }
 }
