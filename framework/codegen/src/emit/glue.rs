@@ -46,24 +46,12 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
         "An `Arc<dyn {trait_text}>` of this process that was sent out and came back as a capability: \
          a `Box<dyn {trait_text}>` that forwards every call to it."
     ));
-    let proxy_debug = debug_impl(&proxy);
+    let proxy_type = proxy_type(&proxy, &client_ty, proxy_doc);
     let server_debug = debug_impl(&server);
     let local_debug = debug_impl(&local_ty);
 
     quote! {
-        #proxy_doc
-        pub struct #proxy {
-            base: ::framework::private::ProxyClient<#client_ty>,
-        }
-        #proxy_debug
-        impl ::framework::private::FromProxyClient<#client_ty> for #proxy {
-            fn from_proxy_client(base: ::framework::private::ProxyClient<#client_ty>) -> Self {
-                Self { base }
-            }
-            fn proxy_client(&self) -> &::framework::private::ProxyClient<#client_ty> {
-                &self.base
-            }
-        }
+        #proxy_type
         impl #tr for #proxy {
             #(#client_methods)*
         }
@@ -164,7 +152,7 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
     let server_doc =
         doc(&format!("Serves the `{}` callback interface by calling a local closure.", iface.name));
     let call_doc = doc("Calls the remote closure.");
-    let proxy_debug = debug_impl(&proxy);
+    let proxy_type = proxy_type(&proxy, &client_ty, proxy_doc);
     let server_debug = debug_impl(&server);
 
     let alias_doc = doc(&format!("The closure type the `{}` interface stands for.", iface.name));
@@ -172,19 +160,7 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
         #alias_doc
         pub type #alias = #raw_dyn_ty;
 
-        #proxy_doc
-        pub struct #proxy {
-            base: ::framework::private::ProxyClient<#client_ty>,
-        }
-        #proxy_debug
-        impl ::framework::private::FromProxyClient<#client_ty> for #proxy {
-            fn from_proxy_client(base: ::framework::private::ProxyClient<#client_ty>) -> Self {
-                Self { base }
-            }
-            fn proxy_client(&self) -> &::framework::private::ProxyClient<#client_ty> {
-                &self.base
-            }
-        }
+        #proxy_type
         impl #proxy {
             #call_doc
             pub #sig { #body }
@@ -235,6 +211,27 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
                     ::framework::private::Imported::Local(arc) => arc,
                     ::framework::private::Imported::Remote(proxy) => ::std::sync::Arc::new(move |#(#params),*| proxy.call(#(#names),*)) as ::std::sync::Arc<#dyn_ty>,
                 })
+            }
+        }
+    }
+}
+
+/// The proxy struct of an interface or callback: a `ProxyClient` and the
+/// `FromProxyClient` impl the runtime builds it through.
+fn proxy_type(proxy: &Ident, client_ty: &TokenStream, proxy_doc: TokenStream) -> TokenStream {
+    let proxy_debug = debug_impl(proxy);
+    quote! {
+        #proxy_doc
+        pub struct #proxy {
+            base: ::framework::private::ProxyClient<#client_ty>,
+        }
+        #proxy_debug
+        impl ::framework::private::FromProxyClient<#client_ty> for #proxy {
+            fn from_proxy_client(base: ::framework::private::ProxyClient<#client_ty>) -> Self {
+                Self { base }
+            }
+            fn proxy_client(&self) -> &::framework::private::ProxyClient<#client_ty> {
+                &self.base
             }
         }
     }

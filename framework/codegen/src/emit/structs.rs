@@ -34,17 +34,10 @@ pub(super) fn struct_glue(model: &Model, plan: &StructPlan) -> TokenStream {
         StructForm::TupleStruct => quote!(Self(#(#reads),*)),
         StructForm::Tuple => quote!((#(#reads,)*)),
     };
+    let build_fn = build_pointer_fn(&module, &ctx_name, &builder, builds);
     let mut out = quote! {
         impl ::framework::convert::BuildPointer<#module::Owned> for #ty {
-            fn build_pointer<'b>(
-                self,
-                #ctx_name: &mut ::framework::convert::BuildContext<'_>,
-                init: impl FnOnce(u32) -> #module::Builder<'b>,
-            ) -> ::framework::Result<()> {
-                #builder
-                #(#builds)*
-                Ok(())
-            }
+            #build_fn
         }
         impl ::framework::convert::ReadPointer<#module::Owned> for #ty {
             fn read_pointer(
@@ -116,19 +109,31 @@ pub(super) fn struct_ref_impl(
         }
         build_value(model, &f.binding, &b, &ctx, value, false)
     });
-    let builds: Vec<TokenStream> = builds.collect();
+    let build_fn = build_pointer_fn(&module, ctx_name, builder, builds);
     let where_clause = if bounds.is_empty() { quote!() } else { quote!(where #(#bounds),*) };
     quote! {
         impl<'a> ::framework::convert::BuildPointer<#module::Owned> for #ref_ty #where_clause {
-            fn build_pointer<'b>(
-                self,
-                #ctx_name: &mut ::framework::convert::BuildContext<'_>,
-                init: impl FnOnce(u32) -> #module::Builder<'b>,
-            ) -> ::framework::Result<()> {
-                #builder
-                #(#builds)*
-                Ok(())
-            }
+            #build_fn
+        }
+    }
+}
+
+/// The `build_pointer` method shared by the by-value and by-reference impls.
+fn build_pointer_fn(
+    module: &syn::Path,
+    ctx_name: &TokenStream,
+    builder: &TokenStream,
+    builds: impl Iterator<Item = TokenStream>,
+) -> TokenStream {
+    quote! {
+        fn build_pointer<'b>(
+            self,
+            #ctx_name: &mut ::framework::convert::BuildContext<'_>,
+            init: impl FnOnce(u32) -> #module::Builder<'b>,
+        ) -> ::framework::Result<()> {
+            #builder
+            #(#builds)*
+            Ok(())
         }
     }
 }
