@@ -23,9 +23,12 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod app;
 mod chain;
 mod chain_client;
+pub mod logging;
 pub mod mempool;
+pub mod process;
 pub mod rpc;
 mod state;
 mod storage;

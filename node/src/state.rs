@@ -124,7 +124,7 @@ impl NodeState {
                     Event::Tip => sub.updated_block_tip(),
                 };
                 if let Err(e) = result {
-                    tracing::warn!(error = %e, "chain notification failed");
+                    tracing::warn!(target: "validation", error = %e, "chain notification failed");
                 }
             }
         }
@@ -133,11 +133,19 @@ impl NodeState {
     /// Accepts `tx` into the mempool (see [`Mempool::accept`]) and notifies the subscribers.
     pub fn submit_transaction(&self, tx: Transaction, max_fee: Option<Amount>) -> Result<Txid, MempoolError> {
         let bytes = serialize(&tx);
+        let wanted = tx.compute_txid();
         let txid = {
             let mut guard = self.lock();
             let Inner { chain, mempool } = &mut *guard;
-            mempool.accept(chain, tx, max_fee)?.0
+            match mempool.accept(chain, tx, max_fee) {
+                Ok((txid, _)) => txid,
+                Err(e) => {
+                    tracing::debug!(target: "mempoolrej", "{wanted} was not accepted: {}", e.reject_reason());
+                    return Err(e);
+                }
+            }
         };
+        tracing::debug!(target: "mempool", "AcceptToMemoryPool: accepted {txid}");
         self.notify(vec![Event::Added(bytes)]);
         Ok(txid)
     }

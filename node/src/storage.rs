@@ -119,6 +119,7 @@ impl BlockStore {
         let mut store = BlockStore { path, file, magic, len: data.len() as u64, _lock: lock };
         if pos < data.len() {
             tracing::warn!(
+                target: "blockstorage",
                 path = %store.path.display(),
                 offset = pos,
                 dropped = data.len() - pos,
@@ -208,7 +209,9 @@ fn read_record(data: &[u8], pos: usize, magic: [u8; 4]) -> Option<(Block, usize)
 
 /// Takes an exclusive, non-blocking `flock` on `<dir>/.lock`. The kernel drops it when the
 /// process dies, so a `kill -9` never leaves a stale lock behind.
-fn lock_dir(dir: &Path) -> Result<Flock<File>, StorageError> {
+/// Takes the exclusive `flock` on `<dir>/.lock` (creating it), held until the returned value is
+/// dropped; [`StorageError::Locked`] if another process (or another open file here) holds it.
+pub(crate) fn lock_dir(dir: &Path) -> Result<Flock<File>, StorageError> {
     let path = dir.join(LOCK_FILE_NAME);
     let file = OpenOptions::new()
         .read(true)

@@ -119,6 +119,7 @@ impl ChainState {
         for record in stored {
             if let Err(e) = chain.validate_and_commit(record.block) {
                 tracing::warn!(
+                    target: "blockstorage",
                     offset = record.offset,
                     error = %e,
                     "stored block does not connect; dropping it and everything after it"
@@ -127,7 +128,7 @@ impl ChainState {
                 break;
             }
         }
-        tracing::info!(height = chain.height(), tip = %chain.tip(), "chain state loaded");
+        tracing::info!("Loaded best chain: height={} hash={}", chain.height(), chain.tip());
         chain.store = Some(store);
         Ok(chain)
     }
@@ -289,7 +290,7 @@ impl ChainState {
         self.blocks.insert(hash, block);
         self.active.push(hash);
         self.utxos.apply(delta);
-        tracing::debug!(%hash, height, "block connected");
+        tracing::debug!(target: "validation", "UpdateTip: new best={hash} height={height}");
     }
 
     /// Builds a valid block on the tip: a coinbase paying subsidy plus fees to `script_pubkey`

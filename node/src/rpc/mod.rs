@@ -198,6 +198,7 @@ impl Dispatcher {
             Some(_) => return Err(RpcError::new(RpcError::INVALID_REQUEST, "Method must be a string")),
         };
         let params = obj.get("params").cloned().unwrap_or(Value::Null);
+        tracing::debug!(target: "rpc", "ThreadRPCServer method={method} user={user} uri={uri}");
         if let Some(builtin) = methods::BUILTINS.iter().find(|m| m.name == method) {
             let args = positional(params, builtin.args)?;
             return (builtin.run)(self, &args);

@@ -125,7 +125,7 @@ impl RpcServer {
                 std::thread::spawn(move || worker(&server, &dispatcher, &credentials, &stopping))
             })
             .collect();
-        tracing::info!(%addr, "JSON-RPC server listening");
+        tracing::info!("Binding RPC on address {addr}");
         Ok(RpcServer { addr, server, stopping, workers, cookie })
     }
 
@@ -170,7 +170,7 @@ fn worker(
             Ok(Some(request)) => handle(request, dispatcher, credentials),
             Ok(None) => {}
             Err(e) => {
-                tracing::debug!(error = %e, "rpc: receive failed");
+                tracing::debug!(target: "http", error = %e, "receive failed");
             }
         }
     }
@@ -186,7 +186,7 @@ fn respond(request: tiny_http::Request, status: u16, body: String, headers: Vec<
         response.add_header(h);
     }
     if let Err(e) = request.respond(response) {
-        tracing::debug!(error = %e, "rpc: writing the response failed");
+        tracing::debug!(target: "http", error = %e, "writing the response failed");
     }
 }
 

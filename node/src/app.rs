@@ -1,0 +1,190 @@
+//! [`App`]: the running node as the daemon assembles it from a [`Config`], and its start and
+//! stop sequences (Bitcoin Core's `AppInitMain` and `Shutdown`).
+//!
+//! Start: lock `<chain datadir>/.lock` (before anything writes there, so a second node cannot
+//! overwrite the first one's cookie), write the pid file, load the chain from
+//! `<chain datadir>/blocks`, create the wallet loader through the factory the executable gives
+//! (in process today; a wallet process later: the node only sees `interfaces::WalletLoader`),
+//! register the wallet RPCs, load the wallets, then open the JSON-RPC server, so a client that
+//! gets an answer talks to a fully started node. Stop runs the same steps backwards.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use config::Config;
+use interfaces::{Chain, WalletLoader};
+use nix::fcntl::Flock;
+
+use crate::rpc::{Dispatcher, RpcServer, RpcServerConfig};
+use crate::{ChainState, NodeChain, NodeState, StorageError};
+
+/// Name of the directory under the chain datadir holding the block file.
+pub const BLOCKS_DIR_NAME: &str = "blocks";
+
+/// Makes the wallet loader from the chain view the node hands it.
+pub type WalletLoaderFactory =
+    Box<dyn FnOnce(Box<dyn Chain>) -> interfaces::Result<Box<dyn WalletLoader>> + Send>;
+
+/// Why the node could not start; each is one line for the user.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Another node uses the data directory.
+    #[error("Cannot obtain a lock on data directory {0}. mpx-node is probably already running.")]
+    DatadirLocked(PathBuf),
+    /// A file or directory could not be created, read or written.
+    #[error("{0}")]
+    Storage(StorageError),
+    /// The pid file could not be written.
+    #[error("cannot write the pid file {path}: {source}")]
+    PidFile {
+        /// The pid file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The wallets could not be set up or loaded.
+    #[error("wallet: {0}")]
+    Wallet(interfaces::Error),
+    /// The JSON-RPC server could not listen.
+    #[error("Unable to bind the RPC server on {addr}: {source}")]
+    RpcBind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl From<StorageError> for StartError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Locked(path) => {
+                StartError::DatadirLocked(path.parent().map(Path::to_path_buf).unwrap_or(path))
+            }
+            other => StartError::Storage(other),
+        }
+    }
+}
+
+/// The running node: chain, mempool, wallets, RPC server, and the files that mark it running.
+pub struct App {
+    state: Arc<NodeState>,
+    dispatcher: Arc<Dispatcher>,
+    rpc: Option<RpcServer>,
+    wallets: Option<Box<dyn WalletLoader>>,
+    pid_file: Option<PathFileGuard>,
+    _datadir_lock: Flock<File>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("rpc", &self.rpc)
+            .field("wallets", &self.wallets.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A file removed when dropped (the pid file).
+#[derive(Debug)]
+struct PathFileGuard(PathBuf);
+
+impl Drop for PathFileGuard {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0) {
+            tracing::warn!(path = %self.0.display(), error = %e, "cannot remove the pid file");
+        }
+    }
+}
+
+impl App {
+    /// Starts the node described by `config` (whose chain datadir must exist); `wallets` makes
+    /// the wallet loader, `None` runs without wallets.
+    pub fn start(config: &Config, wallets: Option<WalletLoaderFactory>) -> Result<App, StartError> {
+        let datadir_lock = crate::storage::lock_dir(&config.chain_datadir)?;
+        let pid_file = match &config.pid_file {
+            Some(path) => Some(write_pid_file(path)?),
+            None => None,
+        };
+        let chain =
+            ChainState::open(&config.chain_datadir.join(BLOCKS_DIR_NAME), crate::ChainParams::regtest())?;
+        let state = Arc::new(NodeState::new(chain));
+        let dispatcher = Arc::new(Dispatcher::new(state.clone()));
+        let mut app =
+            App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: datadir_lock };
+        if let Some(factory) = wallets {
+            // `app` is dropped on error, which stops whatever started so far.
+            app.wallets = Some(app.start_wallets(factory).map_err(StartError::Wallet)?);
+        }
+        let rpc_config = RpcServerConfig::from_config(config);
+        let server = RpcServer::start(app.dispatcher.clone(), &rpc_config)
+            .map_err(|source| StartError::RpcBind { addr: rpc_config.bind, source })?;
+        app.rpc = Some(server);
+        tracing::info!("init done");
+        Ok(app)
+    }
+
+    fn start_wallets(&self, factory: WalletLoaderFactory) -> interfaces::Result<Box<dyn WalletLoader>> {
+        let chain: Box<dyn Chain> = Box::new(NodeChain::new(self.dispatcher.clone()));
+        let loader = factory(chain)?;
+        loader.register_rpcs()?;
+        loader.load()?;
+        Ok(loader)
+    }
+
+    /// The chain, mempool and shutdown signal.
+    pub fn state(&self) -> &Arc<NodeState> {
+        &self.state
+    }
+
+    /// The RPC dispatcher.
+    pub fn dispatcher(&self) -> &Arc<Dispatcher> {
+        &self.dispatcher
+    }
+
+    /// Where the RPC server listens.
+    pub fn rpc_addr(&self) -> Option<std::net::SocketAddr> {
+        self.rpc.as_ref().map(RpcServer::local_addr)
+    }
+
+    /// Blocks until a shutdown is requested (`stop`, a signal, [`NodeState::request_shutdown`]).
+    pub fn wait_for_shutdown(&self) {
+        self.state.wait_for_shutdown();
+    }
+
+    /// Stops the RPC server (answering requests in flight first, removing the cookie), flushes
+    /// and closes the wallets, closes the chain, removes the pid file and unlocks the datadir.
+    pub fn stop(mut self) {
+        tracing::info!("Shutdown: in progress...");
+        self.shutdown();
+        tracing::info!("Shutdown: done");
+    }
+
+    fn shutdown(&mut self) {
+        self.state.request_shutdown();
+        if let Some(rpc) = self.rpc.take() {
+            rpc.stop();
+        }
+        if let Some(wallets) = self.wallets.take() {
+            if let Err(e) = wallets.stop() {
+                tracing::error!(error = %e, "stopping the wallets failed");
+            }
+        }
+        // The chain needs no flush: every block is on disk before it becomes the tip.
+        self.pid_file.take();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn write_pid_file(path: &Path) -> Result<PathFileGuard, StartError> {
+    std::fs::write(path, format!("{}\n", std::process::id()))
+        .map_err(|source| StartError::PidFile { path: path.to_owned(), source })?;
+    Ok(PathFileGuard(path.to_owned()))
+}

@@ -1,0 +1,94 @@
+//! `mpx-node`: the regtest node daemon (the `bitcoind` analogue), with the wallet in process.
+//!
+//! Order matters: options are parsed and the process detaches and blocks its signals while it
+//! is still single-threaded; only then do the log, the chain, the wallets and the RPC server
+//! start threads.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use config::{Action, Config, Program};
+use nix::sys::signal::Signal;
+use node::app::{App, WalletLoaderFactory};
+use node::process::{self, StartupReport};
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let config = match config::parse(Program::Node, args) {
+        Ok(Action::Run(config)) => config,
+        Ok(Action::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Action::Version) => {
+            println!("mpx-node version {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return usage_failure(&e.to_string()),
+    };
+    if let Err(e) = std::fs::create_dir_all(&config.chain_datadir) {
+        let message = format!("cannot create the data directory {}: {e}", config.chain_datadir.display());
+        return usage_failure(&message);
+    }
+    let report = if config.daemon {
+        match process::daemonize() {
+            Ok(report) => report,
+            Err(e) => return usage_failure(&format!("cannot detach: {e}")),
+        }
+    } else {
+        StartupReport::none()
+    };
+    run(&config, report)
+}
+
+fn run(config: &Config, report: StartupReport) -> ExitCode {
+    let signals = match process::block_signals() {
+        Ok(set) => set,
+        Err(e) => return failed(report, &format!("cannot block signals: {e}")),
+    };
+    let log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
+        Ok(log) => log,
+        Err(e) => return failed(report, &format!("cannot open the log file: {e}")),
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), datadir = %config.datadir.display(), "mpx-node starting");
+    let app = match App::start(config, None::<WalletLoaderFactory>) {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("{e}");
+            return failed(report, &e.to_string());
+        }
+    };
+    let state = app.state().clone();
+    let spawned = process::spawn_signal_thread(signals, move |signal| {
+        if signal == Signal::SIGHUP {
+            if let Err(e) = log.reopen() {
+                tracing::error!(error = %e, "cannot reopen the log file");
+            }
+        } else {
+            tracing::info!("{signal} received, shutting down");
+            state.request_shutdown();
+        }
+        true
+    });
+    if let Err(e) = spawned {
+        drop(app);
+        return failed(report, &format!("cannot start the signal thread: {e}"));
+    }
+    report.ready();
+    app.wait_for_shutdown();
+    app.stop();
+    ExitCode::SUCCESS
+}
+
+/// A failure before the process detached: stderr is still the user's terminal.
+fn usage_failure(message: &str) -> ExitCode {
+    eprintln!("Error: {message}");
+    ExitCode::FAILURE
+}
+
+/// A failure during start-up: on stderr, and to the waiting parent after `-daemon`.
+fn failed(report: StartupReport, message: &str) -> ExitCode {
+    eprintln!("Error: {message}");
+    report.failed(message);
+    ExitCode::FAILURE
+}
