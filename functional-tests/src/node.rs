@@ -177,7 +177,8 @@ impl TestNode {
     pub fn signal(&self, signal: nix::sys::signal::Signal) {
         let pid = self.pid().unwrap_or_else(|| panic!("node{} is not running", self.index));
         let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
-        nix::sys::signal::kill(pid, signal).unwrap_or_else(|e| panic!("cannot signal node{}: {e}", self.index));
+        nix::sys::signal::kill(pid, signal)
+            .unwrap_or_else(|e| panic!("cannot signal node{}: {e}", self.index));
     }
 
     /// Kills the node with SIGKILL (no clean-up at all) and reaps it; does nothing if it is not

@@ -55,8 +55,8 @@ pub(crate) fn post_raw(
     body: &[u8],
 ) -> Result<(u16, String), RpcFailure> {
     let auth = authorization(cookie_file)?;
-    let response = cli::http::post(addr, path, &auth, body)
-        .map_err(|e| RpcFailure::Transport(format!("{e:?}")))?;
+    let response =
+        cli::http::post(addr, path, &auth, body).map_err(|e| RpcFailure::Transport(format!("{e:?}")))?;
     Ok((response.status, String::from_utf8_lossy(&response.body).into_owned()))
 }
 

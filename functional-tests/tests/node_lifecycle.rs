@@ -125,11 +125,7 @@ fn daemon_detaches_and_reports_start_up() {
     assert_ne!(pid.as_raw() as u32, std::process::id());
 
     // A second daemon on the same datadir reports the child's error through the parent.
-    let second = Command::new(binary(Binary::Node))
-        .args(node.base_args())
-        .arg("-daemon")
-        .output()
-        .unwrap();
+    let second = Command::new(binary(Binary::Node)).args(node.base_args()).arg("-daemon").output().unwrap();
     assert_eq!(second.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&second.stderr).contains("Cannot obtain a lock"));
 
