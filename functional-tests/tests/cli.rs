@@ -28,6 +28,11 @@ fn cli_prints_results_and_errors_like_bitcoin_cli() {
     assert!(shown.starts_with("{\n  \"chain\": \"regtest\","), "{shown}");
     assert_eq!(serde_json::from_str::<Value>(&shown).unwrap(), node.call("getblockchaininfo", json!([])));
 
+    // Amounts exactly as bitcoin-cli shows bitcoind's: eight decimals.
+    let mined = node.call("generatetoaddress", json!([1, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]));
+    let block = node.cli(&["getblock", mined[0].as_str().unwrap(), "2"]);
+    assert!(text(&block.stdout).contains("\"value\": 50.00000000,"), "{}", text(&block.stdout));
+
     let named = node.cli(&["-named", "getblockhash", "height=0"]);
     assert_eq!(named.stdout, genesis.stdout);
 

@@ -80,6 +80,7 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod amount;
 mod chain;
 mod echo;
 mod error;
@@ -91,6 +92,7 @@ mod node;
 mod rpc;
 mod wallet;
 
+pub use amount::{format_btc, parse_btc, AmountError, COIN, MAX_MONEY};
 pub use chain::{
     BlockInfo, BlockRef, Chain, ChainNotifications, FeeEstimate, FoundBlock, FoundBlockRequest,
     MempoolRemovalReason,

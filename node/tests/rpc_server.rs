@@ -279,7 +279,7 @@ fn mining_and_blocks() {
     assert_eq!(v1["previousblockhash"], hashes[99]);
     let v2 = t.ok("getblock", json!([tip, 2]));
     assert_eq!(v2["tx"][0]["vout"][0]["scriptPubKey"]["address"], json!(address.to_string()));
-    assert_eq!(v2["tx"][0]["vout"][0]["value"], json!(50.0));
+    assert_eq!(v2["tx"][0]["vout"][0]["value"].to_string(), "50.00000000", "bitcoind's amount format");
     assert!(v2["tx"][0]["vin"][0]["coinbase"].is_string());
     let header = t.ok("getblockheader", json!([hashes[0]]));
     assert_eq!((header["height"].clone(), header["nextblockhash"].clone()), (json!(1), hashes[1].clone()));
@@ -312,7 +312,7 @@ fn send_mine_and_double_spend() {
     assert_eq!(t.ok("sendrawtransaction", json!([hexstring])), json!(txid), "resending is fine");
     assert_eq!(t.ok("getrawmempool", json!([])), json!([txid]));
     let verbose = t.ok("getrawmempool", json!([true]));
-    assert_eq!(verbose[&txid]["fees"]["base"], json!(0.0001));
+    assert_eq!(verbose[&txid]["fees"]["base"].to_string(), "0.00010000");
     assert_eq!(t.ok("getmempoolinfo", json!([]))["size"], json!(1));
     assert_eq!(t.ok("getrawtransaction", json!([txid])), json!(hexstring));
 

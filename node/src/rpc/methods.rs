@@ -10,6 +10,7 @@ use bitcoin::{Address, Amount, Block, BlockHash, Network, ScriptBuf, Transaction
 use interfaces::RpcError;
 use serde_json::{json, Value};
 
+use super::amount::{amount_from_value, amount_value};
 use super::{CallResult, Dispatcher};
 use crate::chain::ChainState;
 use crate::mempool::MempoolError;
@@ -171,7 +172,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 fn btc(amount: Amount) -> Value {
-    json!(amount.to_btc())
+    amount_value(i64::try_from(amount.to_sat()).unwrap_or(i64::MAX))
 }
 
 /// Bitcoin Core's `GetDifficulty`: the target's ratio to the 0x1d00ffff one.
@@ -486,13 +487,7 @@ fn sendrawtransaction(d: &Dispatcher, args: &[Value]) -> CallResult {
     let tx: Transaction = unhex(hexstring).and_then(|b| deserialize(&b).ok()).ok_or_else(decode_failed)?;
     let max_rate = match arg(args, 1) {
         None => Amount::from_sat(10_000_000),
-        Some(Value::Number(n)) => {
-            let v = n.as_f64().unwrap_or(-1.0);
-            Amount::from_btc(v).map_err(|_| RpcError::new(RpcError::TYPE_ERROR, "Amount out of range"))?
-        }
-        Some(Value::String(s)) => Amount::from_str_in(s, bitcoin::Denomination::Bitcoin)
-            .map_err(|_| RpcError::new(RpcError::TYPE_ERROR, "Invalid amount"))?,
-        Some(v) => return Err(type_error(v, "number")),
+        Some(value) => Amount::from_sat(amount_from_value(value)?.unsigned_abs()),
     };
     let max_fee = (max_rate > Amount::ZERO)
         .then(|| Amount::from_sat(max_rate.to_sat().saturating_mul(tx.vsize() as u64) / 1000));

@@ -8,6 +8,7 @@
 //! * [`RpcServer`]: a `tiny_http` server on the configured address with HTTP Basic authentication
 //!   (cookie or user/password), a few worker threads, and a clean stop.
 
+pub mod amount;
 pub mod methods;
 mod server;
 
