@@ -34,6 +34,13 @@ pub trait Rpc: Send + Sync {
     fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String>;
 }
 
+/// A shared executor is an executor (the node hands out its one dispatcher).
+impl<T: Rpc + ?Sized> Rpc for Arc<T> {
+    fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String> {
+        (**self).execute_rpc(request, uri, user)
+    }
+}
+
 /// The callback behind one registered RPC method: runs one call.
 pub trait RpcActor: Send + Sync {
     /// Runs one call. `Err` is an internal failure, which the dispatcher

@@ -199,3 +199,54 @@ pub trait Wallet: Send + Sync {
         callback: Box<dyn Fn([u8; 32], ChangeType) -> Result<()> + Send + Sync>,
     ) -> Result<Box<dyn Handler>>;
 }
+
+/// A shared loader is a loader: the node keeps its loader and hands the same one to a front
+/// end ([`Node::wallet_loader`](crate::Node::wallet_loader)).
+impl<T: WalletLoader + ?Sized> WalletLoader for std::sync::Arc<T> {
+    fn register_rpcs(&self) -> Result<()> {
+        (**self).register_rpcs()
+    }
+
+    fn load(&self) -> Result<()> {
+        (**self).load()
+    }
+
+    fn flush(&self) -> Result<()> {
+        (**self).flush()
+    }
+
+    fn stop(&self) -> Result<()> {
+        (**self).stop()
+    }
+
+    fn create_wallet(&self, name: String, options: CreateWalletOptions) -> Result<Box<dyn Wallet>> {
+        (**self).create_wallet(name, options)
+    }
+
+    fn load_wallet(&self, name: String) -> Result<Box<dyn Wallet>> {
+        (**self).load_wallet(name)
+    }
+
+    fn unload_wallet(&self, name: String) -> Result<()> {
+        (**self).unload_wallet(name)
+    }
+
+    fn list_wallets(&self) -> Result<Vec<String>> {
+        (**self).list_wallets()
+    }
+
+    fn list_wallet_dir(&self) -> Result<Vec<String>> {
+        (**self).list_wallet_dir()
+    }
+
+    fn get_wallet(&self, name: String) -> Result<Box<dyn Wallet>> {
+        (**self).get_wallet(name)
+    }
+
+    fn handle_load_wallet(
+        &self,
+        callback: Box<dyn Fn(Box<dyn Wallet>) -> Result<()> + Send + Sync>,
+    ) -> Result<Box<dyn Handler>> {
+        (**self).handle_load_wallet(callback)
+    }
+}

@@ -17,6 +17,7 @@ use interfaces::{Chain, WalletLoader};
 use nix::fcntl::Flock;
 
 use crate::rpc::{Dispatcher, RpcServer, RpcServerConfig};
+use crate::ui::UiSignals;
 use crate::{ChainState, NodeChain, NodeState, StorageError};
 
 /// Name of the directory under the chain datadir holding the block file.
@@ -73,7 +74,7 @@ pub struct App {
     state: Arc<NodeState>,
     dispatcher: Arc<Dispatcher>,
     rpc: Option<RpcServer>,
-    wallets: Option<Box<dyn WalletLoader>>,
+    wallets: Option<Arc<dyn WalletLoader>>,
     pid_file: Option<PathFileGuard>,
     _datadir_lock: Flock<File>,
 }
@@ -101,20 +102,27 @@ impl Drop for PathFileGuard {
 
 impl App {
     /// Starts the node described by `config` (whose chain datadir must exist); `wallets` makes
-    /// the wallet loader, `None` runs without wallets.
-    pub fn start(config: &Config, wallets: Option<WalletLoaderFactory>) -> Result<App, StartError> {
+    /// the wallet loader, `None` runs without wallets; start-up messages, progress and new tips
+    /// go to `ui`'s subscribers.
+    pub fn start(
+        config: &Config,
+        wallets: Option<WalletLoaderFactory>,
+        ui: Arc<UiSignals>,
+    ) -> Result<App, StartError> {
         let datadir_lock = crate::storage::lock_dir(&config.chain_datadir)?;
         let pid_file = match &config.pid_file {
             Some(path) => Some(write_pid_file(path)?),
             None => None,
         };
+        ui.init_message("Loading block index…");
         let chain =
             ChainState::open(&config.chain_datadir.join(BLOCKS_DIR_NAME), crate::ChainParams::regtest())?;
-        let state = Arc::new(NodeState::new(chain));
+        let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
         let mut app =
             App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: datadir_lock };
         if let Some(factory) = wallets {
+            ui.init_message("Loading wallets…");
             // `app` is dropped on error, which stops whatever started so far.
             app.wallets = Some(app.start_wallets(factory).map_err(StartError::Wallet)?);
         }
@@ -122,16 +130,22 @@ impl App {
         let server = RpcServer::start(app.dispatcher.clone(), &rpc_config)
             .map_err(|source| StartError::RpcBind { addr: rpc_config.bind, source })?;
         app.rpc = Some(server);
+        ui.init_message("Done loading");
         tracing::info!("init done");
         Ok(app)
     }
 
-    fn start_wallets(&self, factory: WalletLoaderFactory) -> interfaces::Result<Box<dyn WalletLoader>> {
+    fn start_wallets(&self, factory: WalletLoaderFactory) -> interfaces::Result<Arc<dyn WalletLoader>> {
         let chain: Box<dyn Chain> = Box::new(NodeChain::new(self.dispatcher.clone()));
         let loader = factory(chain)?;
         loader.register_rpcs()?;
         loader.load()?;
-        Ok(loader)
+        Ok(Arc::from(loader))
+    }
+
+    /// The wallet loader, when the node runs wallets.
+    pub fn wallet_loader(&self) -> Option<Arc<dyn WalletLoader>> {
+        self.wallets.clone()
     }
 
     /// The chain, mempool and shutdown signal.

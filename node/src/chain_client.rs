@@ -7,7 +7,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Amount, BlockHash, Transaction, Txid};
 use interfaces::{
     BlockRef, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, FoundBlockRequest, Handler,
-    RpcCommand,
+    Progress, RpcCommand,
 };
 
 use crate::rpc::Dispatcher;
@@ -130,12 +130,12 @@ impl Chain for NodeChain {
     }
 
     fn init_message(&self, message: String) -> interfaces::Result<()> {
-        tracing::info!("init message: {message}");
+        self.node.ui().init_message(&message);
         Ok(())
     }
 
-    fn show_progress(&self, title: String, percent: u32, _resume_possible: bool) -> interfaces::Result<()> {
-        tracing::info!("{title}: {percent}%");
+    fn show_progress(&self, title: String, percent: u32, resume_possible: bool) -> interfaces::Result<()> {
+        self.node.ui().show_progress(Progress { title, percent, resume_possible });
         Ok(())
     }
 

@@ -26,12 +26,15 @@
 pub mod app;
 mod chain;
 mod chain_client;
+pub mod interface;
 pub mod logging;
 pub mod mempool;
 pub mod process;
+mod registry;
 pub mod rpc;
 mod state;
 mod storage;
+pub mod ui;
 
 pub use chain::{BlockError, ChainParams, ChainState, Coin, UtxoSet};
 pub use chain_client::NodeChain;

@@ -8,17 +8,18 @@
 //! `updated_block_tip`); events of two changes made concurrently on different threads may
 //! interleave.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bitcoin::consensus::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::{Amount, Block, BlockHash, Script, Transaction, Txid};
-use interfaces::{BlockInfo, ChainNotifications, CleanupHandler, Handler, MempoolRemovalReason};
+use interfaces::{BlockInfo, BlockTip, ChainNotifications, Handler, MempoolRemovalReason};
 
 use crate::chain::{BlockError, ChainState};
 use crate::mempool::{Mempool, MempoolError};
+use crate::registry::Registry;
+use crate::ui::UiSignals;
 
 /// The chain state and the mempool, read and changed together.
 #[derive(Debug)]
@@ -36,13 +37,11 @@ enum Event {
     Tip,
 }
 
-type Subscribers = Mutex<Vec<(u64, Arc<dyn ChainNotifications>)>>;
-
 /// The node: chain + mempool behind a mutex, notification subscribers, start time, shutdown flag.
 pub struct NodeState {
     inner: Mutex<Inner>,
-    subscribers: Arc<Subscribers>,
-    next_id: AtomicU64,
+    subscribers: Registry<dyn ChainNotifications>,
+    ui: Arc<UiSignals>,
     started: Instant,
     shutdown: Mutex<bool>,
     shutdown_cv: Condvar,
@@ -71,13 +70,18 @@ fn block_info(block: &Block, height: u32) -> BlockInfo {
 impl NodeState {
     /// A node over `chain` with an empty mempool.
     pub fn new(chain: ChainState) -> NodeState {
+        NodeState::with_ui(chain, Arc::default())
+    }
+
+    /// A node over `chain` reporting to the front end's subscriptions `ui`.
+    pub fn with_ui(chain: ChainState, ui: Arc<UiSignals>) -> NodeState {
         let height = chain.height();
         NodeState {
             notified_height: Mutex::new(height),
             notified_cv: Condvar::new(),
             inner: Mutex::new(Inner { chain, mempool: Mempool::new() }),
-            subscribers: Arc::new(Mutex::new(Vec::new())),
-            next_id: AtomicU64::new(0),
+            subscribers: Registry::default(),
+            ui,
             started: Instant::now(),
             shutdown: Mutex::new(false),
             shutdown_cv: Condvar::new(),
@@ -97,23 +101,19 @@ impl NodeState {
 
     /// Registers `notifications` until the returned handler is disconnected or dropped.
     pub fn handle_notifications(&self, notifications: Arc<dyn ChainNotifications>) -> Box<dyn Handler> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.subscribers).push((id, notifications));
-        let weak: Weak<Subscribers> = Arc::downgrade(&self.subscribers);
-        Box::new(CleanupHandler::new(move || {
-            if let Some(subs) = weak.upgrade() {
-                lock(&subs).retain(|(i, _)| *i != id);
-            }
-        }))
+        self.subscribers.register(notifications)
+    }
+
+    /// The front end's subscriptions.
+    pub fn ui(&self) -> &Arc<UiSignals> {
+        &self.ui
     }
 
     fn notify(&self, events: Vec<Event>) {
         if events.is_empty() {
             return;
         }
-        let subs: Vec<Arc<dyn ChainNotifications>> =
-            lock(&self.subscribers).iter().map(|(_, s)| s.clone()).collect();
-        for sub in subs {
+        for sub in self.subscribers.snapshot() {
             for event in &events {
                 let result = match event {
                     Event::Added(tx) => sub.transaction_added_to_mempool(tx.clone()),
@@ -127,6 +127,19 @@ impl NodeState {
                     tracing::warn!(target: "validation", error = %e, "chain notification failed");
                 }
             }
+        }
+        let new_tip = events.iter().rev().find_map(|event| match event {
+            Event::Connected(info) => Some(info),
+            _ => None,
+        });
+        if let Some(info) = new_tip {
+            self.ui.notify_block_tip(&BlockTip {
+                hash: info.hash,
+                height: info.height,
+                time: info.time,
+                verification_progress: 1.0,
+                initial_download: false,
+            });
         }
     }
 

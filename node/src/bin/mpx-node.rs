@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use config::{Action, Config, Program};
 use nix::sys::signal::Signal;
@@ -51,7 +52,7 @@ fn run(config: &Config, report: StartupReport) -> ExitCode {
         Err(e) => return failed(report, &format!("cannot open the log file: {e}")),
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), datadir = %config.datadir.display(), "mpx-node starting");
-    let app = match App::start(config, None::<WalletLoaderFactory>) {
+    let app = match App::start(config, None::<WalletLoaderFactory>, Arc::default()) {
         Ok(app) => app,
         Err(e) => {
             tracing::error!("{e}");
