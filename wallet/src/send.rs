@@ -1,0 +1,267 @@
+//! Paying to an address: choose the fee rate, build with BDK's `TxBuilder`, sign with the
+//! wallet's own signers, record and write the transaction, and only then broadcast it.
+//!
+//! Step by step ([`send`]):
+//! 1. Take the wallet's `send_lock` (one send at a time, so two sends never pick the same coins).
+//! 2. Fee rate: `fee_rate` if given (refused below the node's relay minimum), else the node's
+//!    estimate for `conf_target` (default 6), else Core's regtest fallback fee, 20 sat/vB; never
+//!    below the relay minimum.
+//! 3. Under the state lock: build (coins Core would not spend, untrusted unconfirmed and immature
+//!    coinbase, are excluded), sign, check the fee against Core's default `-maxtxfee` (0.10 BTC),
+//!    add the transaction to the wallet as unconfirmed and write it to the file. A crash after this
+//!    point loses nothing: the next load resubmits it.
+//! 4. Without the state lock (the node notifies on this thread): `broadcast_transaction`. If the
+//!    node refuses it, the wallet marks it evicted, so its coins are spendable again, and the
+//!    error carries the node's reason.
+
+use std::str::FromStr;
+
+use bdk_wallet::error::CreateTxError;
+use bdk_wallet::SignOptions;
+use bitcoin::consensus::serialize;
+use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, Sequence, Transaction, Txid};
+use interfaces::{Error, ErrorKind, RpcError};
+
+use crate::state::{no_keys, now, Keyed, State};
+use crate::store::TxNote;
+use crate::sync::MAX_TX_FEE_SAT;
+use crate::wallet::{lock, WalletInner};
+
+/// Core's regtest `-fallbackfee`: 0.0002 BTC/kvB.
+pub(crate) const FALLBACK_FEE_SAT_PER_KVB: i64 = 20_000;
+
+/// Core's default `-txconfirmtarget`.
+pub(crate) const DEFAULT_CONF_TARGET: u32 = 6;
+
+/// Weight of a P2WPKH input's witness at most (item count, 73-byte signature, 33-byte key, and
+/// their lengths).
+const P2WPKH_WITNESS_WEIGHT: u64 = 109;
+
+/// What to pay.
+#[derive(Debug, Clone)]
+pub(crate) struct SendRequest {
+    pub(crate) address: Address,
+    pub(crate) amount: Amount,
+    pub(crate) subtract_fee: bool,
+    pub(crate) fee_rate_sat_per_kvb: Option<i64>,
+    pub(crate) conf_target: Option<u32>,
+    pub(crate) replaceable: Option<bool>,
+    pub(crate) comment: String,
+    pub(crate) comment_to: String,
+}
+
+/// A broadcast payment.
+#[derive(Debug, Clone)]
+pub(crate) struct Sent {
+    pub(crate) txid: Txid,
+    /// Core's `fee_reason` for `sendtoaddress verbose=true`.
+    pub(crate) fee_reason: &'static str,
+}
+
+/// A failed payment: the interface error and the bitcoind RPC code it maps to.
+#[derive(Debug, Clone)]
+pub(crate) struct SendError {
+    pub(crate) code: i32,
+    pub(crate) error: Error,
+}
+
+impl SendError {
+    fn new(code: i32, kind: ErrorKind, message: impl Into<String>) -> SendError {
+        SendError { code, error: Error::new(kind, message) }
+    }
+
+    fn insufficient(message: impl Into<String>) -> SendError {
+        SendError::new(RpcError::WALLET_INSUFFICIENT_FUNDS, ErrorKind::InsufficientFunds, message)
+    }
+}
+
+impl From<Error> for SendError {
+    fn from(error: Error) -> SendError {
+        SendError { code: RpcError::WALLET_ERROR, error }
+    }
+}
+
+/// Parses `text` as an address of `network`; Core's error otherwise.
+pub(crate) fn parse_address(text: &str, network: Network) -> interfaces::Result<Address> {
+    Address::from_str(text)
+        .ok()
+        .and_then(|a| a.require_network(network).ok())
+        .ok_or_else(|| Error::invalid_parameter(format!("Invalid Bitcoin address: {text}")))
+}
+
+/// Formats a fee rate in sat/kvB as Core's `CFeeRate::ToString(SAT_VB)`: `1.000 sat/vB`.
+pub(crate) fn fee_rate_text(sat_per_kvb: i64) -> String {
+    format!("{}.{:03} sat/vB", sat_per_kvb / 1000, (sat_per_kvb % 1000).abs())
+}
+
+/// Pays `request` from `wallet` (see the module docs).
+pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, SendError> {
+    let _send = lock(&wallet.send_lock);
+    let relay_min = wallet.chain.relay_min_fee()?.max(1000);
+    let (rate, fee_reason) = match request.fee_rate_sat_per_kvb {
+        Some(rate) if rate < relay_min => {
+            return Err(SendError::insufficient(format!(
+                "Fee rate ({}) is lower than the minimum fee rate setting ({})",
+                fee_rate_text(rate),
+                fee_rate_text(relay_min)
+            )))
+        }
+        Some(rate) => (rate, "PayTxFee set"),
+        None => {
+            let target = request.conf_target.unwrap_or(DEFAULT_CONF_TARGET);
+            match wallet.chain.estimate_fee(target)? {
+                Some(e) if e.sat_per_kvb >= relay_min => (e.sat_per_kvb, "Estimate"),
+                Some(_) => (relay_min, "Minimum Required Fee"),
+                None if FALLBACK_FEE_SAT_PER_KVB >= relay_min => (FALLBACK_FEE_SAT_PER_KVB, "Fallback fee"),
+                None => (relay_min, "Minimum Required Fee"),
+            }
+        }
+    };
+    let (tx, changed) = wallet.with_state(|state| Ok(build_and_record(state, &request, rate)))??;
+    let txid = tx.compute_txid();
+    wallet.fire(&changed);
+    tracing::info!(target: "wallet", wallet = %wallet.name, %txid, amount = %request.amount, "sending");
+
+    match wallet.chain.broadcast_transaction(serialize(&tx), MAX_TX_FEE_SAT) {
+        Ok(_) => Ok(Sent { txid, fee_reason }),
+        Err(e) if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::InvalidParameter) => {
+            tracing::warn!(target: "wallet", wallet = %wallet.name, %txid, reason = %e,
+                "the node refused the transaction; its coins are spendable again");
+            let changed = wallet.with_state(|state| {
+                let changed = state.apply_evicted(txid, now());
+                state.persist()?;
+                Ok(changed)
+            })?;
+            wallet.fire(&changed);
+            Err(SendError::new(RpcError::VERIFY_REJECTED, ErrorKind::Rejected, e.message()))
+        }
+        Err(e) => {
+            // Possibly sent; kept in the wallet, resubmitted on the next load.
+            tracing::warn!(target: "wallet", wallet = %wallet.name, %txid, error = %e, "broadcast failed");
+            Err(SendError::from(e.context("broadcast")))
+        }
+    }
+}
+
+type Built = (Transaction, crate::state::Changed);
+
+fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Result<Built, SendError> {
+    let disabled = || {
+        SendError::new(
+            RpcError::WALLET_ERROR,
+            ErrorKind::Failed,
+            "Error: Private keys are disabled for this wallet",
+        )
+    };
+    if !state.flags.private_keys_enabled {
+        return Err(disabled());
+    }
+    let unspendable = state.unspendable();
+    let Keyed { wallet, signers } = state.keyed.as_mut().ok_or_else(no_keys)?;
+    let Some(signers) = signers.as_ref() else { return Err(disabled()) };
+    let sequence = match request.replaceable {
+        Some(false) => Sequence::ENABLE_LOCKTIME_NO_RBF,
+        _ => Sequence::ENABLE_RBF_NO_LOCKTIME,
+    };
+    let rate_u64 = u64::try_from(rate).unwrap_or(u64::MAX);
+    let fee_rate = FeeRate::from_sat_per_kwu(rate_u64.div_ceil(4));
+    let script = request.address.script_pubkey();
+
+    let mut psbt = if request.subtract_fee {
+        // Pass 1: the coins that cover the amount alone. Pass 2: the same coins, the recipient
+        // receiving the amount less the fee for that transaction's size.
+        let first = {
+            let mut b = wallet.build_tx();
+            b.add_recipient(script.clone(), request.amount)
+                .fee_absolute(Amount::ZERO)
+                .unspendable(unspendable)
+                .set_exact_sequence(sequence);
+            b.finish().map_err(create_error)?
+        };
+        let inputs: Vec<OutPoint> = first.unsigned_tx.input.iter().map(|i| i.previous_output).collect();
+        let count = u64::try_from(inputs.len()).unwrap_or(u64::MAX);
+        let weight = first.unsigned_tx.weight().to_wu() + 2 + P2WPKH_WITNESS_WEIGHT * count;
+        let fee = Amount::from_sat(rate_u64.saturating_mul(weight.div_ceil(4)).div_ceil(1000));
+        let reduced =
+            request.amount.checked_sub(fee).filter(|r| *r >= script.minimal_non_dust()).ok_or_else(|| {
+                SendError::insufficient("The transaction amount is too small to pay the fee")
+            })?;
+        let mut b = wallet.build_tx();
+        b.add_utxos(&inputs)
+            .map_err(|e| SendError::from(Error::failed(e.to_string())))?
+            .manually_selected_only()
+            .add_recipient(script, reduced)
+            .fee_absolute(fee)
+            .set_exact_sequence(sequence);
+        b.finish().map_err(create_error)?
+    } else {
+        let mut b = wallet.build_tx();
+        b.add_recipient(script, request.amount)
+            .fee_rate(fee_rate)
+            .unspendable(unspendable)
+            .set_exact_sequence(sequence);
+        b.finish().map_err(create_error)?
+    };
+
+    let finalized = wallet
+        .sign_with_signers(&mut psbt, &[&signers.external, &signers.internal], SignOptions::default())
+        .map_err(|e| SendError::from(Error::failed(format!("Signing transaction failed: {e}"))))?;
+    if !finalized {
+        return Err(SendError::from(Error::failed("Signing transaction failed")));
+    }
+    let fee = psbt.fee().map_err(|e| SendError::from(Error::failed(e.to_string())))?;
+    if fee.to_sat() > u64::try_from(MAX_TX_FEE_SAT).unwrap_or(u64::MAX) {
+        return Err(SendError::insufficient(
+            "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+        ));
+    }
+    let tx = psbt.extract_tx_unchecked_fee_rate();
+    let txid = tx.compute_txid();
+    // Record before broadcasting: BDK sees it as unconfirmed, its inputs as spent.
+    let changed = state.apply_unconfirmed(tx.clone(), now());
+    if state.transaction(txid).is_none() {
+        return Err(SendError::from(Error::failed("the wallet did not take its own transaction")));
+    }
+    state.set_note(txid, TxNote { comment: request.comment.clone(), comment_to: request.comment_to.clone() });
+    state.persist()?;
+    Ok((tx, changed))
+}
+
+fn create_error(e: CreateTxError) -> SendError {
+    match e {
+        CreateTxError::CoinSelection(_) | CreateTxError::NoUtxosSelected => {
+            SendError::insufficient("Insufficient funds")
+        }
+        CreateTxError::OutputBelowDustLimit(_) => SendError::insufficient("Transaction amount too small"),
+        other => SendError::from(Error::failed(format!("Error creating the transaction: {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        let ok = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+        assert!(parse_address(ok, Network::Regtest).is_ok());
+        for bad in [
+            "",
+            "nope",
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+            "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt081",
+        ] {
+            let e = parse_address(bad, Network::Regtest).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+            assert_eq!(e.message(), format!("Invalid Bitcoin address: {bad}"));
+        }
+    }
+
+    #[test]
+    fn fee_rate_texts() {
+        assert_eq!(fee_rate_text(1000), "1.000 sat/vB");
+        assert_eq!(fee_rate_text(500), "0.500 sat/vB");
+        assert_eq!(fee_rate_text(20_000), "20.000 sat/vB");
+        assert_eq!(fee_rate_text(1234), "1.234 sat/vB");
+    }
+}

@@ -1,0 +1,500 @@
+//! [`State`]: one wallet's data behind its lock: the BDK wallet (if it has descriptors), its
+//! signers, the wallet file, and what BDK does not keep (flags, comments, labels). Every change
+//! goes through here and is written to the file before the lock is released.
+//!
+//! The read side computes what the RPCs and [`interfaces::Wallet`] show with Bitcoin Core's
+//! rules, which differ from BDK's defaults in two places:
+//! - a coinbase output is immature until it has 101 confirmations (Core's
+//!   `GetBlocksToMaturity`; BDK counts 100);
+//! - an unconfirmed transaction is *trusted* only if every input spends a wallet output of a
+//!   confirmed or trusted transaction (Core's `CachedTxIsTrusted`; BDK trusts by keychain).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use bdk_wallet::chain::{BlockId, ChainPosition};
+use bdk_wallet::{KeychainKind, LocalOutput, WalletEvent};
+use bitcoin::{Address, Amount, Block, Network, OutPoint, Transaction, Txid};
+use interfaces::{ChangeType, Error, Result};
+
+use crate::keys::Signers;
+use crate::store::{Changes, Flags, Store, TxNote};
+
+/// Bitcoin Core's wallet counts a coinbase as mature from this many confirmations.
+pub(crate) const COINBASE_MATURE_DEPTH: u32 = 101;
+
+/// Seconds since the UNIX epoch.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The BDK side of a wallet with descriptors.
+#[derive(Debug)]
+pub(crate) struct Keyed {
+    pub(crate) wallet: bdk_wallet::Wallet,
+    /// `None` when private keys are disabled.
+    pub(crate) signers: Option<Signers>,
+}
+
+/// One wallet's data, behind [`crate::wallet::WalletInner`]'s lock.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) store: Store,
+    /// `None` for a wallet without descriptors (blank or without private keys).
+    pub(crate) keyed: Option<Keyed>,
+    /// The last processed block of a wallet without descriptors.
+    pub(crate) keyless_tip: BlockId,
+    pub(crate) flags: Flags,
+    pub(crate) network: Network,
+    pub(crate) notes: HashMap<Txid, TxNote>,
+    pub(crate) labels: BTreeMap<String, String>,
+    pending_notes: Vec<(Txid, TxNote)>,
+    pending_labels: Vec<(String, String)>,
+    pending_tip: bool,
+}
+
+/// What happened to which transactions, for the `handle_transaction_changed` callbacks.
+pub(crate) type Changed = Vec<(Txid, ChangeType)>;
+
+/// An unspent output with Core's classification.
+#[derive(Debug, Clone)]
+pub(crate) struct Coin {
+    pub(crate) output: LocalOutput,
+    /// Confirmations (0 while unconfirmed).
+    pub(crate) depth: u32,
+    pub(crate) confirmed_in: Option<BlockId>,
+    pub(crate) is_coinbase: bool,
+    /// Confirmed, or unconfirmed and trusted.
+    pub(crate) trusted: bool,
+    /// A coinbase output with fewer than 101 confirmations.
+    pub(crate) immature: bool,
+}
+
+impl Coin {
+    /// Whether coin selection may use it (as Core: trusted, mature, not locked).
+    pub(crate) fn spendable(&self) -> bool {
+        self.trusted && !self.immature
+    }
+}
+
+/// A wallet transaction as the RPCs show it.
+#[derive(Debug, Clone)]
+pub(crate) struct TxView {
+    pub(crate) txid: Txid,
+    pub(crate) tx: Arc<Transaction>,
+    /// Satoshis of wallet coins spent (Core's debit).
+    pub(crate) sent: u64,
+    /// Satoshis paid to the wallet (Core's credit).
+    pub(crate) received: u64,
+    /// The fee when the wallet knows every input.
+    pub(crate) fee: Option<u64>,
+    /// The confirming block and its time.
+    pub(crate) confirmed_in: Option<(BlockId, u64)>,
+    pub(crate) depth: u32,
+    /// Seconds since the epoch: first seen, or the block time if earlier / never seen.
+    pub(crate) time: u64,
+    /// When the wallet first learned of it.
+    pub(crate) time_received: u64,
+    pub(crate) is_coinbase: bool,
+    pub(crate) trusted: bool,
+    /// Whether it spends wallet coins.
+    pub(crate) from_me: bool,
+    /// Whether its inputs signal BIP125 replaceability.
+    pub(crate) signals_rbf: bool,
+}
+
+/// One output of a wallet transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputView {
+    pub(crate) vout: u32,
+    pub(crate) value: u64,
+    pub(crate) address: Option<String>,
+    /// The keychain if the output is the wallet's.
+    pub(crate) keychain: Option<KeychainKind>,
+}
+
+impl State {
+    /// A state over `store`.
+    pub(crate) fn new(
+        store: Store,
+        keyed: Option<Keyed>,
+        keyless_tip: BlockId,
+        flags: Flags,
+        network: Network,
+        notes: HashMap<Txid, TxNote>,
+        labels: BTreeMap<String, String>,
+    ) -> State {
+        State {
+            store,
+            keyed,
+            keyless_tip,
+            flags,
+            network,
+            notes,
+            labels,
+            pending_notes: Vec::new(),
+            pending_labels: Vec::new(),
+            pending_tip: false,
+        }
+    }
+
+    /// The last block the wallet processed.
+    pub(crate) fn tip(&self) -> BlockId {
+        match &self.keyed {
+            Some(k) => k.wallet.local_chain().tip().block_id(),
+            None => self.keyless_tip,
+        }
+    }
+
+    /// The hash at `height` in the wallet's view of the chain, if it has a checkpoint there.
+    pub(crate) fn hash_at(&self, height: u32) -> Option<bitcoin::BlockHash> {
+        match &self.keyed {
+            Some(k) => k.wallet.local_chain().get(height).map(|cp| cp.hash()),
+            None => (self.keyless_tip.height == height).then_some(self.keyless_tip.hash),
+        }
+    }
+
+    /// Checkpoints from the tip down (every processed block for a wallet with descriptors).
+    pub(crate) fn checkpoints(&self) -> Vec<BlockId> {
+        match &self.keyed {
+            Some(k) => k.wallet.checkpoints().map(|cp| cp.block_id()).collect(),
+            None => vec![self.keyless_tip],
+        }
+    }
+
+    /// The BDK wallet, or the error Core gives a wallet without keys.
+    pub(crate) fn keyed_mut(&mut self) -> Result<&mut Keyed> {
+        self.keyed.as_mut().ok_or_else(no_keys)
+    }
+
+    /// Writes every pending change to the file in one transaction.
+    pub(crate) fn persist(&mut self) -> Result<()> {
+        let tip = self.pending_tip.then_some((self.keyless_tip.height, self.keyless_tip.hash));
+        let changes = Changes {
+            bdk: self.keyed.as_ref().and_then(|k| k.wallet.staged()),
+            tip,
+            notes: self.pending_notes.clone(),
+            labels: self.pending_labels.clone(),
+        };
+        self.store.persist(&changes).map_err(|e| Error::failed(format!("writing the wallet: {e}")))?;
+        if let Some(k) = self.keyed.as_mut() {
+            k.wallet.take_staged();
+        }
+        self.pending_notes.clear();
+        self.pending_labels.clear();
+        self.pending_tip = false;
+        Ok(())
+    }
+
+    /// Records `note` for `txid` (written by the next [`State::persist`]).
+    pub(crate) fn set_note(&mut self, txid: Txid, note: TxNote) {
+        if note != TxNote::default() {
+            self.notes.insert(txid, note.clone());
+            self.pending_notes.push((txid, note));
+        }
+    }
+
+    /// Labels `address` (written by the next [`State::persist`]).
+    pub(crate) fn set_label(&mut self, address: String, label: String) {
+        self.labels.insert(address.clone(), label.clone());
+        self.pending_labels.push((address, label));
+    }
+
+    fn known_txids(&self) -> HashSet<Txid> {
+        match &self.keyed {
+            Some(k) => k.wallet.tx_graph().full_txs().map(|n| n.txid).collect(),
+            None => HashSet::new(),
+        }
+    }
+
+    /// Connects `block` at `height` on top of `connected_to` (which may be below the wallet's
+    /// tip: BDK then drops the blocks above it, a reorganization).
+    pub(crate) fn apply_block(
+        &mut self,
+        block: &Block,
+        height: u32,
+        connected_to: BlockId,
+    ) -> Result<Changed> {
+        let before = self.known_txids();
+        match self.keyed.as_mut() {
+            Some(k) => {
+                let events = k
+                    .wallet
+                    .apply_block_connected_to_events(block, height, connected_to)
+                    .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                Ok(changes(&before, &events))
+            }
+            None => {
+                self.keyless_tip = BlockId { height, hash: block.block_hash() };
+                self.pending_tip = true;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Moves a wallet without descriptors to `tip` (it has nothing to undo or scan).
+    pub(crate) fn set_keyless_tip(&mut self, tip: BlockId) {
+        if self.keyed.is_none() && self.keyless_tip != tip {
+            self.keyless_tip = tip;
+            self.pending_tip = true;
+        }
+    }
+
+    /// Adds `tx` as unconfirmed, seen at `seen`, if it concerns the wallet.
+    pub(crate) fn apply_unconfirmed(&mut self, tx: Transaction, seen: u64) -> Changed {
+        use bdk_wallet::chain::Indexer;
+        let Some(k) = self.keyed.as_ref() else { return Vec::new() };
+        if !k.wallet.spk_index().is_tx_relevant(&tx) {
+            return Vec::new();
+        }
+        let txid = tx.compute_txid();
+        // A transaction evicted earlier in the same second must become canonical again.
+        let seen = match k.wallet.tx_graph().get_last_evicted(txid) {
+            Some(evicted) => seen.max(evicted.saturating_add(1)),
+            None => seen,
+        };
+        let before = self.known_txids();
+        match self.keyed.as_mut() {
+            Some(k) => {
+                let events = k.wallet.apply_unconfirmed_txs_events([(tx, seen)]);
+                let mut changed = changes(&before, &events);
+                if !before.contains(&txid) && !changed.iter().any(|(t, _)| *t == txid) {
+                    changed.push((txid, ChangeType::New));
+                }
+                changed
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Marks `txid` as gone from the mempool at `at` (its inputs become spendable again).
+    pub(crate) fn apply_evicted(&mut self, txid: Txid, at: u64) -> Changed {
+        let Some(k) = self.keyed.as_mut() else { return Vec::new() };
+        if k.wallet.tx_graph().get_tx(txid).is_none() {
+            return Vec::new();
+        }
+        let at = match k.wallet.tx_graph().get_tx_node(txid).and_then(|n| n.last_seen) {
+            Some(seen) => at.max(seen),
+            None => at,
+        };
+        let events = k.wallet.apply_evicted_txs_events([(txid, at)]);
+        changes(&HashSet::from([txid]), &events)
+    }
+
+    /// Confirmations of something confirmed at `height`.
+    fn depth_of(&self, height: u32) -> u32 {
+        self.tip().height.saturating_sub(height).saturating_add(1)
+    }
+
+    /// Every unspent wallet output with Core's classification.
+    pub(crate) fn coins(&self) -> Vec<Coin> {
+        let Some(k) = &self.keyed else { return Vec::new() };
+        let mut trust = HashMap::new();
+        k.wallet
+            .list_unspent()
+            .map(|output| {
+                let tx = k.wallet.tx_graph().get_tx(output.outpoint.txid);
+                let is_coinbase = tx.as_ref().is_some_and(|t| t.is_coinbase());
+                let (depth, confirmed_in) = match &output.chain_position {
+                    ChainPosition::Confirmed { anchor, .. } => {
+                        (self.depth_of(anchor.block_id.height), Some(anchor.block_id))
+                    }
+                    ChainPosition::Unconfirmed { .. } => (0, None),
+                };
+                let trusted = depth > 0 || self.is_trusted(output.outpoint.txid, &mut trust, 0);
+                let immature = is_coinbase && depth < COINBASE_MATURE_DEPTH;
+                Coin { output, depth, confirmed_in, is_coinbase, trusted, immature }
+            })
+            .collect()
+    }
+
+    /// Core's `CachedTxIsTrusted` for an unconfirmed canonical transaction: every input spends a
+    /// wallet output whose transaction is confirmed or itself trusted.
+    fn is_trusted(&self, txid: Txid, memo: &mut HashMap<Txid, bool>, level: u32) -> bool {
+        if let Some(t) = memo.get(&txid) {
+            return *t;
+        }
+        let Some(k) = &self.keyed else { return false };
+        let Some(ctx) = k.wallet.get_tx(txid) else { return false };
+        let trusted = match ctx.chain_position {
+            ChainPosition::Confirmed { .. } => true,
+            ChainPosition::Unconfirmed { .. } if level > 100 => false,
+            ChainPosition::Unconfirmed { .. } => ctx.tx_node.tx.input.iter().all(|input| {
+                let prev = input.previous_output;
+                let mine = k
+                    .wallet
+                    .tx_graph()
+                    .get_txout(prev)
+                    .is_some_and(|out| k.wallet.is_mine(out.script_pubkey.clone()));
+                mine && self.is_trusted(prev.txid, memo, level + 1)
+            }),
+        };
+        memo.insert(txid, trusted);
+        trusted
+    }
+
+    /// `(trusted, untrusted_pending, immature)` in satoshis.
+    pub(crate) fn balances(&self) -> interfaces::Balances {
+        let mut b = interfaces::Balances::default();
+        for coin in self.coins() {
+            let value = sat_i64(coin.output.txout.value);
+            if coin.immature {
+                b.immature += value;
+            } else if coin.trusted {
+                b.trusted += value;
+            } else {
+                b.untrusted_pending += value;
+            }
+        }
+        b
+    }
+
+    /// The outpoints coin selection must not use (untrusted, immature or locked).
+    pub(crate) fn unspendable(&self) -> Vec<OutPoint> {
+        let coins = self.coins();
+        let Some(k) = &self.keyed else { return Vec::new() };
+        coins
+            .iter()
+            .filter(|c| !c.spendable() || k.wallet.is_outpoint_locked(c.output.outpoint))
+            .map(|c| c.output.outpoint)
+            .collect()
+    }
+
+    /// Every canonical wallet transaction, oldest first.
+    pub(crate) fn transactions(&self) -> Vec<TxView> {
+        let Some(k) = &self.keyed else { return Vec::new() };
+        let mut trust = HashMap::new();
+        let mut views: Vec<TxView> = k
+            .wallet
+            .transactions()
+            .map(|ctx| self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust))
+            .collect();
+        views.sort_by_key(|v| (v.time, v.confirmed_in.map_or(u32::MAX, |(b, _)| b.height), v.txid));
+        views
+    }
+
+    /// The wallet transaction `txid`, canonical or not (a conflicted one shows as unconfirmed).
+    pub(crate) fn transaction(&self, txid: Txid) -> Option<TxView> {
+        let k = self.keyed.as_ref()?;
+        let mut trust = HashMap::new();
+        if let Some(ctx) = k.wallet.get_tx(txid) {
+            return Some(self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust));
+        }
+        let node = k.wallet.tx_graph().get_tx_node(txid)?;
+        let position = ChainPosition::Unconfirmed { first_seen: node.first_seen, last_seen: node.last_seen };
+        Some(self.view(&node.tx, &position, node.first_seen, &mut trust))
+    }
+
+    fn view(
+        &self,
+        tx: &Arc<Transaction>,
+        position: &ChainPosition<bdk_wallet::chain::ConfirmationBlockTime>,
+        first_seen: Option<u64>,
+        trust: &mut HashMap<Txid, bool>,
+    ) -> TxView {
+        let txid = tx.compute_txid();
+        let (sent, received, fee) = match &self.keyed {
+            Some(k) => {
+                let (sent, received) = k.wallet.sent_and_received(tx);
+                let fee = if tx.is_coinbase() || sent == Amount::ZERO {
+                    None
+                } else {
+                    k.wallet.calculate_fee(tx).ok().map(Amount::to_sat)
+                };
+                (sent.to_sat(), received.to_sat(), fee)
+            }
+            None => (0, 0, None),
+        };
+        let confirmed_in = match position {
+            ChainPosition::Confirmed { anchor, .. } => Some((anchor.block_id, anchor.confirmation_time)),
+            ChainPosition::Unconfirmed { .. } => None,
+        };
+        let depth = confirmed_in.map_or(0, |(b, _)| self.depth_of(b.height));
+        let block_time = confirmed_in.map(|(_, t)| t);
+        let time = match (first_seen, block_time) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => 0,
+        };
+        TxView {
+            txid,
+            tx: tx.clone(),
+            sent,
+            received,
+            fee,
+            confirmed_in,
+            depth,
+            time,
+            time_received: first_seen.unwrap_or(time),
+            is_coinbase: tx.is_coinbase(),
+            trusted: depth > 0 || self.is_trusted(txid, trust, 0),
+            from_me: sent > 0,
+            signals_rbf: tx.is_explicitly_rbf(),
+        }
+    }
+
+    /// The outputs of `tx`, with address and keychain.
+    pub(crate) fn outputs(&self, tx: &Transaction) -> Vec<OutputView> {
+        tx.output
+            .iter()
+            .enumerate()
+            .map(|(i, out)| OutputView {
+                vout: u32::try_from(i).unwrap_or(u32::MAX),
+                value: out.value.to_sat(),
+                address: Address::from_script(&out.script_pubkey, self.network).ok().map(|a| a.to_string()),
+                keychain: self
+                    .keyed
+                    .as_ref()
+                    .and_then(|k| k.wallet.derivation_of_spk(out.script_pubkey.clone()))
+                    .map(|(keychain, _)| keychain),
+            })
+            .collect()
+    }
+
+    /// The `interfaces` shape of a transaction.
+    pub(crate) fn to_wallet_tx(v: &TxView) -> interfaces::WalletTx {
+        use bitcoin::hashes::Hash;
+        interfaces::WalletTx {
+            txid: v.txid.to_byte_array(),
+            tx: bitcoin::consensus::serialize(&*v.tx),
+            received: sat_i64(Amount::from_sat(v.received)),
+            sent: sat_i64(Amount::from_sat(v.sent)),
+            fee: v.fee.map(|f| sat_i64(Amount::from_sat(f))),
+            confirmed_in: v
+                .confirmed_in
+                .map(|(b, _)| interfaces::BlockRef { hash: b.hash.to_byte_array(), height: b.height }),
+            time: i64::try_from(v.time).unwrap_or(i64::MAX),
+            is_coinbase: v.is_coinbase,
+        }
+    }
+}
+
+/// Satoshis as `i64` (every real amount fits).
+pub(crate) fn sat_i64(amount: Amount) -> i64 {
+    i64::try_from(amount.to_sat()).unwrap_or(i64::MAX)
+}
+
+/// The error Core gives a wallet without descriptors.
+pub(crate) fn no_keys() -> Error {
+    Error::failed("Error: This wallet has no available keys")
+}
+
+/// Maps BDK's events to `New` (the wallet did not know the transaction before) or `Updated`.
+fn changes(before: &HashSet<Txid>, events: &[WalletEvent]) -> Changed {
+    let mut out: Changed = Vec::new();
+    for event in events {
+        let txid = match event {
+            WalletEvent::TxConfirmed { txid, .. }
+            | WalletEvent::TxUnconfirmed { txid, .. }
+            | WalletEvent::TxReplaced { txid, .. }
+            | WalletEvent::TxDropped { txid, .. } => *txid,
+            _ => continue,
+        };
+        let kind = if before.contains(&txid) { ChangeType::Updated } else { ChangeType::New };
+        if !out.iter().any(|(t, _)| *t == txid) {
+            out.push((txid, kind));
+        }
+    }
+    out
+}

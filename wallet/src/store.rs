@@ -1,0 +1,385 @@
+//! The wallet file: one SQLite database per wallet holding BDK's tables and ours.
+//!
+//! BDK persists its [`ChangeSet`] (public descriptors, local chain, transaction graph, derivation
+//! indexes) in its own tables. BDK never stores private keys, so the private descriptors live in
+//! our table `mpx_keys`; the wallet's flags and (for a wallet without descriptors) its last
+//! processed block in `mpx_wallet`; comments of sent transactions in `mpx_tx_notes`; address labels
+//! in `mpx_labels`. Creation writes all of them in one SQLite transaction, and so does every later
+//! change: a crash leaves either the old state or the new one.
+//!
+//! The file is created `0600` (it holds private keys) and opened in SQLite's exclusive locking
+//! mode, so a second process cannot open a loaded wallet (Bitcoin Core does the same). Journal mode
+//! is WAL with `synchronous=FULL`: a commit is on disk when it returns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use bdk_wallet::chain::Merge;
+use bdk_wallet::rusqlite::{self, params, Connection, OptionalExtension};
+use bdk_wallet::ChangeSet;
+use bitcoin::hashes::Hash;
+use bitcoin::{BlockHash, Txid};
+
+/// Our schema version, in `mpx_wallet.version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// What can go wrong with the wallet file.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "SQLiteDatabase: Unable to obtain an exclusive lock on the database, is it being used by \
+         another instance?"
+    )]
+    Locked,
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for interfaces::Error {
+    fn from(e: StoreError) -> Self {
+        interfaces::Error::failed(e.to_string())
+    }
+}
+
+/// Wallet-wide flags, fixed at creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Flags {
+    /// Whether the wallet holds private keys (`createwallet`'s `disable_private_keys` negated).
+    pub(crate) private_keys_enabled: bool,
+    /// Created blank (no descriptors).
+    pub(crate) blank: bool,
+    /// Creation time, seconds since the UNIX epoch.
+    pub(crate) birthtime: i64,
+}
+
+/// The private descriptors of the two keychains.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct PrivateDescriptors {
+    pub(crate) external: String,
+    pub(crate) internal: String,
+}
+
+impl std::fmt::Debug for PrivateDescriptors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateDescriptors(..)")
+    }
+}
+
+/// What the wallet keeps about a transaction beyond BDK's graph.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TxNote {
+    /// `sendtoaddress`'s `comment`.
+    pub(crate) comment: String,
+    /// `sendtoaddress`'s `comment_to`.
+    pub(crate) comment_to: String,
+}
+
+/// Everything read back from a wallet file.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub(crate) flags: Flags,
+    pub(crate) descriptors: Option<PrivateDescriptors>,
+    /// The last processed block of a wallet without descriptors (BDK keeps its own otherwise).
+    pub(crate) tip: Option<(u32, BlockHash)>,
+    pub(crate) changeset: ChangeSet,
+    pub(crate) notes: HashMap<Txid, TxNote>,
+    pub(crate) labels: BTreeMap<String, String>,
+}
+
+/// Changes to write in one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Changes<'a> {
+    pub(crate) bdk: Option<&'a ChangeSet>,
+    pub(crate) tip: Option<(u32, BlockHash)>,
+    pub(crate) notes: Vec<(Txid, TxNote)>,
+    pub(crate) labels: Vec<(String, String)>,
+}
+
+impl Changes<'_> {
+    fn is_empty(&self) -> bool {
+        self.bdk.is_none_or(|c| c.is_empty())
+            && self.tip.is_none()
+            && self.notes.is_empty()
+            && self.labels.is_empty()
+    }
+}
+
+/// An open wallet file, locked for this process.
+#[derive(Debug)]
+pub(crate) struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates the file at `path` (which must not exist) with `flags`, the private `descriptors`
+    /// (`None` for a wallet without keys) and BDK's initial `changeset`, all in one transaction.
+    pub(crate) fn create(
+        path: &Path,
+        flags: Flags,
+        descriptors: Option<&PrivateDescriptors>,
+        changeset: Option<&ChangeSet>,
+        tip: Option<(u32, BlockHash)>,
+    ) -> Result<Store, StoreError> {
+        // create_new: fails if it exists; 0600: the file holds private keys.
+        OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        let mut store = Store::open(path)?;
+        let tx = store.conn.transaction()?;
+        init_tables(&tx)?;
+        let existing: i64 = tx.query_row("SELECT COUNT(*) FROM mpx_wallet", [], |r| r.get(0))?;
+        if existing != 0 {
+            return Err(StoreError::Corrupt(format!("{} already holds a wallet", path.display())));
+        }
+        tx.execute(
+            "INSERT INTO mpx_wallet (id, version, private_keys_enabled, blank, birthtime) \
+             VALUES (0, ?1, ?2, ?3, ?4)",
+            params![SCHEMA_VERSION, flags.private_keys_enabled, flags.blank, flags.birthtime],
+        )?;
+        if let Some(d) = descriptors {
+            tx.execute("INSERT INTO mpx_keys (keychain, descriptor) VALUES (0, ?1)", params![d.external])?;
+            tx.execute("INSERT INTO mpx_keys (keychain, descriptor) VALUES (1, ?1)", params![d.internal])?;
+        }
+        write_changes(&tx, &Changes { bdk: changeset, tip, ..Default::default() })?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    /// Opens the existing file at `path` and takes its exclusive lock.
+    pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} does not exist", path.display()),
+            )));
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_millis(0))?;
+        let _mode: String = conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |r| r.get(0))?;
+        // Take the lock now rather than at the first write.
+        match conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;") {
+            Ok(()) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                return Err(StoreError::Locked)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let _journal: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    /// Reads the whole wallet back.
+    pub(crate) fn read(&mut self) -> Result<Record, StoreError> {
+        let tx = self.conn.transaction()?;
+        init_tables(&tx)?;
+        let row = tx
+            .query_row(
+                "SELECT version, private_keys_enabled, blank, birthtime, tip_height, tip_hash \
+                 FROM mpx_wallet WHERE id = 0",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, bool>(1)?,
+                        r.get::<_, bool>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<u32>>(4)?,
+                        r.get::<_, Option<Vec<u8>>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((version, private_keys_enabled, blank, birthtime, tip_height, tip_hash)) = row else {
+            return Err(StoreError::Corrupt(format!("{} holds no wallet", self.path.display())));
+        };
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "{} was written by a newer version (schema {version})",
+                self.path.display()
+            )));
+        }
+        let tip = match (tip_height, tip_hash) {
+            (Some(h), Some(bytes)) => Some((h, BlockHash::from_byte_array(to_hash(&bytes)?))),
+            _ => None,
+        };
+        let mut descriptors = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare("SELECT keychain, descriptor FROM mpx_keys")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (k, d) = row?;
+                descriptors.insert(k, d);
+            }
+        }
+        let descriptors = match (descriptors.remove(&0), descriptors.remove(&1)) {
+            (Some(external), Some(internal)) => Some(PrivateDescriptors { external, internal }),
+            (None, None) => None,
+            _ => return Err(StoreError::Corrupt("one of the two private descriptors is missing".into())),
+        };
+        let mut notes = HashMap::new();
+        {
+            let mut stmt = tx.prepare("SELECT txid, comment, comment_to FROM mpx_tx_notes")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+            for row in rows {
+                let (txid, comment, comment_to) = row?;
+                notes.insert(Txid::from_byte_array(to_hash(&txid)?), TxNote { comment, comment_to });
+            }
+        }
+        let mut labels = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare("SELECT address, label FROM mpx_labels")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (address, label) = row?;
+                labels.insert(address, label);
+            }
+        }
+        let changeset = ChangeSet::from_sqlite(&tx)?;
+        tx.commit()?;
+        Ok(Record {
+            flags: Flags { private_keys_enabled, blank, birthtime },
+            descriptors,
+            tip,
+            changeset,
+            notes,
+            labels,
+        })
+    }
+
+    /// Writes `changes` in one transaction (nothing if they are empty).
+    pub(crate) fn persist(&mut self, changes: &Changes<'_>) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        write_changes(&tx, changes)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn to_hash(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt(format!("a stored hash has {} bytes", bytes.len())))
+}
+
+fn init_tables(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    ChangeSet::init_sqlite_tables(tx)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS mpx_wallet (
+             id INTEGER PRIMARY KEY CHECK (id = 0),
+             version INTEGER NOT NULL,
+             private_keys_enabled INTEGER NOT NULL,
+             blank INTEGER NOT NULL,
+             birthtime INTEGER NOT NULL,
+             tip_height INTEGER,
+             tip_hash BLOB
+         );
+         CREATE TABLE IF NOT EXISTS mpx_keys (
+             keychain INTEGER PRIMARY KEY,
+             descriptor TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS mpx_tx_notes (
+             txid BLOB PRIMARY KEY,
+             comment TEXT NOT NULL,
+             comment_to TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS mpx_labels (
+             address TEXT PRIMARY KEY,
+             label TEXT NOT NULL
+         );",
+    )?;
+    Ok(())
+}
+
+fn write_changes(tx: &rusqlite::Transaction<'_>, changes: &Changes<'_>) -> Result<(), StoreError> {
+    if let Some(cs) = changes.bdk {
+        cs.persist_to_sqlite(tx)?;
+    }
+    if let Some((height, hash)) = changes.tip {
+        tx.execute(
+            "UPDATE mpx_wallet SET tip_height = ?1, tip_hash = ?2 WHERE id = 0",
+            params![height, hash.to_byte_array().to_vec()],
+        )?;
+    }
+    for (txid, note) in &changes.notes {
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_tx_notes (txid, comment, comment_to) VALUES (?1, ?2, ?3)",
+            params![txid.to_byte_array().to_vec(), note.comment, note.comment_to],
+        )?;
+    }
+    for (address, label) in &changes.labels {
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_labels (address, label) VALUES (?1, ?2)",
+            params![address, label],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn flags() -> Flags {
+        Flags { private_keys_enabled: true, blank: false, birthtime: 1_700_000_000 }
+    }
+
+    #[test]
+    fn create_read_persist_and_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        let d = PrivateDescriptors { external: "ext".into(), internal: "int".into() };
+        let hash = BlockHash::from_byte_array([3; 32]);
+        let mut store = Store::create(&path, flags(), Some(&d), None, Some((0, hash))).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(matches!(Store::create(&path, flags(), None, None, None), Err(StoreError::Io(_))));
+        // A second connection (another process, or a second load) cannot take the lock.
+        assert!(matches!(Store::open(&path), Err(StoreError::Locked)));
+
+        let txid = Txid::from_byte_array([7; 32]);
+        let note = TxNote { comment: "c".into(), comment_to: "t".into() };
+        store
+            .persist(&Changes {
+                tip: Some((5, hash)),
+                notes: vec![(txid, note.clone())],
+                labels: vec![("bcrt1q".into(), "l".into())],
+                ..Default::default()
+            })
+            .unwrap();
+        drop(store);
+
+        let mut store = Store::open(&path).unwrap();
+        let record = store.read().unwrap();
+        assert_eq!(record.flags, flags());
+        assert_eq!(record.descriptors, Some(d));
+        assert_eq!(record.tip, Some((5, hash)));
+        assert_eq!(record.notes.get(&txid), Some(&note));
+        assert_eq!(record.labels.get("bcrt1q").map(String::as_str), Some("l"));
+        assert!(record.changeset.is_empty());
+    }
+
+    #[test]
+    fn missing_and_empty_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        assert!(matches!(Store::open(&path), Err(StoreError::Io(_))));
+        std::fs::write(&path, b"").unwrap();
+        let mut store = Store::open(&path).unwrap();
+        assert!(matches!(store.read(), Err(StoreError::Corrupt(_))));
+    }
+}

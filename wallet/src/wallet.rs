@@ -1,0 +1,223 @@
+//! [`WalletInner`]: one loaded wallet (its state behind a lock, its chain registration, its
+//! transaction callbacks) and [`WalletHandle`], the [`interfaces::Wallet`] over it.
+//!
+//! Locks, in the order they may be taken: `sync_lock` (block processing, one at a time) or
+//! `send_lock` (one send at a time), then `state`. `state` is never held while calling a
+//! [`Chain`] method that can produce notifications (`broadcast_transaction`): the node delivers
+//! notifications on the calling thread, and they take `state`. Callbacks run with no lock held.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bdk_wallet::KeychainKind;
+use bitcoin::hashes::Hash;
+use bitcoin::{Address, Network, Txid};
+use interfaces::{
+    Balances, Chain, ChangeType, CleanupHandler, Error, Handler, Result, SendOptions, Utxo, WalletTx,
+};
+
+use crate::state::{sat_i64, State};
+
+/// A `handle_transaction_changed` callback.
+pub(crate) type TxCallback = Arc<dyn Fn([u8; 32], ChangeType) -> Result<()> + Send + Sync>;
+
+type Callbacks = Mutex<Vec<(u64, TxCallback)>>;
+
+/// Locks `m`, recovering from poisoning (state changes are all-or-nothing per lock hold: a
+/// panic leaves at worst unpersisted staged changes, written by the next persist).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One loaded wallet.
+pub(crate) struct WalletInner {
+    pub(crate) name: String,
+    pub(crate) chain: Arc<dyn Chain>,
+    pub(crate) network: Network,
+    /// `None` once unloaded.
+    state: Mutex<Option<State>>,
+    pub(crate) sync_lock: Mutex<()>,
+    pub(crate) send_lock: Mutex<()>,
+    callbacks: Arc<Callbacks>,
+    next_callback: AtomicU64,
+    /// The chain notification registration; dropping it unregisters.
+    pub(crate) notifications: Mutex<Option<Box<dyn Handler>>>,
+}
+
+impl std::fmt::Debug for WalletInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalletInner").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl WalletInner {
+    pub(crate) fn new(name: String, chain: Arc<dyn Chain>, network: Network, state: State) -> WalletInner {
+        WalletInner {
+            name,
+            chain,
+            network,
+            state: Mutex::new(Some(state)),
+            sync_lock: Mutex::new(()),
+            send_lock: Mutex::new(()),
+            callbacks: Arc::new(Mutex::new(Vec::new())),
+            next_callback: AtomicU64::new(0),
+            notifications: Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the state; an error once the wallet is unloaded.
+    pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let mut guard = lock(&self.state);
+        match guard.as_mut() {
+            Some(state) => f(state),
+            None => Err(Error::not_found(format!("Wallet \"{}\" is not loaded", self.name))),
+        }
+    }
+
+    /// Whether the wallet is still loaded.
+    pub(crate) fn is_loaded(&self) -> bool {
+        lock(&self.state).is_some()
+    }
+
+    /// Unregisters from the chain, writes what is pending and closes the file.
+    pub(crate) fn close(&self) -> Result<()> {
+        let handler = lock(&self.notifications).take();
+        drop(handler);
+        // Wait for block processing and sends in flight.
+        let _sync = lock(&self.sync_lock);
+        let _send = lock(&self.send_lock);
+        let state = lock(&self.state).take();
+        match state {
+            Some(mut state) => {
+                let result = state.persist();
+                drop(state);
+                tracing::info!(target: "wallet", wallet = %self.name, "wallet unloaded");
+                result
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Calls the transaction callbacks for `changed` (no lock held).
+    pub(crate) fn fire(&self, changed: &[(Txid, ChangeType)]) {
+        if changed.is_empty() {
+            return;
+        }
+        let callbacks: Vec<TxCallback> = lock(&self.callbacks).iter().map(|(_, c)| c.clone()).collect();
+        for (txid, kind) in changed {
+            tracing::debug!(target: "wallet", wallet = %self.name, %txid, ?kind, "transaction changed");
+            for callback in &callbacks {
+                if let Err(e) = callback(txid.to_byte_array(), *kind) {
+                    tracing::warn!(target: "wallet", error = %e, "transaction callback failed");
+                }
+            }
+        }
+    }
+
+    fn add_callback(&self, callback: TxCallback) -> Box<dyn Handler> {
+        let id = self.next_callback.fetch_add(1, Ordering::Relaxed);
+        lock(&self.callbacks).push((id, callback));
+        let weak = Arc::downgrade(&self.callbacks);
+        Box::new(CleanupHandler::new(move || {
+            if let Some(callbacks) = weak.upgrade() {
+                lock(&callbacks).retain(|(i, _)| *i != id);
+            }
+        }))
+    }
+
+    /// Waits until the node has delivered the notifications of its current tip, if the wallet's
+    /// tip is not it (Core's `BlockUntilSyncedToCurrentChain`). Every RPC calls this first.
+    pub(crate) fn block_until_synced(&self) -> Result<()> {
+        let tip = self.with_state(|s| Ok(s.tip().hash))?;
+        self.chain.wait_for_notifications_if_tip_changed(tip.to_byte_array())
+    }
+
+    /// A fresh receiving address labelled `label`, written to the file before it is returned.
+    pub(crate) fn new_address(&self, label: String) -> Result<Address> {
+        self.with_state(|state| {
+            let keyed = state.keyed_mut()?;
+            let info = keyed.wallet.reveal_next_address(KeychainKind::External);
+            let address = info.address;
+            state.set_label(address.to_string(), label);
+            state.persist()?;
+            Ok(address)
+        })
+    }
+}
+
+/// [`interfaces::Wallet`] over a loaded wallet.
+#[derive(Debug, Clone)]
+pub(crate) struct WalletHandle(pub(crate) Arc<WalletInner>);
+
+impl interfaces::Wallet for WalletHandle {
+    fn get_wallet_name(&self) -> Result<String> {
+        Ok(self.0.name.clone())
+    }
+
+    fn get_new_address(&self, label: String) -> Result<String> {
+        self.0.new_address(label).map(|a| a.to_string())
+    }
+
+    fn get_balances(&self) -> Result<Balances> {
+        self.0.with_state(|s| Ok(s.balances()))
+    }
+
+    fn send_to_address(&self, address: String, amount: i64, options: SendOptions) -> Result<[u8; 32]> {
+        let address = crate::send::parse_address(&address, self.0.network)?;
+        let amount = u64::try_from(amount)
+            .ok()
+            .filter(|a| *a > 0)
+            .ok_or_else(|| Error::invalid_parameter("Invalid amount for send"))?;
+        let request = crate::send::SendRequest {
+            address,
+            amount: bitcoin::Amount::from_sat(amount),
+            subtract_fee: options.subtract_fee_from_amount,
+            fee_rate_sat_per_kvb: options.fee_rate_sat_per_kvb,
+            conf_target: options.conf_target,
+            replaceable: options.replaceable,
+            comment: options.comment,
+            comment_to: String::new(),
+        };
+        crate::send::send(&self.0, request).map(|sent| sent.txid.to_byte_array()).map_err(|e| e.error)
+    }
+
+    fn list_transactions(&self) -> Result<Vec<WalletTx>> {
+        self.0.with_state(|s| Ok(s.transactions().iter().map(State::to_wallet_tx).collect()))
+    }
+
+    fn get_transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTx>> {
+        let txid = Txid::from_byte_array(txid);
+        self.0.with_state(|s| Ok(s.transaction(txid).as_ref().map(State::to_wallet_tx)))
+    }
+
+    fn list_unspent(&self) -> Result<Vec<Utxo>> {
+        self.0.with_state(|s| {
+            let coins = s.coins();
+            Ok(coins
+                .iter()
+                .filter(|c| !c.immature)
+                .map(|c| Utxo {
+                    txid: c.output.outpoint.txid.to_byte_array(),
+                    vout: c.output.outpoint.vout,
+                    value: sat_i64(c.output.txout.value),
+                    script_pubkey: c.output.txout.script_pubkey.to_bytes(),
+                    address: Address::from_script(&c.output.txout.script_pubkey, s.network)
+                        .ok()
+                        .map(|a| a.to_string()),
+                    confirmed_in: c
+                        .confirmed_in
+                        .map(|b| interfaces::BlockRef { hash: b.hash.to_byte_array(), height: b.height }),
+                    is_change: c.output.keychain == KeychainKind::Internal,
+                    is_coinbase: c.is_coinbase,
+                })
+                .collect())
+        })
+    }
+
+    fn handle_transaction_changed(
+        &self,
+        callback: Box<dyn Fn([u8; 32], ChangeType) -> Result<()> + Send + Sync>,
+    ) -> Result<Box<dyn Handler>> {
+        Ok(self.0.add_callback(Arc::from(callback)))
+    }
+}
