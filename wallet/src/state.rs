@@ -360,7 +360,7 @@ impl State {
             .collect()
     }
 
-    /// Every canonical wallet transaction, oldest first.
+    /// Every canonical wallet transaction, oldest first (in chain order, unconfirmed last).
     pub(crate) fn transactions(&self) -> Vec<TxView> {
         let Some(k) = &self.keyed else { return Vec::new() };
         let mut trust = HashMap::new();
@@ -369,7 +369,8 @@ impl State {
             .transactions()
             .map(|ctx| self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust))
             .collect();
-        views.sort_by_key(|v| (v.time, v.confirmed_in.map_or(u32::MAX, |(b, _)| b.height), v.txid));
+        // Chain order: confirmed by height, then unconfirmed by when they were first seen.
+        views.sort_by_key(|v| (v.confirmed_in.map_or(u32::MAX, |(b, _)| b.height), v.time_received, v.txid));
         views
     }
 
