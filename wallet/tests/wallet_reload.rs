@@ -1,0 +1,127 @@
+//! Wallets survive their loader: reopened from the same files they keep balances, history,
+//! comments and keys (they still sign), catch up with blocks mined meanwhile, resubmit
+//! unconfirmed transactions a restarted node lost, and honour load-on-startup.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use node::{ChainParams, ChainState, NodeState};
+use serde_json::json;
+
+#[test]
+fn reopened_wallets_keep_everything_and_still_sign() {
+    let mut env = Env::new();
+    env.funded("w1");
+    env.create("w2");
+    let to = env.new_address("w2");
+    let txid = env.call("w1", "sendtoaddress", json!([to, 10, "rent", "landlord"]));
+    env.mine(1);
+    let fee = -sats(&env.call("w1", "gettransaction", json!([txid]))["fee"]);
+    let before_w1 = env.call("w1", "getbalances", json!([]));
+    let history_w1 = env.call("w1", "listtransactions", json!(["*", 1000]));
+
+    env.stop_loader();
+    // Blocks mined while no wallet is loaded are caught up on load.
+    env.mine(3);
+    env.start_loader(vec!["w1".into(), "w2".into(), "missing".into()]);
+    assert_eq!(env.node_call("listwallets", json!([])), json!(["w1", "w2"]));
+
+    let after_w1 = env.call("w1", "getbalances", json!([]));
+    assert_eq!(after_w1["lastprocessedblock"]["height"], json!(105));
+    // Three more coinbases matured meanwhile (blocks 3, 4, 5).
+    assert_eq!(sats(&after_w1["mine"]["trusted"]), sats(&before_w1["mine"]["trusted"]) + 150 * COIN);
+    assert_eq!(sats(&after_w1["mine"]["trusted"]), 240 * COIN - fee);
+    assert_eq!(env.balance("w2"), 10 * COIN);
+    let tx = env.call("w1", "gettransaction", json!([txid]));
+    assert_eq!((tx["comment"].clone(), tx["to"].clone()), (json!("rent"), json!("landlord")));
+    assert_eq!(tx["confirmations"], json!(4));
+    let history = env.call("w1", "listtransactions", json!(["*", 1000]));
+    assert_eq!(history.as_array().unwrap().len(), history_w1.as_array().unwrap().len());
+
+    // It can still sign, and the address index went on (no address is handed out twice).
+    let again = env.call("w2", "sendtoaddress", json!([env.new_address("w1"), 1]));
+    assert_eq!(env.mempool(), vec![again.as_str().unwrap().to_string()]);
+    let w2_new = env.new_address("w2");
+    assert_ne!(w2_new, to);
+    env.mine(1);
+    assert!(env.balance("w2") < 9 * COIN && env.balance("w2") > 9 * COIN - 100_000);
+}
+
+#[test]
+fn unconfirmed_sends_are_resubmitted_to_a_restarted_node() {
+    let chain_dir = tempfile::tempdir().unwrap();
+    let wallets = tempfile::tempdir().unwrap();
+    let open =
+        || Arc::new(NodeState::new(ChainState::open(chain_dir.path(), ChainParams::regtest()).unwrap()));
+    let txid = {
+        let env = Env::with_node(tempfile::tempdir_in(wallets.path()).unwrap(), open());
+        env.funded("w1");
+        let txid = env.call("w1", "sendtoaddress", json!([ELSEWHERE, 3])).as_str().unwrap().to_string();
+        assert_eq!(env.mempool(), vec![txid.clone()]);
+        // Keep the wallet files: move them out of the Env's temporary directory.
+        std::fs::rename(env.wallets_dir(), wallets.path().join("kept")).unwrap();
+        txid
+    };
+    // The node restarts with an empty mempool; loading the wallet puts the send back.
+    let dir = tempfile::tempdir_in(wallets.path()).unwrap();
+    std::fs::rename(wallets.path().join("kept"), dir.path().join("wallets")).unwrap();
+    let mut env = Env::with_node(dir, open());
+    assert!(env.mempool().is_empty());
+    env.start_loader(vec!["w1".into()]);
+    assert_eq!(env.mempool(), vec![txid.clone()]);
+    assert_eq!(
+        env.balance("w1"),
+        47 * COIN - (-sats(&env.call("w1", "gettransaction", json!([txid]))["fee"]))
+    );
+    env.mine(1);
+    assert_eq!(env.call("w1", "gettransaction", json!([txid]))["confirmations"], json!(1));
+}
+
+#[test]
+fn load_on_startup_unload_and_load() {
+    let mut env = Env::new();
+    env.node_call("createwallet", json!({"wallet_name": "auto", "load_on_startup": true}));
+    env.node_call("createwallet", json!(["manual"]));
+    env.node_call("createwallet", json!([""]));
+    let settings = std::fs::read_to_string(env.wallets_dir().join("settings.json")).unwrap();
+    assert!(settings.contains("auto") && !settings.contains("manual"), "{settings}");
+    assert_eq!(
+        env.node_call("listwalletdir", json!([])),
+        json!({"wallets": [{"name": ""}, {"name": "auto"}, {"name": "manual"}]})
+    );
+    // The default wallet lives in the wallets directory itself.
+    assert!(env.wallets_dir().join("wallet.sqlite").is_file());
+    assert!(env.wallets_dir().join("manual").join("wallet.sqlite").is_file());
+
+    env.start_loader(vec![]);
+    assert_eq!(env.node_call("listwallets", json!([])), json!(["auto"]));
+    env.node_call("loadwallet", json!(["manual"]));
+    let e = env.try_call_uri("/", "loadwallet", json!(["manual"])).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (-35, "Wallet \"manual\" is already loaded."));
+    let e = env.try_call_uri("/", "loadwallet", json!(["nope"])).unwrap_err();
+    assert_eq!(e.code, -18);
+    assert!(e.message.contains("Path does not exist"), "{e:?}");
+
+    assert_eq!(env.call("auto", "unloadwallet", json!({"load_on_startup": false})), json!({}));
+    let e = env.try_call_uri("/", "unloadwallet", json!(["auto"])).unwrap_err();
+    assert_eq!(e.code, -18);
+    env.start_loader(vec![]);
+    assert_eq!(env.node_call("listwallets", json!([])), json!([]));
+}
+
+#[test]
+fn a_loaded_wallet_is_locked_against_a_second_loader() {
+    let env = Env::new();
+    env.create("w1");
+    let other =
+        wallet::Loader::new(Arc::new(env.chain()), wallet::WalletSettings::regtest(env.wallets_dir()));
+    use interfaces::WalletLoader;
+    let err = other.load_wallet("w1".into()).err().unwrap();
+    assert!(err.message().contains("Unable to obtain an exclusive lock"), "{err}");
+    env.call("w1", "unloadwallet", json!([]));
+    let loaded = other.load_wallet("w1".into()).unwrap();
+    assert_eq!(loaded.get_wallet_name().unwrap(), "w1");
+    other.stop().unwrap();
+}
