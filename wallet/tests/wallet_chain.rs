@@ -1,0 +1,270 @@
+//! The wallet as `interfaces` users see it: `WalletLoader` / `Wallet` methods, load and
+//! transaction-changed callbacks, a broadcast the node refuses, and a reorganization (the node
+//! keeps no side branches, so a `Chain` that switches between two real nodes sharing a prefix
+//! stands in for one).
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bitcoin::Address;
+use common::*;
+use interfaces::{
+    BlockRef, Chain, ChainNotifications, ChangeType, CreateWalletOptions, Error, ErrorKind, FeeEstimate,
+    FoundBlock, FoundBlockRequest, Handler, RpcCommand, SendOptions, WalletLoader,
+};
+use node::rpc::Dispatcher;
+use node::{ChainParams, ChainState, NodeChain, NodeState};
+use wallet::{Loader, WalletSettings};
+
+/// A `Chain` over node `a` or, once switched, node `b`; notifications come from both. It can
+/// also refuse every broadcast, as a node would refuse a transaction.
+struct Switch {
+    a: NodeChain,
+    b: NodeChain,
+    use_b: AtomicBool,
+    refuse: AtomicBool,
+}
+
+struct Both(Box<dyn Handler>, Box<dyn Handler>);
+
+impl Handler for Both {
+    fn disconnect(&self) -> interfaces::Result<()> {
+        self.0.disconnect()?;
+        self.1.disconnect()
+    }
+}
+
+impl Switch {
+    fn active(&self) -> &NodeChain {
+        if self.use_b.load(Ordering::SeqCst) {
+            &self.b
+        } else {
+            &self.a
+        }
+    }
+}
+
+impl Chain for Switch {
+    fn get_height(&self) -> interfaces::Result<Option<u32>> {
+        self.active().get_height()
+    }
+    fn get_tip(&self) -> interfaces::Result<Option<BlockRef>> {
+        self.active().get_tip()
+    }
+    fn get_block_hash(&self, height: u32) -> interfaces::Result<Option<[u8; 32]>> {
+        self.active().get_block_hash(height)
+    }
+    fn find_block(
+        &self,
+        hash: [u8; 32],
+        request: FoundBlockRequest,
+    ) -> interfaces::Result<Option<FoundBlock>> {
+        self.active().find_block(hash, request)
+    }
+    fn is_in_mempool(&self, txid: [u8; 32]) -> interfaces::Result<bool> {
+        self.active().is_in_mempool(txid)
+    }
+    fn broadcast_transaction(&self, tx: Vec<u8>, max_tx_fee: i64) -> interfaces::Result<[u8; 32]> {
+        if self.refuse.load(Ordering::SeqCst) {
+            return Err(Error::rejected("min relay fee not met"));
+        }
+        self.active().broadcast_transaction(tx, max_tx_fee)
+    }
+    fn estimate_fee(&self, target_blocks: u32) -> interfaces::Result<Option<FeeEstimate>> {
+        self.active().estimate_fee(target_blocks)
+    }
+    fn relay_min_fee(&self) -> interfaces::Result<i64> {
+        self.active().relay_min_fee()
+    }
+    fn handle_notifications(&self, n: Arc<dyn ChainNotifications>) -> interfaces::Result<Box<dyn Handler>> {
+        Ok(Box::new(Both(self.a.handle_notifications(n.clone())?, self.b.handle_notifications(n)?)))
+    }
+    fn wait_for_notifications_if_tip_changed(&self, old_tip: [u8; 32]) -> interfaces::Result<()> {
+        self.active().wait_for_notifications_if_tip_changed(old_tip)
+    }
+    fn handle_rpc(&self, command: RpcCommand) -> interfaces::Result<Box<dyn Handler>> {
+        self.a.handle_rpc(command)
+    }
+    fn request_mempool_transactions(&self, n: Arc<dyn ChainNotifications>) -> interfaces::Result<()> {
+        self.active().request_mempool_transactions(n)
+    }
+    fn init_message(&self, message: String) -> interfaces::Result<()> {
+        self.active().init_message(message)
+    }
+    fn show_progress(&self, title: String, percent: u32, resume: bool) -> interfaces::Result<()> {
+        self.active().show_progress(title, percent, resume)
+    }
+    fn shutdown_requested(&self) -> interfaces::Result<bool> {
+        self.active().shutdown_requested()
+    }
+}
+
+fn node() -> (Arc<NodeState>, NodeChain) {
+    let node = Arc::new(NodeState::new(ChainState::new(ChainParams::regtest())));
+    let chain = NodeChain::new(Arc::new(Dispatcher::new(node.clone())));
+    (node, chain)
+}
+
+fn script(address: &str) -> bitcoin::ScriptBuf {
+    Address::from_str(address).unwrap().assume_checked().script_pubkey()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    a: Arc<NodeState>,
+    b: Arc<NodeState>,
+    switch: Arc<Switch>,
+    loader: Loader,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let ((a, a_chain), (b, b_chain)) = (node(), node());
+    let switch = Arc::new(Switch {
+        a: a_chain,
+        b: b_chain,
+        use_b: AtomicBool::new(false),
+        refuse: AtomicBool::new(false),
+    });
+    let loader = Loader::new(switch.clone(), WalletSettings::regtest(dir.path().join("wallets")));
+    loader.load().unwrap();
+    Fixture { _dir: dir, a, b, switch, loader }
+}
+
+#[test]
+fn interface_methods_and_callbacks() {
+    let f = fixture();
+    let loaded = Arc::new(Mutex::new(Vec::new()));
+    let seen = loaded.clone();
+    let load_handler = f
+        .loader
+        .handle_load_wallet(Box::new(move |w| {
+            seen.lock().unwrap().push(w.get_wallet_name()?);
+            Ok(())
+        }))
+        .unwrap();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    let w2 = f.loader.create_wallet("w2".into(), CreateWalletOptions::default()).unwrap();
+    let e = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(f.loader.load_wallet("w1".into()).err().unwrap().kind(), ErrorKind::AlreadyExists);
+    assert_eq!(f.loader.load_wallet("nope".into()).err().unwrap().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        f.loader.create_wallet("a/b".into(), CreateWalletOptions::default()).err().unwrap().kind(),
+        ErrorKind::InvalidParameter
+    );
+    assert_eq!(*loaded.lock().unwrap(), ["w1", "w2"]);
+    assert_eq!(f.loader.list_wallets().unwrap(), ["w1", "w2"]);
+    assert_eq!(f.loader.list_wallet_dir().unwrap(), ["w1", "w2"]);
+    assert_eq!(f.loader.get_wallet("w2".into()).unwrap().get_wallet_name().unwrap(), "w2");
+
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let sink = changes.clone();
+    let tx_handler = w2
+        .handle_transaction_changed(Box::new(move |txid, kind| {
+            sink.lock().unwrap().push((txid, kind));
+            Ok(())
+        }))
+        .unwrap();
+
+    let to_w1 = w1.get_new_address("".into()).unwrap();
+    f.a.generate(&script(&to_w1), 101).unwrap();
+    assert_eq!(w1.get_balances().unwrap().trusted, 50 * COIN);
+    assert_eq!(w1.get_balances().unwrap().immature, 100 * 50 * COIN);
+    assert_eq!(w1.list_transactions().unwrap().len(), 101);
+    assert_eq!(w1.list_unspent().unwrap().len(), 1, "immature outputs are not listed");
+
+    let to_w2 = w2.get_new_address("".into()).unwrap();
+    let e = w1.send_to_address(to_w2.clone(), 0, SendOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    let e = w1.send_to_address("bogus".into(), COIN, SendOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    let e = w1.send_to_address(to_w2.clone(), 60 * COIN, SendOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsufficientFunds);
+    let options =
+        SendOptions { fee_rate_sat_per_kvb: Some(5_000), comment: "hi".into(), ..Default::default() };
+    let txid = w1.send_to_address(to_w2, 2 * COIN, options).unwrap();
+    assert!(f.switch.is_in_mempool(txid).unwrap());
+    assert_eq!(*changes.lock().unwrap(), [(txid, ChangeType::New)]);
+    let sent = w1.get_transaction(txid).unwrap().unwrap();
+    assert_eq!((sent.sent - sent.received - sent.fee.unwrap()), 2 * COIN);
+    assert!(sent.confirmed_in.is_none());
+    let got = w2.get_transaction(txid).unwrap().unwrap();
+    assert_eq!((got.received, got.sent, got.fee), (2 * COIN, 0, None));
+    assert_eq!(w2.get_balances().unwrap().untrusted_pending, 2 * COIN);
+
+    f.a.generate(&script(ELSEWHERE), 1).unwrap();
+    assert_eq!(*changes.lock().unwrap(), [(txid, ChangeType::New), (txid, ChangeType::Updated)]);
+    let got = w2.get_transaction(txid).unwrap().unwrap();
+    assert_eq!(got.confirmed_in.map(|b| b.height), Some(102));
+    assert_eq!(w2.list_unspent().unwrap()[0].value, 2 * COIN);
+
+    drop(tx_handler);
+    drop(load_handler);
+    f.loader.unload_wallet("w2".into()).unwrap();
+    assert_eq!(w2.get_balances().unwrap_err().kind(), ErrorKind::NotFound, "a handle outlives its wallet");
+    assert_eq!(f.loader.unload_wallet("w2".into()).unwrap_err().kind(), ErrorKind::NotFound);
+    let w2 = f.loader.load_wallet("w2".into()).unwrap();
+    assert_eq!(w2.get_balances().unwrap().trusted, 2 * COIN);
+    assert_eq!(*loaded.lock().unwrap(), ["w1", "w2"], "the dropped load handler is not called");
+    f.loader.flush().unwrap();
+    f.loader.stop().unwrap();
+    assert!(f.loader.list_wallets().unwrap().is_empty());
+}
+
+#[test]
+fn a_refused_broadcast_frees_the_coins() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    f.a.generate(&script(&w1.get_new_address("".into()).unwrap()), 101).unwrap();
+    f.switch.refuse.store(true, Ordering::SeqCst);
+    let e = w1.send_to_address(ELSEWHERE.into(), 10 * COIN, SendOptions::default()).unwrap_err();
+    assert_eq!((e.kind(), e.message()), (ErrorKind::Rejected, "min relay fee not met"));
+    assert_eq!(w1.get_balances().unwrap().trusted, 50 * COIN, "the coin is spendable again");
+    assert_eq!(w1.list_transactions().unwrap().len(), 101, "the refused transaction is not listed");
+    f.switch.refuse.store(false, Ordering::SeqCst);
+    let txid = w1.send_to_address(ELSEWHERE.into(), 10 * COIN, SendOptions::default()).unwrap();
+    assert!(f.switch.is_in_mempool(txid).unwrap());
+    assert!(w1.get_balances().unwrap().trusted < 40 * COIN);
+}
+
+#[test]
+fn a_reorganization_replaces_the_stale_blocks() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    f.a.generate(&script(ELSEWHERE), 5).unwrap();
+    let mine = w1.get_new_address("".into()).unwrap();
+    f.a.generate(&script(&mine), 3).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 150 * COIN);
+    assert_eq!(w1.list_transactions().unwrap().len(), 3);
+
+    // Node b: the same first 5 blocks, then a longer branch of its own.
+    for height in 1..=5 {
+        let block = {
+            let chain = &f.a.lock().chain;
+            chain.block(&chain.block_hash(height).unwrap()).unwrap().clone()
+        };
+        f.b.submit_block(block).unwrap();
+    }
+    f.b.generate(&script(ELSEWHERE), 5).unwrap();
+    f.switch.use_b.store(true, Ordering::SeqCst);
+    f.b.generate(&script(ELSEWHERE), 1).unwrap();
+
+    let b_tip = f.b.lock().chain.tip();
+    let balances = w1.get_balances().unwrap();
+    assert_eq!(balances, interfaces::Balances::default(), "the coinbases of the stale branch are gone");
+    assert!(w1.list_transactions().unwrap().is_empty());
+    // The wallet's tip is b's.
+    use bitcoin::hashes::Hash;
+    let raw = f.switch.get_tip().unwrap().unwrap();
+    assert_eq!((raw.hash, raw.height), (b_tip.to_byte_array(), 11));
+    // And it keeps following b.
+    f.b.generate(&script(&mine), 1).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 50 * COIN);
+    let listed = w1.list_transactions().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].confirmed_in.map(|b| b.height), Some(12));
+}
