@@ -109,7 +109,11 @@ impl LoaderInner {
         if !lock(&self.loading).insert(name.to_string()) {
             return Err(Error::already_exists(format!("Wallet \"{name}\" is already being loaded.")));
         }
-        let result = self.open_reserved(name, how);
+        // Another thread may have finished loading it between the check above and the reservation.
+        let result = match self.get(name) {
+            Some(_) => Err(Error::already_exists(format!("Wallet \"{name}\" is already loaded."))),
+            None => self.open_reserved(name, how),
+        };
         lock(&self.loading).remove(name);
         let wallet = result?;
         if let Some(load) = load_on_startup {

@@ -188,18 +188,30 @@ impl Notifier {
     }
 }
 
+/// An error for the node to log, unless the wallet was unloaded meanwhile (then the event no
+/// longer matters).
+fn unless_unloaded(wallet: &WalletInner, result: Result<()>) -> Result<()> {
+    match result {
+        Err(_) if !wallet.is_loaded() => Ok(()),
+        other => other,
+    }
+}
+
 impl ChainNotifications for Notifier {
     fn transaction_added_to_mempool(&self, tx: Vec<u8>) -> Result<()> {
         let Some(wallet) = self.wallet() else { return Ok(()) };
         let tx: Transaction = deserialize(&tx)
             .map_err(|e| Error::invalid_parameter(format!("undecodable transaction: {e}")))?;
-        let changed = wallet.with_state(|s| {
+        let changed = match wallet.with_state(|s| {
             let changed = s.apply_unconfirmed(tx, now());
             if !changed.is_empty() {
                 s.persist()?;
             }
             Ok(changed)
-        })?;
+        }) {
+            Ok(changed) => changed,
+            Err(e) => return unless_unloaded(&wallet, Err(e)),
+        };
         wallet.fire(&changed);
         Ok(())
     }
@@ -207,13 +219,16 @@ impl ChainNotifications for Notifier {
     fn transaction_removed_from_mempool(&self, txid: [u8; 32], reason: MempoolRemovalReason) -> Result<()> {
         let Some(wallet) = self.wallet() else { return Ok(()) };
         let txid = Txid::from_byte_array(txid);
-        let changed = wallet.with_state(|s| {
+        let changed = match wallet.with_state(|s| {
             let changed = s.apply_evicted(txid, now());
             if !changed.is_empty() {
                 s.persist()?;
             }
             Ok(changed)
-        })?;
+        }) {
+            Ok(changed) => changed,
+            Err(e) => return unless_unloaded(&wallet, Err(e)),
+        };
         if !changed.is_empty() {
             tracing::info!(target: "wallet", wallet = %wallet.name, %txid, ?reason, "transaction left the mempool");
         }
@@ -224,41 +239,7 @@ impl ChainNotifications for Notifier {
     fn block_connected(&self, block: BlockInfo) -> Result<()> {
         let Some(wallet) = self.wallet() else { return Ok(()) };
         let _sync = lock(&wallet.sync_lock);
-        let hash = BlockHash::from_byte_array(block.hash);
-        let prev = block.prev_hash.map(BlockHash::from_byte_array);
-        enum Next {
-            Apply(BlockId),
-            Skip,
-            CatchUp,
-        }
-        let next = wallet.with_state(|s| {
-            let tip = s.tip();
-            Ok(if s.hash_at(block.height) == Some(hash) {
-                Next::Skip
-            } else if prev == Some(tip.hash) && block.height == tip.height.saturating_add(1) {
-                Next::Apply(tip)
-            } else {
-                Next::CatchUp
-            })
-        })?;
-        match next {
-            Next::Skip => Ok(()),
-            Next::CatchUp => catch_up(&wallet),
-            Next::Apply(tip) => {
-                let decoded: Block = deserialize(&block.data)
-                    .map_err(|e| Error::invalid_parameter(format!("undecodable block: {e}")))?;
-                if decoded.block_hash() != hash {
-                    return Err(Error::invalid_parameter("block data does not match its hash"));
-                }
-                let changed = wallet.with_state(|s| {
-                    let changed = s.apply_block(&decoded, block.height, tip)?;
-                    s.persist()?;
-                    Ok(changed)
-                })?;
-                wallet.fire(&changed);
-                Ok(())
-            }
-        }
+        unless_unloaded(&wallet, connect(&wallet, &block))
     }
 
     fn block_disconnected(&self, block: BlockInfo) -> Result<()> {
@@ -272,6 +253,46 @@ impl ChainNotifications for Notifier {
     fn updated_block_tip(&self) -> Result<()> {
         let Some(wallet) = self.wallet() else { return Ok(()) };
         let _sync = lock(&wallet.sync_lock);
-        catch_up(&wallet)
+        unless_unloaded(&wallet, catch_up(&wallet))
+    }
+}
+
+/// `block_connected`: apply, skip or catch up (see the module docs). The caller holds
+/// `sync_lock`.
+fn connect(wallet: &WalletInner, block: &BlockInfo) -> Result<()> {
+    let hash = BlockHash::from_byte_array(block.hash);
+    let prev = block.prev_hash.map(BlockHash::from_byte_array);
+    enum Next {
+        Apply(BlockId),
+        Skip,
+        CatchUp,
+    }
+    let next = wallet.with_state(|s| {
+        let tip = s.tip();
+        Ok(if s.hash_at(block.height) == Some(hash) {
+            Next::Skip
+        } else if prev == Some(tip.hash) && block.height == tip.height.saturating_add(1) {
+            Next::Apply(tip)
+        } else {
+            Next::CatchUp
+        })
+    })?;
+    match next {
+        Next::Skip => Ok(()),
+        Next::CatchUp => catch_up(wallet),
+        Next::Apply(tip) => {
+            let decoded: Block = deserialize(&block.data)
+                .map_err(|e| Error::invalid_parameter(format!("undecodable block: {e}")))?;
+            if decoded.block_hash() != hash {
+                return Err(Error::invalid_parameter("block data does not match its hash"));
+            }
+            let changed = wallet.with_state(|s| {
+                let changed = s.apply_block(&decoded, block.height, tip)?;
+                s.persist()?;
+                Ok(changed)
+            })?;
+            wallet.fire(&changed);
+            Ok(())
+        }
     }
 }
