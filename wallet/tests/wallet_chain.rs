@@ -26,6 +26,8 @@ struct Switch {
     b: NodeChain,
     use_b: AtomicBool,
     refuse: AtomicBool,
+    /// Broadcasts fail as if the node were gone (the transaction may or may not have arrived).
+    lose: AtomicBool,
 }
 
 struct Both(Box<dyn Handler>, Box<dyn Handler>);
@@ -71,6 +73,9 @@ impl Chain for Switch {
         if self.refuse.load(Ordering::SeqCst) {
             return Err(Error::rejected("min relay fee not met"));
         }
+        if self.lose.load(Ordering::SeqCst) {
+            return Err(Error::disconnected("peer gone"));
+        }
         self.active().broadcast_transaction(tx, max_tx_fee)
     }
     fn estimate_fee(&self, target_blocks: u32) -> interfaces::Result<Option<FeeEstimate>> {
@@ -113,7 +118,7 @@ fn script(address: &str) -> bitcoin::ScriptBuf {
 }
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     a: Arc<NodeState>,
     b: Arc<NodeState>,
     switch: Arc<Switch>,
@@ -128,10 +133,11 @@ fn fixture() -> Fixture {
         b: b_chain,
         use_b: AtomicBool::new(false),
         refuse: AtomicBool::new(false),
+        lose: AtomicBool::new(false),
     });
     let loader = Loader::new(switch.clone(), WalletSettings::regtest(dir.path().join("wallets")));
     loader.load().unwrap();
-    Fixture { _dir: dir, a, b, switch, loader }
+    Fixture { dir, a, b, switch, loader }
 }
 
 #[test]
@@ -267,4 +273,62 @@ fn a_reorganization_replaces_the_stale_blocks() {
     let listed = w1.list_transactions().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].confirmed_in.map(|b| b.height), Some(12));
+}
+
+#[test]
+fn a_send_written_but_not_broadcast_is_resubmitted_on_the_next_load() {
+    // As after a crash between writing the transaction and broadcasting it.
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    f.a.generate(&script(&w1.get_new_address("".into()).unwrap()), 101).unwrap();
+    f.switch.lose.store(true, Ordering::SeqCst);
+    let e = w1.send_to_address(ELSEWHERE.into(), 10 * COIN, SendOptions::default()).unwrap_err();
+    assert!(e.is_disconnected());
+    let listed = w1.list_transactions().unwrap();
+    let txid = listed.last().unwrap().txid;
+    assert!(listed.last().unwrap().sent > 0, "the send is in the wallet");
+    assert!(!f.switch.is_in_mempool(txid).unwrap());
+    f.loader.stop().unwrap();
+
+    f.switch.lose.store(false, Ordering::SeqCst);
+    let again = Loader::new(f.switch.clone(), WalletSettings::regtest(f.dir.path().join("wallets")));
+    let w1 = again.load_wallet("w1".into()).unwrap();
+    assert!(f.switch.is_in_mempool(txid).unwrap(), "resubmitted on load");
+    assert!(w1.get_balances().unwrap().trusted < 40 * COIN);
+}
+
+#[test]
+fn concurrent_sends_and_mining() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    let w2 = f.loader.create_wallet("w2".into(), CreateWalletOptions::default()).unwrap();
+    f.a.generate(&script(&w1.get_new_address("".into()).unwrap()), 110).unwrap();
+    let start = w1.get_balances().unwrap().trusted;
+    assert_eq!(start, 10 * 50 * COIN);
+    let to = w2.get_new_address("".into()).unwrap();
+    let w1: Arc<dyn interfaces::Wallet> = Arc::from(w1);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            let (w1, to) = (w1.clone(), to.clone());
+            scope.spawn(move || {
+                for _ in 0..3 {
+                    w1.send_to_address(to.clone(), COIN, SendOptions::default()).unwrap();
+                }
+            });
+        }
+        let a = f.a.clone();
+        scope.spawn(move || {
+            for _ in 0..3 {
+                a.generate(&script(ELSEWHERE), 1).unwrap();
+            }
+        });
+    });
+    f.a.generate(&script(ELSEWHERE), 1).unwrap();
+    assert!(f.a.lock().mempool.is_empty());
+    let sent: Vec<_> = w1.list_transactions().unwrap().into_iter().filter(|t| t.sent > 0).collect();
+    assert_eq!(sent.len(), 9);
+    let fees: i64 = sent.iter().map(|t| t.fee.unwrap()).sum();
+    assert_eq!(w2.get_balances().unwrap().trusted, 9 * COIN);
+    // Four more blocks matured four more coinbases.
+    assert_eq!(w1.get_balances().unwrap().trusted, start + 4 * 50 * COIN - 9 * COIN - fees);
 }
