@@ -339,6 +339,9 @@ pub fn make_wallet_loader(
 
 impl interfaces::WalletLoader for Loader {
     fn register_rpcs(&self) -> Result<()> {
+        if !lock(&self.inner.rpc_handlers).is_empty() {
+            return Ok(()); // registered already
+        }
         let handlers = crate::rpc::register(&self.inner)?;
         lock(&self.inner.rpc_handlers).extend(handlers);
         Ok(())

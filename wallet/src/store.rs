@@ -129,6 +129,25 @@ impl Store {
     ) -> Result<Store, StoreError> {
         // create_new: fails if it exists; 0600: the file holds private keys.
         OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        let result = Store::initialize(path, flags, descriptors, changeset, tip);
+        if result.is_err() {
+            // Leave no half-made wallet behind: the name stays free.
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut file = path.as_os_str().to_owned();
+                file.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(file));
+            }
+        }
+        result
+    }
+
+    fn initialize(
+        path: &Path,
+        flags: Flags,
+        descriptors: Option<&PrivateDescriptors>,
+        changeset: Option<&ChangeSet>,
+        tip: Option<(u32, BlockHash)>,
+    ) -> Result<Store, StoreError> {
         let mut store = Store::open(path)?;
         let tx = store.conn.transaction()?;
         init_tables(&tx)?;
