@@ -369,9 +369,20 @@ impl State {
             .transactions()
             .map(|ctx| self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust))
             .collect();
-        // Chain order: confirmed by height, then unconfirmed by when they were first seen.
-        views.sort_by_key(|v| (v.confirmed_in.map_or(u32::MAX, |(b, _)| b.height), v.time_received, v.txid));
-        views
+        // Chain order: confirmed by height, then unconfirmed by when they were first seen; within a
+        // block (BDK keeps no position) and among the unconfirmed, parents before children.
+        let height = |v: &TxView| v.confirmed_in.map_or(u32::MAX, |(b, _)| b.height);
+        views.sort_by_key(|v| (height(v), v.time_received, v.txid));
+        let mut ordered = Vec::with_capacity(views.len());
+        let mut group: Vec<TxView> = Vec::new();
+        for v in views {
+            if group.last().is_some_and(|g| height(g) != height(&v)) {
+                ordered.extend(parents_first(std::mem::take(&mut group)));
+            }
+            group.push(v);
+        }
+        ordered.extend(parents_first(group));
+        ordered
     }
 
     /// The wallet transaction `txid`, canonical or not (a conflicted one shows as unconfirmed).
@@ -471,6 +482,31 @@ impl State {
     }
 }
 
+/// Orders `views` so that a transaction comes after every transaction of the list it spends,
+/// keeping the given order otherwise.
+pub(crate) fn parents_first(views: Vec<TxView>) -> Vec<TxView> {
+    let listed: HashSet<Txid> = views.iter().map(|v| v.txid).collect();
+    let mut placed: HashSet<Txid> = HashSet::new();
+    let mut remaining = views;
+    let mut ordered = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let (ready, rest): (Vec<_>, Vec<_>) = remaining.into_iter().partition(|v| {
+            v.tx.input.iter().all(|i| {
+                let parent = i.previous_output.txid;
+                !listed.contains(&parent) || placed.contains(&parent)
+            })
+        });
+        if ready.is_empty() {
+            ordered.extend(rest); // a cycle cannot happen; keep everything anyway
+            break;
+        }
+        placed.extend(ready.iter().map(|v| v.txid));
+        ordered.extend(ready);
+        remaining = rest;
+    }
+    ordered
+}
+
 /// Satoshis as `i64` (every real amount fits).
 pub(crate) fn sat_i64(amount: Amount) -> i64 {
     i64::try_from(amount.to_sat()).unwrap_or(i64::MAX)
@@ -498,4 +534,58 @@ fn changes(before: &HashSet<Txid>, events: &[WalletEvent]) -> Changed {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::absolute::LockTime;
+    use bitcoin::hashes::Hash;
+    use bitcoin::transaction::Version;
+    use bitcoin::{ScriptBuf, Sequence, TxIn, Witness};
+
+    fn view(parents: &[Txid], tag: u32) -> TxView {
+        let input = parents
+            .iter()
+            .map(|p| TxIn {
+                previous_output: OutPoint { txid: *p, vout: 0 },
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            })
+            .collect();
+        let tx = Transaction {
+            version: Version::TWO,
+            lock_time: LockTime::from_consensus(tag),
+            input,
+            output: vec![],
+        };
+        TxView {
+            txid: tx.compute_txid(),
+            tx: Arc::new(tx),
+            sent: 0,
+            received: 0,
+            fee: None,
+            confirmed_in: None,
+            depth: 0,
+            time: 0,
+            time_received: 0,
+            is_coinbase: false,
+            trusted: false,
+            from_me: false,
+            signals_rbf: false,
+        }
+    }
+
+    #[test]
+    fn parents_come_first() {
+        let outside = Txid::from_byte_array([9; 32]);
+        let a = view(&[outside], 1);
+        let b = view(&[a.txid], 2);
+        let c = view(&[b.txid, a.txid], 3);
+        let d = view(&[outside], 4);
+        let expect = [d.txid, a.txid, b.txid, c.txid];
+        let ordered: Vec<Txid> = parents_first(vec![c, b, d, a]).into_iter().map(|v| v.txid).collect();
+        assert_eq!(ordered, expect);
+    }
 }

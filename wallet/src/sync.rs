@@ -26,7 +26,6 @@
 //! its own lock, so the catch-up may call `Chain` methods from inside a notification. Nothing here
 //! calls `broadcast_transaction` while holding a lock.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 
 use bdk_wallet::chain::BlockId;
@@ -149,31 +148,8 @@ fn fetch_block(wallet: &WalletInner, hash: [u8; 32]) -> Result<Block> {
     deserialize(&data).map_err(|e| Error::failed(format!("undecodable block from the node: {e}")))
 }
 
-/// Orders `txs` so that a transaction comes after every transaction of the list it spends.
-fn parents_first(txs: Vec<(Txid, Arc<Transaction>)>) -> Vec<(Txid, Arc<Transaction>)> {
-    let listed: HashSet<Txid> = txs.iter().map(|(t, _)| *t).collect();
-    let mut placed: HashSet<Txid> = HashSet::new();
-    let mut remaining = txs;
-    let mut ordered = Vec::with_capacity(remaining.len());
-    while !remaining.is_empty() {
-        let (ready, rest): (Vec<_>, Vec<_>) = remaining.into_iter().partition(|(_, tx)| {
-            tx.input.iter().all(|i| {
-                let parent = i.previous_output.txid;
-                !listed.contains(&parent) || placed.contains(&parent)
-            })
-        });
-        if ready.is_empty() {
-            ordered.extend(rest); // a cycle cannot happen; keep everything anyway
-            break;
-        }
-        placed.extend(ready.iter().map(|(t, _)| *t));
-        ordered.extend(ready);
-        remaining = rest;
-    }
-    ordered
-}
-
-/// Resubmits the wallet's unconfirmed transactions that the mempool lacks, parents first.
+/// Resubmits the wallet's unconfirmed transactions that the mempool lacks, parents first (the
+/// order of [`crate::state::State::transactions`]).
 pub(crate) fn resubmit(wallet: &WalletInner) {
     let pending = wallet.with_state(|s| {
         Ok(s.transactions()
@@ -183,7 +159,7 @@ pub(crate) fn resubmit(wallet: &WalletInner) {
             .collect::<Vec<_>>())
     });
     let Ok(pending) = pending else { return };
-    for (txid, tx) in parents_first(pending) {
+    for (txid, tx) in pending {
         let bytes = serialize(&*tx);
         match wallet.chain.is_in_mempool(txid.to_byte_array()) {
             Ok(true) => continue,
@@ -320,46 +296,5 @@ fn connect(wallet: &WalletInner, block: &BlockInfo) -> Result<()> {
             wallet.fire(&changed);
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bitcoin::absolute::LockTime;
-    use bitcoin::transaction::Version;
-    use bitcoin::{OutPoint, ScriptBuf, Sequence, TxIn, Witness};
-
-    fn tx(parents: &[Txid], tag: u32) -> (Txid, Arc<Transaction>) {
-        let input = parents
-            .iter()
-            .map(|p| TxIn {
-                previous_output: OutPoint { txid: *p, vout: 0 },
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence::MAX,
-                witness: Witness::new(),
-            })
-            .collect();
-        let tx = Transaction {
-            version: Version::TWO,
-            lock_time: LockTime::from_consensus(tag),
-            input,
-            output: vec![],
-        };
-        (tx.compute_txid(), Arc::new(tx))
-    }
-
-    #[test]
-    fn parents_come_first() {
-        let outside = Txid::from_byte_array([9; 32]);
-        let a = tx(&[outside], 1);
-        let b = tx(&[a.0], 2);
-        let c = tx(&[b.0, a.0], 3);
-        let d = tx(&[outside], 4);
-        let ordered: Vec<Txid> = parents_first(vec![c.clone(), b.clone(), d.clone(), a.clone()])
-            .into_iter()
-            .map(|(t, _)| t)
-            .collect();
-        assert_eq!(ordered, [d.0, a.0, b.0, c.0]);
     }
 }
