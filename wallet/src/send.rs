@@ -2,15 +2,15 @@
 //! wallet's own signers, record and write the transaction, and only then broadcast it.
 //!
 //! Step by step ([`send`]):
-//! 1. Take the wallet's `send_lock` (one send at a time, so two sends never pick the same coins).
-//! 2. Fee rate: `fee_rate` if given (refused below the node's relay minimum), else the node's
+//! 1. Fee rate: `fee_rate` if given (refused below the node's relay minimum), else the node's
 //!    estimate for `conf_target` (default 6), else Core's regtest fallback fee, 20 sat/vB; never
 //!    below the relay minimum.
-//! 3. Under the state lock: build (coins Core would not spend, untrusted unconfirmed and immature
+//! 2. Under the state lock (so two sends never pick the same coins): build (coins Core would not spend, untrusted unconfirmed and immature
 //!    coinbase, are excluded), sign, check the fee against Core's default `-maxtxfee` (0.10 BTC),
 //!    add the transaction to the wallet as unconfirmed and write it to the file. A crash after this
 //!    point loses nothing: the next load resubmits it.
-//! 4. Without the state lock (the node notifies on this thread): `broadcast_transaction`. If the
+//! 3. With no lock held (the node notifies on this thread, and callbacks run):
+//!    `broadcast_transaction`. If the
 //!    node refuses it, the wallet marks it evicted, so its coins are spendable again, and the
 //!    error carries the node's reason.
 
@@ -25,7 +25,7 @@ use interfaces::{Error, ErrorKind, RpcError};
 use crate::state::{no_keys, now, Keyed, State};
 use crate::store::TxNote;
 use crate::sync::MAX_TX_FEE_SAT;
-use crate::wallet::{lock, WalletInner};
+use crate::wallet::WalletInner;
 
 /// Core's regtest `-fallbackfee`: 0.0002 BTC/kvB.
 pub(crate) const FALLBACK_FEE_SAT_PER_KVB: i64 = 20_000;
@@ -96,7 +96,6 @@ pub(crate) fn fee_rate_text(sat_per_kvb: i64) -> String {
 
 /// Pays `request` from `wallet` (see the module docs).
 pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, SendError> {
-    let _send = lock(&wallet.send_lock);
     let relay_min = wallet.chain.relay_min_fee()?.max(1000);
     let (rate, fee_reason) = match request.fee_rate_sat_per_kvb {
         Some(rate) if rate < relay_min => {

@@ -34,7 +34,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Transaction, Txid};
 use interfaces::{BlockInfo, ChainNotifications, Error, FoundBlockRequest, MempoolRemovalReason, Result};
 
-use crate::state::now;
+use crate::state::{now, Changed};
 use crate::wallet::{lock, WalletInner};
 
 /// Blocks fetched and written per step of a catch-up.
@@ -49,17 +49,21 @@ pub(crate) fn attach(wallet: &Arc<WalletInner>) -> Result<()> {
     let notifier: Arc<dyn ChainNotifications> = Arc::new(Notifier { wallet: Arc::downgrade(wallet) });
     let handler = wallet.chain.handle_notifications(notifier.clone())?;
     *lock(&wallet.notifications) = Some(handler);
-    {
+    let mut changed = Vec::new();
+    let result = {
         let _sync = lock(&wallet.sync_lock);
-        catch_up(wallet)?;
-    }
+        catch_up(wallet, &mut changed)
+    };
+    wallet.fire(&changed);
+    result?;
     wallet.chain.request_mempool_transactions(notifier)?;
     resubmit(wallet);
     Ok(())
 }
 
-/// Brings the wallet to the node's active tip. The caller holds `sync_lock`.
-pub(crate) fn catch_up(wallet: &WalletInner) -> Result<()> {
+/// Brings the wallet to the node's active tip, adding what changed to `changed` (for the callbacks,
+/// which the caller runs once it has released `sync_lock`). The caller holds `sync_lock`.
+pub(crate) fn catch_up(wallet: &WalletInner, changed: &mut Changed) -> Result<()> {
     let chain = &wallet.chain;
     let mut retries = 0u32;
     loop {
@@ -101,7 +105,7 @@ pub(crate) fn catch_up(wallet: &WalletInner) -> Result<()> {
             }
             return Err(Error::failed("the wallet's chain could not be reconciled with the node's"));
         }
-        let changed = wallet.with_state(|s| {
+        let applied = wallet.with_state(|s| {
             if s.tip() != local_tip {
                 return Ok(None);
             }
@@ -114,13 +118,13 @@ pub(crate) fn catch_up(wallet: &WalletInner) -> Result<()> {
             s.persist()?;
             Ok(Some(changed))
         })?;
-        if let Some(changed) = changed {
+        if let Some(applied) = applied {
             if fork != local_tip {
                 tracing::info!(target: "wallet", wallet = %wallet.name, fork = fork.height,
                     "reorganization: blocks above the fork point replaced");
             }
             tracing::debug!(target: "wallet", wallet = %wallet.name, to = parent.height, "caught up");
-            wallet.fire(&changed);
+            changed.extend(applied);
         }
     }
 }
@@ -240,8 +244,13 @@ impl ChainNotifications for Notifier {
 
     fn block_connected(&self, block: BlockInfo) -> Result<()> {
         let Some(wallet) = self.wallet() else { return Ok(()) };
-        let _sync = lock(&wallet.sync_lock);
-        unless_unloaded(&wallet, connect(&wallet, &block))
+        let mut changed = Vec::new();
+        let result = {
+            let _sync = lock(&wallet.sync_lock);
+            connect(&wallet, &block, &mut changed)
+        };
+        wallet.fire(&changed);
+        unless_unloaded(&wallet, result)
     }
 
     fn block_disconnected(&self, block: BlockInfo) -> Result<()> {
@@ -254,14 +263,19 @@ impl ChainNotifications for Notifier {
 
     fn updated_block_tip(&self) -> Result<()> {
         let Some(wallet) = self.wallet() else { return Ok(()) };
-        let _sync = lock(&wallet.sync_lock);
-        unless_unloaded(&wallet, catch_up(&wallet))
+        let mut changed = Vec::new();
+        let result = {
+            let _sync = lock(&wallet.sync_lock);
+            catch_up(&wallet, &mut changed)
+        };
+        wallet.fire(&changed);
+        unless_unloaded(&wallet, result)
     }
 }
 
-/// `block_connected`: apply, skip or catch up (see the module docs). The caller holds
-/// `sync_lock`.
-fn connect(wallet: &WalletInner, block: &BlockInfo) -> Result<()> {
+/// `block_connected`: apply, skip or catch up (see the module docs), adding what changed to
+/// `changed`. The caller holds `sync_lock`.
+fn connect(wallet: &WalletInner, block: &BlockInfo, changed: &mut Changed) -> Result<()> {
     let hash = BlockHash::from_byte_array(block.hash);
     let prev = block.prev_hash.map(BlockHash::from_byte_array);
     enum Next {
@@ -281,19 +295,19 @@ fn connect(wallet: &WalletInner, block: &BlockInfo) -> Result<()> {
     })?;
     match next {
         Next::Skip => Ok(()),
-        Next::CatchUp => catch_up(wallet),
+        Next::CatchUp => catch_up(wallet, changed),
         Next::Apply(tip) => {
             let decoded: Block = deserialize(&block.data)
                 .map_err(|e| Error::invalid_parameter(format!("undecodable block: {e}")))?;
             if decoded.block_hash() != hash {
                 return Err(Error::invalid_parameter("block data does not match its hash"));
             }
-            let changed = wallet.with_state(|s| {
-                let changed = s.apply_block(&decoded, block.height, tip)?;
+            let applied = wallet.with_state(|s| {
+                let applied = s.apply_block(&decoded, block.height, tip)?;
                 s.persist()?;
-                Ok(changed)
+                Ok(applied)
             })?;
-            wallet.fire(&changed);
+            changed.extend(applied);
             Ok(())
         }
     }

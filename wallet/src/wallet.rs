@@ -1,10 +1,11 @@
 //! [`WalletInner`]: one loaded wallet (its state behind a lock, its chain registration, its
 //! transaction callbacks) and [`WalletHandle`], the [`interfaces::Wallet`] over it.
 //!
-//! Locks, in the order they may be taken: `sync_lock` (block processing, one at a time) or
-//! `send_lock` (one send at a time), then `state`. `state` is never held while calling a
-//! [`Chain`] method that can produce notifications (`broadcast_transaction`): the node delivers
-//! notifications on the calling thread, and they take `state`. Callbacks run with no lock held.
+//! Locks, in the order they may be taken: `sync_lock` (block processing, one at a time), then
+//! `state` (everything else: a send builds, signs and records under it, so two sends never pick
+//! the same coins). `state` is never held while calling a [`Chain`] method that can produce
+//! notifications (`broadcast_transaction`): the node delivers notifications on the calling thread,
+//! and they take `state`. Callbacks run with no lock held.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -37,7 +38,6 @@ pub(crate) struct WalletInner {
     /// `None` once unloaded.
     state: Mutex<Option<State>>,
     pub(crate) sync_lock: Mutex<()>,
-    pub(crate) send_lock: Mutex<()>,
     callbacks: Arc<Callbacks>,
     next_callback: AtomicU64,
     /// The chain notification registration; dropping it unregisters.
@@ -58,7 +58,6 @@ impl WalletInner {
             network,
             state: Mutex::new(Some(state)),
             sync_lock: Mutex::new(()),
-            send_lock: Mutex::new(()),
             callbacks: Arc::new(Mutex::new(Vec::new())),
             next_callback: AtomicU64::new(0),
             notifications: Mutex::new(None),
@@ -83,9 +82,8 @@ impl WalletInner {
     pub(crate) fn close(&self) -> Result<()> {
         let handler = lock(&self.notifications).take();
         drop(handler);
-        // Wait for block processing and sends in flight.
+        // Wait for block processing in flight.
         let _sync = lock(&self.sync_lock);
-        let _send = lock(&self.send_lock);
         let state = lock(&self.state).take();
         match state {
             Some(mut state) => {

@@ -169,8 +169,12 @@ fn interface_methods_and_callbacks() {
 
     let changes = Arc::new(Mutex::new(Vec::new()));
     let sink = changes.clone();
+    // Callbacks run with no wallet lock held: they may call back into the wallet.
+    let reentrant = f.loader.get_wallet("w2".into()).unwrap();
     let tx_handler = w2
         .handle_transaction_changed(Box::new(move |txid, kind| {
+            assert!(reentrant.get_transaction(txid)?.is_some());
+            reentrant.get_balances()?;
             sink.lock().unwrap().push((txid, kind));
             Ok(())
         }))
