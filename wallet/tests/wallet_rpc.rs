@@ -158,3 +158,27 @@ fn info_labels_and_parameters() {
         assert!(all.contains(method), "{method} missing from help");
     }
 }
+
+#[test]
+fn two_loaders_share_the_dispatcher() {
+    // As two wallet processes would: each answers for its own wallets, the last one says -18.
+    use interfaces::WalletLoader;
+    let env = Env::new();
+    env.create("w1");
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = wallet::Loader::new(
+        std::sync::Arc::new(env.chain()),
+        wallet::WalletSettings::regtest(other_dir.path().join("wallets")),
+    );
+    other.register_rpcs().unwrap();
+    other.load().unwrap();
+    other.create_wallet("w2".into(), Default::default()).unwrap();
+    assert_eq!(env.call("w1", "getwalletinfo", json!([]))["walletname"], json!("w1"));
+    assert_eq!(env.call("w2", "getwalletinfo", json!([]))["walletname"], json!("w2"));
+    let e = env.fail("w3", "getwalletinfo", json!([]));
+    assert_eq!((e.code, e.message.as_str()), (-18, "Requested wallet does not exist or is not loaded"));
+    env.call("w2", "unloadwallet", json!([]));
+    assert_eq!(other.list_wallets().unwrap(), Vec::<String>::new());
+    other.stop().unwrap();
+    assert_eq!(env.fail("w2", "getbalance", json!([])).code, -18);
+}
