@@ -1,4 +1,5 @@
-//! `mpx-node`: the regtest node daemon (the `bitcoind` analogue), with the wallet in process.
+//! `mpx-node`: the regtest node daemon (the `bitcoind` analogue), with the wallet in process
+//! (through `interfaces::WalletLoader` only: the node library does not know the wallet crate).
 //!
 //! Order matters: options are parsed and the process detaches and blocks its signals while it
 //! is still single-threaded; only then do the log, the chain, the wallets and the RPC server
@@ -52,7 +53,7 @@ fn run(config: &Config, report: StartupReport) -> ExitCode {
         Err(e) => return failed(report, &format!("cannot open the log file: {e}")),
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), datadir = %config.datadir.display(), "mpx-node starting");
-    let app = match App::start(config, None::<WalletLoaderFactory>, Arc::default()) {
+    let app = match App::start(config, Some(wallet_factory(config)), Arc::default()) {
         Ok(app) => app,
         Err(e) => {
             tracing::error!("{e}");
@@ -79,6 +80,16 @@ fn run(config: &Config, report: StartupReport) -> ExitCode {
     app.wait_for_shutdown();
     app.stop();
     ExitCode::SUCCESS
+}
+
+/// The in-process wallet: wallets live under `<chain datadir>/wallets`; `-wallet` names are
+/// loaded at start.
+fn wallet_factory(config: &Config) -> WalletLoaderFactory {
+    let settings = wallet::WalletSettings {
+        startup_wallets: config.wallets.clone(),
+        ..wallet::WalletSettings::regtest(config.chain_datadir.join("wallets"))
+    };
+    Box::new(move |chain| Ok(wallet::make_wallet_loader(chain, settings)))
 }
 
 /// A failure before the process detached: stderr is still the user's terminal.

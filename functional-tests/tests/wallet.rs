@@ -1,0 +1,239 @@
+//! The wallet end to end through the node's RPC: mining to it, sending between wallets,
+//! restarts, `kill -9` while sending, and the wallet's error replies.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use functional_tests::{RpcFailure, TestFramework, TestNode};
+use serde_json::{json, Value};
+
+/// Satoshis of an amount as the node prints it (`50.00000000`), read exactly from its text.
+fn sats(amount: &Value) -> i64 {
+    let text = amount.to_string();
+    let (sign, digits) = text.strip_prefix('-').map_or((1, text.as_str()), |rest| (-1, rest));
+    sign * interfaces::parse_btc(digits).unwrap_or_else(|e| panic!("{amount} is not an amount: {e}"))
+}
+
+const COIN: i64 = 100_000_000;
+/// Somewhere to mine to that belongs to no wallet.
+const ELSEWHERE: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+
+fn new_address(node: &TestNode, wallet: &str) -> String {
+    node.wallet_call(wallet, "getnewaddress", json!([])).as_str().expect("an address string").to_string()
+}
+
+fn balance(node: &TestNode, wallet: &str) -> i64 {
+    sats(&node.wallet_call(wallet, "getbalance", json!([])))
+}
+
+/// Creates `wallet` and mines 101 blocks to it: 50 BTC spendable, 5000 immature.
+fn funded_wallet(node: &TestNode, wallet: &str) -> String {
+    node.call("createwallet", json!([wallet]));
+    let address = new_address(node, wallet);
+    node.call("generatetoaddress", json!([101, address]));
+    address
+}
+
+#[test]
+fn mining_101_blocks_gives_a_balance_of_50() {
+    let mut test = TestFramework::new("wallet_mine", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    let created = node.call("createwallet", json!(["w1"]));
+    assert_eq!(created["name"], json!("w1"));
+    let address = new_address(node, "w1");
+    assert!(address.starts_with("bcrt1q"), "a P2WPKH regtest address: {address}");
+
+    node.call("generatetoaddress", json!([100, address]));
+    assert_eq!(balance(node, "w1"), 0, "100 confirmations: still immature");
+    node.call("generatetoaddress", json!([1, address]));
+    let shown = node.wallet_call("w1", "getbalance", json!([]));
+    assert_eq!(shown.to_string(), "50.00000000");
+    let balances = node.wallet_call("w1", "getbalances", json!([]));
+    assert_eq!(sats(&balances["mine"]["trusted"]), 50 * COIN);
+    assert_eq!(sats(&balances["mine"]["untrusted_pending"]), 0);
+    assert_eq!(sats(&balances["mine"]["immature"]), 100 * 50 * COIN);
+    let unspent = node.wallet_call("w1", "listunspent", json!([]));
+    assert_eq!(unspent.as_array().map(Vec::len), Some(1), "{unspent}");
+    assert_eq!(sats(&unspent[0]["amount"]), 50 * COIN);
+    assert_eq!(unspent[0]["address"], json!(address));
+    assert_eq!(unspent[0]["confirmations"], json!(101));
+    let info = node.wallet_call("w1", "getwalletinfo", json!([]));
+    assert_eq!(info["walletname"], json!("w1"));
+    // The only loaded wallet answers without /wallet/<name> too.
+    assert_eq!(sats(&node.call("getbalance", json!([]))), 50 * COIN);
+}
+
+#[test]
+fn sending_to_a_second_wallet_goes_through_the_mempool_into_a_block() {
+    let mut test = TestFramework::new("wallet_send", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    funded_wallet(node, "w1");
+    node.call("createwallet", json!(["w2"]));
+    let to = new_address(node, "w2");
+
+    let txid = node.wallet_call("w1", "sendtoaddress", json!([to, 10]));
+    assert_eq!(node.call("getrawmempool", json!([])), json!([txid]));
+    let pending = node.wallet_call("w2", "getbalances", json!([]));
+    assert_eq!(sats(&pending["mine"]["untrusted_pending"]), 10 * COIN);
+    assert_eq!(sats(&pending["mine"]["trusted"]), 0);
+    let sent = node.wallet_call("w1", "gettransaction", json!([txid]));
+    let fee = -sats(&sent["fee"]);
+    assert!(fee > 0 && fee < COIN / 100, "fee {fee}");
+    assert_eq!(sent["confirmations"], json!(0));
+
+    node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    assert_eq!(node.call("getrawmempool", json!([])), json!([]));
+    assert_eq!(balance(node, "w2"), 10 * COIN);
+    // w1: the 50 it had, minus 10 and the fee, plus block 2's coinbase, which has just matured.
+    assert_eq!(balance(node, "w1"), 50 * COIN - 10 * COIN - fee + 50 * COIN);
+    let confirmed = node.wallet_call("w1", "gettransaction", json!([txid]));
+    assert_eq!(confirmed["confirmations"], json!(1));
+    let received = node.wallet_call("w2", "listtransactions", json!([]));
+    assert_eq!(received.as_array().map(Vec::len), Some(1), "{received}");
+    assert_eq!(received[0]["category"], json!("receive"));
+    assert_eq!(received[0]["txid"], txid);
+    assert_eq!(sats(&received[0]["amount"]), 10 * COIN);
+}
+
+#[test]
+fn a_restart_keeps_the_tip_the_wallets_and_their_balances() {
+    let mut test = TestFramework::new("wallet_restart", 1);
+    let node = &mut test.nodes[0];
+    node.start(&[]);
+    funded_wallet(node, "w1");
+    node.call("createwallet", json!(["w2"]));
+    let to = new_address(node, "w2");
+    let txid = node.wallet_call("w1", "sendtoaddress", json!([to, 3]));
+    node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    let tip = node.call("getbestblockhash", json!([]));
+    let before = (balance(node, "w1"), balance(node, "w2"));
+    let unspent = node.wallet_call("w1", "listunspent", json!([]));
+    node.stop();
+
+    node.start(&["-wallet=w1", "-wallet=w2"]);
+    assert_eq!(node.call("getbestblockhash", json!([])), tip);
+    assert_eq!(node.call("listwallets", json!([])), json!(["w1", "w2"]));
+    assert_eq!((balance(node, "w1"), balance(node, "w2")), before);
+    assert_eq!(node.wallet_call("w1", "listunspent", json!([])), unspent);
+    assert_eq!(node.wallet_call("w2", "gettransaction", json!([txid]))["confirmations"], json!(1));
+    // Keys survived too: the reloaded wallet can still sign.
+    let again = node.wallet_call("w2", "sendtoaddress", json!([new_address(node, "w1"), 1]));
+    assert_eq!(node.call("getrawmempool", json!([])), json!([again]));
+    node.stop();
+
+    // Without -wallet nothing is loaded, and loadwallet brings it back.
+    node.start(&[]);
+    assert_eq!(node.call("listwallets", json!([])), json!([]));
+    node.call("loadwallet", json!(["w2"]));
+    assert!(balance(node, "w2") > 0);
+}
+
+#[test]
+fn kill_9_while_sending_loses_no_acknowledged_transaction() {
+    let mut test = TestFramework::new("wallet_kill", 1);
+    let node = &mut test.nodes[0];
+    node.start(&[]);
+    funded_wallet(node, "w1");
+    // More mature coins, so sends do not all chain on one unconfirmed change output.
+    node.call("generatetoaddress", json!([20, new_address(node, "w1")]));
+    node.call("createwallet", json!(["w2"]));
+    let to = new_address(node, "w2");
+    let total_before = balance(node, "w1");
+
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let sender = {
+        let (port, cookie) = (node.rpc_port(), node.cookie_file());
+        let (acknowledged, to) = (acknowledged.clone(), to.clone());
+        std::thread::spawn(move || send_until_error(port, &cookie, &to, &acknowledged))
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    node.kill();
+    sender.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(!acknowledged.is_empty(), "nothing was sent before the kill: the test tests nothing");
+
+    node.start(&["-wallet=w1", "-wallet=w2"]);
+    for txid in &acknowledged {
+        let tx = node.wallet_call("w1", "gettransaction", json!([txid]));
+        assert_eq!(tx["confirmations"], json!(0), "{txid}");
+    }
+    // The wallet puts its unconfirmed transactions back into the (empty) mempool on load.
+    let mempool = node.call("getrawmempool", json!([]));
+    for txid in &acknowledged {
+        assert!(mempool.as_array().unwrap().contains(txid), "{txid} not rebroadcast: {mempool}");
+    }
+    node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    let received = balance(node, "w2");
+    assert!(received >= acknowledged.len() as i64 * COIN / 10, "w2 got {received}");
+    // Every send the wallet recorded, acknowledged or not (the kill may fall between the two).
+    let history = node.wallet_call("w1", "listtransactions", json!(["*", 10_000]));
+    let fees: i64 = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["category"] == "send")
+        .map(|entry| -sats(&entry["fee"]))
+        .sum();
+    // Nothing created or lost: w1 now + w2 + fees = w1 before + the coinbase that just matured.
+    assert_eq!(balance(node, "w1") + received + fees, total_before + 50 * COIN);
+}
+
+/// Sends 0.1 BTC per call until a call fails (the node was killed), recording acknowledged txids.
+fn send_until_error(port: u16, cookie: &std::path::Path, to: &str, acknowledged: &Mutex<Vec<Value>>) {
+    use base64::Engine;
+    let cookie = std::fs::read_to_string(cookie).unwrap_or_default();
+    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(cookie.trim()));
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let request = json!({"method": "sendtoaddress", "params": [to, 0.1], "id": 1}).to_string();
+    loop {
+        let Ok(reply) = cli::http::post(addr, "/wallet/w1", &auth, request.as_bytes()) else { return };
+        let Ok(reply) = serde_json::from_slice::<Value>(&reply.body) else { return };
+        if !reply["result"].is_string() {
+            return;
+        }
+        acknowledged.lock().unwrap().push(reply["result"].clone());
+    }
+}
+
+fn error_code(result: Result<Value, RpcFailure>) -> Option<i64> {
+    result.err().and_then(|e| e.code())
+}
+
+#[test]
+fn wallet_errors_are_bitcoind_errors_and_lose_nothing() {
+    let mut test = TestFramework::new("wallet_errors", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    assert_eq!(error_code(node.rpc("getbalance", json!([]))), Some(-18), "no wallet loaded");
+    funded_wallet(node, "w1");
+    let to = new_address(node, "w1");
+
+    assert_eq!(
+        node.wallet_rpc("w1", "sendtoaddress", json!([to, 1000])),
+        Err(RpcFailure::Rpc { code: -6, message: "Insufficient funds".into() })
+    );
+    assert_eq!(error_code(node.wallet_rpc("w1", "sendtoaddress", json!(["bcrt1qbad", 1]))), Some(-5));
+    assert_eq!(
+        error_code(node.wallet_rpc("w1", "sendtoaddress", json!([ELSEWHERE.replace("bcrt", "bc"), 1]))),
+        Some(-5)
+    );
+    assert_eq!(error_code(node.wallet_rpc("w1", "sendtoaddress", json!([to, "lots"]))), Some(-3));
+    assert_eq!(error_code(node.wallet_rpc("w1", "sendtoaddress", json!([to, 0]))), Some(-3));
+    assert_eq!(error_code(node.wallet_rpc("w1", "sendtoaddress", json!([to, 0.000000001]))), Some(-3));
+    assert_eq!(error_code(node.wallet_rpc("nosuch", "getbalance", json!([]))), Some(-18));
+    assert_eq!(error_code(node.rpc("createwallet", json!(["w1"]))), Some(-4), "exists and is loaded");
+    assert_eq!(error_code(node.rpc("loadwallet", json!(["w1"]))), Some(-35));
+    assert_eq!(error_code(node.rpc("loadwallet", json!(["nosuch"]))), Some(-18));
+    assert_eq!(error_code(node.rpc("createwallet", json!(["../escape"]))), Some(-4));
+
+    node.call("createwallet", json!(["w2"]));
+    assert_eq!(error_code(node.rpc("getbalance", json!([]))), Some(-19), "two wallets, none named");
+    node.call("unloadwallet", json!(["w2"]));
+    assert_eq!(node.call("listwallets", json!([])), json!(["w1"]));
+
+    // None of that cost anything.
+    assert_eq!(balance(node, "w1"), 50 * COIN);
+    assert_eq!(node.call("getrawmempool", json!([])), json!([]));
+}
