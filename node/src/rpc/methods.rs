@@ -194,6 +194,37 @@ pub fn difficulty(bits: u32) -> f64 {
     diff
 }
 
+/// A real number as bitcoind prints one (UniValue: C++ stream, 16 significant digits, shortest
+/// of fixed and scientific notation, e.g. `4.656542373906925e-10`), not Rust's shortest
+/// round-trip form (`4.6565423739069247e-10`).
+fn real_value(value: f64) -> Value {
+    serde_json::Number::from_str(&format_16g(value)).map(Value::Number).unwrap_or(Value::Null)
+}
+
+/// C's `%.16g`.
+fn format_16g(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return "0".into();
+    }
+    let scientific = format!("{value:.15e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let trim = |digits: &str| -> String {
+        if digits.contains('.') {
+            digits.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            digits.to_string()
+        }
+    };
+    if (-4..16).contains(&exponent) {
+        let decimals = usize::try_from(15 - exponent).unwrap_or(0);
+        trim(&format!("{value:.decimals$}"))
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exponent.unsigned_abs())
+    }
+}
+
 fn find_block<'a>(chain: &'a ChainState, hash: &BlockHash) -> Result<&'a Block, RpcError> {
     chain.block(hash).ok_or_else(|| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Block not found"))
 }
@@ -292,7 +323,7 @@ fn header_json(chain: &ChainState, hash: &BlockHash, block: &Block) -> Value {
         "mediantime": chain.median_time_past_of(height),
         "nonce": h.nonce,
         "bits": format!("{:08x}", h.bits.to_consensus()),
-        "difficulty": difficulty(h.bits.to_consensus()),
+        "difficulty": real_value(difficulty(h.bits.to_consensus())),
         "chainwork": chain.block_chain_work(hash).map(|w| hex(&w.to_be_bytes())).unwrap_or_default(),
         "nTx": block.txdata.len(),
     });
@@ -384,7 +415,7 @@ fn getblockchaininfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "headers": chain.height(),
         "bestblockhash": tip.to_string(),
         "bits": format!("{bits:08x}"),
-        "difficulty": difficulty(bits),
+        "difficulty": real_value(difficulty(bits)),
         "time": chain.header(&tip).map_or(0, |h| h.time),
         "mediantime": chain.median_time_past(),
         "verificationprogress": 1,
@@ -678,6 +709,20 @@ mod tests {
     fn regtest_difficulty_matches_core() {
         assert!((difficulty(0x207f_ffff) - 4.656_542_373_906_925e-10).abs() < 1e-20);
         assert!((difficulty(0x1d00_ffff) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reals_print_like_univalue() {
+        assert_eq!(format_16g(difficulty(0x207f_ffff)), "4.656542373906925e-10");
+        assert_eq!(format_16g(1.0), "1");
+        assert_eq!(format_16g(0.0), "0");
+        assert_eq!(format_16g(0.5), "0.5");
+        assert_eq!(format_16g(1234.5678), "1234.5678");
+        assert_eq!(format_16g(0.0001), "0.0001");
+        assert_eq!(format_16g(0.00001), "1e-05");
+        assert_eq!(format_16g(1e16), "1e+16");
+        assert_eq!(format_16g(-2.5e-7), "-2.5e-07");
+        assert_eq!(real_value(1.0).to_string(), "1");
     }
 
     #[test]
