@@ -70,7 +70,7 @@ fn registered_methods() {
 
     let help = call(&d, json!({"id": 1, "method": "help"}), "/");
     assert!(
-        help["result"].as_str().unwrap().contains("== wallet ==\ngetbalance ( \"dummy\" minconf )"),
+        help["result"].as_str().unwrap().contains("== Wallet ==\ngetbalance ( \"dummy\" minconf )"),
         "{help}"
     );
 

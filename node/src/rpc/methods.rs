@@ -684,15 +684,18 @@ fn help(d: &Dispatcher, args: &[Value]) -> CallResult {
         return Ok(json!(d.method_help(name).unwrap_or_else(|| format!("help: unknown command: {name}"))));
     }
     let mut list = d.method_list();
-    list.sort();
+    list.sort_by_key(|(cat, name, _)| (cat.to_lowercase(), name.clone()));
     let mut text = String::new();
     let mut category = String::new();
     for (cat, _, synopsis) in list {
-        if cat != category {
+        if !cat.eq_ignore_ascii_case(&category) {
             if !text.is_empty() {
                 text.push('\n');
             }
-            text.push_str(&format!("== {cat} ==\n"));
+            // Core's categories are lowercase names shown capitalised ("wallet" -> "Wallet").
+            let mut heading = cat.chars();
+            let first = heading.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+            text.push_str(&format!("== {first}{} ==\n", heading.as_str()));
             category = cat;
         }
         text.push_str(&synopsis);
