@@ -36,6 +36,7 @@
 //!
 //! # Modules
 //!
+//! - `init`: [`WalletInit`], the `interfaces::Init` that makes loaders.
 //! - `loader`: [`Loader`] (the `WalletLoader`), [`WalletSettings`], load/create/unload.
 //! - `names`: wallet names, paths, the load-on-startup list (`wallets/settings.json`).
 //! - `store`: the SQLite file (BDK's tables plus keys, flags, comments, labels).
@@ -48,6 +49,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod init;
 mod keys;
 mod loader;
 mod names;
@@ -58,4 +60,5 @@ mod store;
 mod sync;
 mod wallet;
 
+pub use init::WalletInit;
 pub use loader::{make_wallet_loader, Loader, WalletSettings};

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use config::{Action, Config, Program};
+use interfaces::Init;
 use nix::sys::signal::Signal;
 use node::app::{App, WalletLoaderFactory};
 use node::process::{self, StartupReport};
@@ -83,13 +84,15 @@ fn run(config: &Config, report: StartupReport) -> ExitCode {
 }
 
 /// The in-process wallet: wallets live under `<chain datadir>/wallets`; `-wallet` names are
-/// loaded at start.
+/// loaded at start. The node asks the wallet side's `Init` for its loader, as it will ask a
+/// wallet process's `Init` through IPC.
 fn wallet_factory(config: &Config) -> WalletLoaderFactory {
     let settings = wallet::WalletSettings {
         startup_wallets: config.wallets.clone(),
         ..wallet::WalletSettings::regtest(config.chain_datadir.join("wallets"))
     };
-    Box::new(move |chain| Ok(wallet::make_wallet_loader(chain, settings)))
+    let wallet_init = wallet::WalletInit::new(settings);
+    Box::new(move |chain| wallet_init.make_wallet_loader(chain))
 }
 
 /// A failure before the process detached: stderr is still the user's terminal.
