@@ -46,6 +46,9 @@
 //! - `sync`: catch-up and chain notifications.
 //! - `send`: building, signing, recording and broadcasting a payment.
 //! - `rpc`: the RPC methods, parameter and amount parsing.
+//!
+//! Logging: tracing target `wallet` for INFO and above, `walletdb` for DEBUG lines (shown with
+//! `-debug=walletdb`).
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 

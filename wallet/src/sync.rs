@@ -123,7 +123,7 @@ pub(crate) fn catch_up(wallet: &WalletInner, changed: &mut Changed) -> Result<()
                 tracing::info!(target: "wallet", wallet = %wallet.name, fork = fork.height,
                     "reorganization: blocks above the fork point replaced");
             }
-            tracing::debug!(target: "wallet", wallet = %wallet.name, to = parent.height, "caught up");
+            tracing::debug!(target: "walletdb", wallet = %wallet.name, to = parent.height, "caught up");
             changed.extend(applied);
         }
     }
@@ -255,7 +255,7 @@ impl ChainNotifications for Notifier {
 
     fn block_disconnected(&self, block: BlockInfo) -> Result<()> {
         if let Some(wallet) = self.wallet() {
-            tracing::debug!(target: "wallet", wallet = %wallet.name, height = block.height,
+            tracing::debug!(target: "walletdb", wallet = %wallet.name, height = block.height,
                 "block disconnected; the next tip update reconciles");
         }
         Ok(())

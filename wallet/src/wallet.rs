@@ -103,7 +103,7 @@ impl WalletInner {
         }
         let callbacks: Vec<TxCallback> = lock(&self.callbacks).iter().map(|(_, c)| c.clone()).collect();
         for (txid, kind) in changed {
-            tracing::debug!(target: "wallet", wallet = %self.name, %txid, ?kind, "transaction changed");
+            tracing::debug!(target: "walletdb", wallet = %self.name, %txid, ?kind, "transaction changed");
             for callback in &callbacks {
                 if let Err(e) = callback(txid.to_byte_array(), *kind) {
                     tracing::warn!(target: "wallet", error = %e, "transaction callback failed");
