@@ -84,19 +84,32 @@ fn parse_fixed_point(text: &str, decimals: i32) -> Option<i64> {
     if number.ends_with('.') {
         return None;
     }
-    // Digits without the point, and where the point must move to reach units of 10^-decimals.
+    // Where the point must move to reach units of 10^-decimals.
     let fraction_len = i32::try_from(fraction.len()).ok()?;
-    let shift = decimals.checked_add(exponent)?.checked_sub(fraction_len)?;
+    let mut shift = decimals.checked_add(exponent)?.checked_sub(fraction_len)?;
+    // Zeros are held back until a non-zero digit follows (as Core's ParseFixedPoint does), so
+    // "1.000…0" with many zeros is fine while more than 18 significant digits are refused.
     let mut mantissa: u128 = 0;
-    let mut significant = 0usize;
+    let mut zeros: u32 = 0;
     for digit in whole.bytes().chain(fraction.bytes()) {
-        mantissa = mantissa * 10 + u128::from(digit - b'0');
-        if mantissa > 0 {
-            significant += 1;
+        if digit == b'0' {
+            zeros = zeros.checked_add(1)?;
+            continue;
         }
-        if significant > 40 {
+        mantissa = if mantissa == 0 {
+            // Leading zeros carry no value.
+            u128::from(digit - b'0')
+        } else {
+            let scale = 10u128.checked_pow(zeros.checked_add(1)?)?;
+            mantissa.checked_mul(scale)?.checked_add(u128::from(digit - b'0'))?
+        };
+        zeros = 0;
+        if mantissa >= LIMIT {
             return None;
         }
+    }
+    if mantissa != 0 {
+        shift = shift.checked_add(i32::try_from(zeros).ok()?)?;
     }
     let value = if shift >= 0 {
         let factor = 10u128.checked_pow(u32::try_from(shift).ok()?)?;
@@ -161,6 +174,12 @@ mod tests {
             assert_eq!(parse_btc(text), Err(AmountError::OutOfRange), "{text}");
         }
         assert_eq!(parse_btc("1e20"), Err(AmountError::Invalid), "beyond 10^18 satoshis");
+        // Long inputs never overflow: too many significant digits are refused, zeros are not.
+        assert_eq!(parse_btc("340282366920938463463374607431768211457e-8"), Err(AmountError::Invalid));
+        assert_eq!(parse_btc(&format!("1.{}", "0".repeat(200))), Ok(COIN));
+        assert_eq!(parse_btc(&format!("0.{}1", "0".repeat(200))), Err(AmountError::Invalid));
+        assert_eq!(parse_btc(&format!("{}1", "0".repeat(200))), Ok(COIN));
+        assert_eq!(parse_btc(&"9".repeat(60)), Err(AmountError::Invalid));
         assert_eq!(AmountError::Invalid.to_string(), "Invalid amount");
     }
 
