@@ -79,3 +79,28 @@ fn registered_methods() {
     let r = call(&d, json!({"id": 1, "method": "getbalance"}), "/");
     assert_eq!(r["error"]["code"], json!(-32601));
 }
+
+struct Panics;
+
+impl RpcActor for Panics {
+    fn execute(&self, _request: RpcRequest) -> interfaces::Result<RpcReply> {
+        panic!("a bug in a registered method");
+    }
+}
+
+#[test]
+fn a_panicking_method_fails_only_its_own_request() {
+    let d = Dispatcher::new(Arc::new(NodeState::new(common::chain())));
+    let _handler = d.register(RpcCommand {
+        category: "test".into(),
+        name: "explode".into(),
+        arg_names: vec![],
+        help: "explode".into(),
+        actor: Arc::new(Panics),
+    });
+    let batch = json!([{"id": 1, "method": "explode"}, {"id": 2, "method": "getblockcount"}]);
+    let replies = call(&d, batch, "/");
+    assert_eq!(replies[0]["error"], json!({"code": -32603, "message": "Internal error"}));
+    assert_eq!(replies[0]["id"], json!(1));
+    assert_eq!(replies[1]["result"], json!(0), "the rest of the batch still runs");
+}

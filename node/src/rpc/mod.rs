@@ -176,7 +176,10 @@ impl Dispatcher {
             }
         };
         let is_notification = matches!(version, Version::V2) && !obj.contains_key("id");
-        let result = self.call(obj, uri, user);
+        // A bug in a method fails that request only, whichever way it came (HTTP or a front
+        // end's Node::execute_rpc), and never takes the calling thread down.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.call(obj, uri, user)))
+            .unwrap_or_else(|_| Err(RpcError::new(RpcError::INTERNAL_ERROR, "Internal error")));
         if is_notification {
             return (204, None);
         }

@@ -212,14 +212,8 @@ fn handle(mut request: tiny_http::Request, dispatcher: &Dispatcher, credentials:
         return;
     }
     let body = String::from_utf8_lossy(&body);
-    // A bug in a method must not take a worker down with it.
-    let reply =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatcher.execute(&body, &uri, &user)))
-            .unwrap_or_else(|_| super::HttpReply {
-                status: 500,
-                body: r#"{"result":null,"error":{"code":-32603,"message":"Internal error"},"id":null}"#
-                    .into(),
-            });
+    // Dispatcher::execute answers a panicking method with -32603 itself.
+    let reply = dispatcher.execute(&body, &uri, &user);
     respond(request, reply.status, reply.body, vec![header("Content-Type", "application/json")]);
 }
 
