@@ -8,6 +8,7 @@
 //! `updated_block_tip`); events of two changes made concurrently on different threads may
 //! interleave.
 
+use std::cell::Cell;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -35,6 +36,28 @@ enum Event {
     Removed(Txid, MempoolRemovalReason),
     Connected(BlockInfo),
     Tip,
+}
+
+thread_local! {
+    /// Whether this thread is delivering notifications right now.
+    static DELIVERING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as delivering notifications until dropped (panics included).
+struct DeliveringGuard {
+    was: bool,
+}
+
+impl DeliveringGuard {
+    fn enter() -> DeliveringGuard {
+        DeliveringGuard { was: DELIVERING.with(|d| d.replace(true)) }
+    }
+}
+
+impl Drop for DeliveringGuard {
+    fn drop(&mut self) {
+        DELIVERING.with(|d| d.set(self.was));
+    }
 }
 
 /// The node: chain + mempool behind a mutex, notification subscribers, start time, shutdown flag.
@@ -113,18 +136,27 @@ impl NodeState {
         if events.is_empty() {
             return;
         }
+        let _delivering = DeliveringGuard::enter();
         for sub in self.subscribers.snapshot() {
             for event in &events {
-                let result = match event {
+                // A subscriber's bug must not stop the others, nor leave the notified height
+                // behind (wallet RPCs wait for it).
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match event {
                     Event::Added(tx) => sub.transaction_added_to_mempool(tx.clone()),
                     Event::Removed(txid, reason) => {
                         sub.transaction_removed_from_mempool(txid.to_byte_array(), *reason)
                     }
                     Event::Connected(info) => sub.block_connected(info.clone()),
                     Event::Tip => sub.updated_block_tip(),
-                };
-                if let Err(e) = result {
-                    tracing::warn!(target: "validation", error = %e, "chain notification failed");
+                }));
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(target: "validation", error = %e, "chain notification failed")
+                    }
+                    Err(_) => {
+                        tracing::error!(target: "validation", "a chain notification subscriber panicked")
+                    }
                 }
             }
         }
@@ -171,26 +203,35 @@ impl NodeState {
     }
 
     /// Mines `count` blocks paying to `script_pubkey`, each with the mempool's transactions (in
-    /// dependency order). Returns the block hashes.
+    /// dependency order). Returns the block hashes. The state lock is taken per block, so other
+    /// requests are served in between, and mining stops early when a shutdown is requested.
     pub fn generate(&self, script_pubkey: &Script, count: u32) -> Result<Vec<BlockHash>, BlockError> {
         let mut hashes = Vec::new();
         let mut events = Vec::new();
-        let result = (|| {
-            let mut guard = self.lock();
-            for _ in 0..count {
-                let txs = guard.mempool.transactions();
-                let block = match guard.chain.create_block(script_pubkey, txs) {
-                    Ok(block) => block,
-                    // The pool is valid on the tip by construction; never let it block mining.
-                    Err(_) => guard.chain.create_block(script_pubkey, vec![])?,
-                };
-                let hash = block.block_hash();
-                guard.chain.accept_block(block.clone())?;
-                Self::connect_events(&mut guard, &block, &mut events);
-                hashes.push(hash);
+        let mut result = Ok(());
+        for _ in 0..count {
+            if self.shutdown_requested() {
+                break;
             }
-            Ok(())
-        })();
+            let mut guard = self.lock();
+            let txs = guard.mempool.transactions();
+            // The pool is valid on the tip by construction; never let it block mining.
+            let block = match guard.chain.create_block(script_pubkey, txs) {
+                Ok(block) => Ok(block),
+                Err(_) => guard.chain.create_block(script_pubkey, vec![]),
+            };
+            let accepted = block.and_then(|block| guard.chain.accept_block(block.clone()).map(|()| block));
+            match accepted {
+                Ok(block) => {
+                    Self::connect_events(&mut guard, &block, &mut events);
+                    hashes.push(block.block_hash());
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
         if !hashes.is_empty() {
             events.push(Event::Tip);
         }
@@ -235,6 +276,11 @@ impl NodeState {
     /// Returns once the notifications for the current tip have been delivered, if the tip is no
     /// longer `old_tip` (immediately otherwise). Waits at most 60 s.
     pub fn wait_for_notified_tip(&self, old_tip: BlockHash) {
+        if DELIVERING.with(Cell::get) {
+            // Called from inside a notification (a subscriber calling back into the node on the
+            // delivering thread): the events it waits for come after this one returns.
+            return;
+        }
         let (tip, height) = {
             let inner = self.lock();
             (inner.chain.tip(), inner.chain.height())
