@@ -53,11 +53,7 @@ impl Chain for NodeChain {
             return Ok(None);
         };
         let in_active_chain = chain.is_active(&hash);
-        // Ancestors of a block are on the active chain (no side branches are kept).
-        let max_time = (0..=height)
-            .filter_map(|h| chain.block_hash(h).and_then(|b| chain.header(&b)).map(|x| x.time))
-            .max()
-            .unwrap_or(block.header.time);
+        let max_time = chain.block_max_time(&hash).unwrap_or(block.header.time);
         Ok(Some(FoundBlock {
             hash: hash.to_byte_array(),
             height,

@@ -39,6 +39,15 @@ fn chain_interface() {
     assert_eq!(found.header.unwrap().len(), 80);
     assert!(found.data.is_some());
     assert_eq!(chain.find_block([7; 32], FoundBlockRequest::default()).unwrap(), None);
+    // max_time is the largest header time up to the block (kept in the index, not rescanned).
+    let expected_max = (0..=100)
+        .map(|h| {
+            let hash = chain.get_block_hash(h).unwrap().unwrap();
+            chain.find_block(hash, FoundBlockRequest::default()).unwrap().unwrap().time
+        })
+        .max()
+        .unwrap();
+    assert_eq!(found.max_time, expected_max);
 
     let tx = spend(&coinbase_of(&node.lock().chain, 1), &key, key.p2wpkh(), 10_000);
     let txid = chain.broadcast_transaction(serialize(&tx), 0).unwrap();

@@ -57,6 +57,8 @@ pub(crate) struct IndexEntry {
     pub(crate) height: u32,
     /// Work of the chain up to and including this block; the fork choice of a future reorg.
     pub(crate) chain_work: Work,
+    /// Largest header time of this block and its ancestors (Core's `GetBlockTimeMax`).
+    pub(crate) max_time: u32,
 }
 
 /// A validated block, ready to be committed.
@@ -97,7 +99,12 @@ impl ChainState {
     pub fn new(params: ChainParams) -> ChainState {
         let genesis = params.genesis.clone();
         let hash = genesis.block_hash();
-        let entry = IndexEntry { header: genesis.header, height: 0, chain_work: genesis.header.work() };
+        let entry = IndexEntry {
+            header: genesis.header,
+            height: 0,
+            chain_work: genesis.header.work(),
+            max_time: genesis.header.time,
+        };
         ChainState {
             params,
             index: HashMap::from([(hash, entry)]),
@@ -182,6 +189,11 @@ impl ChainState {
     /// Cumulative work of the chain up to and including the known block `hash`.
     pub fn block_chain_work(&self, hash: &BlockHash) -> Option<Work> {
         self.index.get(hash).map(|e| e.chain_work)
+    }
+
+    /// Largest header time of the block `hash` and its ancestors.
+    pub fn block_max_time(&self, hash: &BlockHash) -> Option<u32> {
+        self.index.get(hash).map(|e| e.max_time)
     }
 
     /// Median time past of the active-chain block at `height` (its 11 blocks up to it).
@@ -283,10 +295,11 @@ impl ChainState {
 
     fn commit(&mut self, block: Block, connected: Connected) {
         let Connected { hash, height, delta } = connected;
-        let parent_work = self.index.get(&block.header.prev_blockhash).map(|e| e.chain_work);
+        let parent = self.index.get(&block.header.prev_blockhash);
         let work = block.header.work();
-        let chain_work = parent_work.map_or(work, |w| w + work);
-        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work });
+        let chain_work = parent.map_or(work, |p| p.chain_work + work);
+        let max_time = parent.map_or(block.header.time, |p| p.max_time.max(block.header.time));
+        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work, max_time });
         self.blocks.insert(hash, block);
         self.active.push(hash);
         self.utxos.apply(delta);
