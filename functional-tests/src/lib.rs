@@ -25,5 +25,5 @@ mod rpc;
 
 pub use binaries::{binary, Binary};
 pub use framework::TestFramework;
-pub use node::TestNode;
+pub use node::{die_with_parent, TestNode};
 pub use rpc::RpcFailure;

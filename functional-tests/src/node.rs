@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -79,8 +80,9 @@ impl TestNode {
         assert!(self.process.is_none(), "node{} is already running", self.index);
         std::fs::create_dir_all(&self.datadir).map_err(|e| e.to_string())?;
         let stderr_path = self.datadir.join("stderr.log");
-        let stderr = File::create(&stderr_path).map_err(|e| e.to_string())?;
-        let stdout = File::create(self.datadir.join("stdout.log")).map_err(|e| e.to_string())?;
+        // Appended across restarts: what a crashed run printed stays next to the next run's.
+        let stderr = append(&stderr_path)?;
+        let stdout = append(&self.datadir.join("stdout.log"))?;
         let mut command = Command::new(binary(Binary::Node));
         command.args(self.base_args()).args(extra_args).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         die_with_parent(&mut command);
@@ -99,7 +101,8 @@ impl TestNode {
             }
             if let Some(status) = self.try_wait() {
                 let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-                return Err(format!("exited with {status} during start-up; stderr: {}", stderr.trim()));
+                let last = stderr.lines().last().unwrap_or_default();
+                return Err(format!("exited with {status} during start-up; stderr: {last}"));
             }
             if Instant::now() > deadline {
                 self.kill();
@@ -211,6 +214,10 @@ impl Drop for TestNode {
     }
 }
 
+fn append(path: &Path) -> Result<File, String> {
+    File::options().create(true).append(true).open(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Runs `command` with stdin closed and returns its output.
 pub(crate) fn run_to_output(command: &mut Command) -> Output {
     command.stdin(Stdio::null());
@@ -220,7 +227,7 @@ pub(crate) fn run_to_output(command: &mut Command) -> Output {
 
 /// Makes the child get SIGKILL if the thread that started it exits (a test that panics
 /// without unwinding, or a killed test binary), so no node outlives its test.
-fn die_with_parent(command: &mut Command) {
+pub fn die_with_parent(command: &mut Command) {
     // SAFETY: the closure runs between fork and exec and only calls prctl, which is
     // async-signal-safe, touching no memory of the parent.
     unsafe {
@@ -233,13 +240,29 @@ fn die_with_parent(command: &mut Command) {
     }
 }
 
-/// A port nothing listens on right now (the OS's choice for port 0). Another process could take
-/// it before the node binds it; the node then fails to start with a clear message.
+/// The first port handed to test nodes: below the kernel's ephemeral range (32768 and up on
+/// Linux), so a port cannot be taken by some connection's local end between a node's stop and
+/// its restart, and above the well-known ones.
+const PORT_BASE: u32 = 12_000;
+/// Ports each test process may use; processes (test binaries running side by side) get
+/// disjoint blocks by pid, as Bitcoin Core's test framework does with its port seed.
+const PORTS_PER_PROCESS: u32 = 200;
+/// Blocks available between the base and the ephemeral range.
+const PORT_BLOCKS: u32 = (32_768 - PORT_BASE) / PORTS_PER_PROCESS;
+
+/// A port for a new node: the next of this process's block that nothing listens on now. It stays
+/// the node's across restarts.
 fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("cannot find a free port: {e}"))
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let block = std::process::id() % PORT_BLOCKS;
+    for _ in 0..PORTS_PER_PROCESS {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % PORTS_PER_PROCESS;
+        let port = u16::try_from(PORT_BASE + block * PORTS_PER_PROCESS + offset).unwrap_or(u16::MAX);
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in this process's block of {PORTS_PER_PROCESS}")
 }
 
 /// Encodes a wallet name for the `/wallet/<name>` path.

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use functional_tests::{binary, Binary, TestFramework};
+use functional_tests::{binary, die_with_parent, Binary, TestFramework};
 use serde_json::{json, Value};
 
 fn text(bytes: &[u8]) -> String {
@@ -48,12 +48,10 @@ fn rpcwait_waits_for_a_node_that_is_still_starting() {
     let args = test.nodes[0].base_args();
     // The client starts first; it must wait for the cookie and the port rather than fail.
     let waiting = std::thread::spawn(move || {
-        Command::new(binary(Binary::Wrapper))
-            .arg("rpc")
-            .args(&args)
-            .args(["-rpcwait", "-rpcwaittimeout=60", "getblockcount"])
-            .output()
-            .unwrap()
+        let mut command = Command::new(binary(Binary::Wrapper));
+        command.arg("rpc").args(&args).args(["-rpcwait", "-rpcwaittimeout=60", "getblockcount"]);
+        die_with_parent(&mut command);
+        command.output().unwrap()
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
     test.nodes[0].start(&[]);

@@ -102,10 +102,23 @@ impl PidFileGuard {
 
 impl Drop for PidFileGuard {
     fn drop(&mut self) {
-        if let Some(pid) = self.pid() {
-            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        // Only a live mpx-node: a stale pid file's number may belong to another process by now.
+        if let Some(pid) = self.pid().filter(|pid| is_running(*pid)) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("mpx-node") {
+                let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            }
         }
     }
+}
+
+/// Whether `pid` is a process that has not exited. An exited daemon is the child of init, which
+/// may not reap it (a container without an init process): a zombie counts as exited.
+fn is_running(pid: nix::unistd::Pid) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    // "<pid> (<comm>) <state> ...": the state follows the last ')'.
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X') | None)
 }
 
 #[test]
@@ -131,7 +144,7 @@ fn daemon_detaches_and_reports_start_up() {
 
     assert_eq!(node.call("stop", json!([])), json!("mpx-node stopping"));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while nix::sys::signal::kill(pid, None).is_ok() {
+    while is_running(pid) {
         assert!(Instant::now() < deadline, "daemon still running after stop");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -2,7 +2,7 @@
 //! restarts, `kill -9` while sending, and the wallet's error replies.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use functional_tests::{RpcFailure, TestFramework, TestNode};
 use serde_json::{json, Value};
@@ -148,11 +148,15 @@ fn kill_9_while_sending_loses_no_acknowledged_transaction() {
         let (acknowledged, to) = (acknowledged.clone(), to.clone());
         std::thread::spawn(move || send_until_error(port, &cookie, &to, &acknowledged))
     };
-    std::thread::sleep(Duration::from_millis(400));
+    // Kill once a few sends are acknowledged (more are in flight by then).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 3 {
+        assert!(Instant::now() < deadline, "sending made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     node.kill();
     sender.join().unwrap();
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(!acknowledged.is_empty(), "nothing was sent before the kill: the test tests nothing");
 
     node.start(&["-wallet=w1", "-wallet=w2"]);
     for txid in &acknowledged {

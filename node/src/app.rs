@@ -76,7 +76,7 @@ pub struct App {
     rpc: Option<RpcServer>,
     wallets: Option<Arc<dyn WalletLoader>>,
     pid_file: Option<PathFileGuard>,
-    _datadir_lock: Flock<File>,
+    _datadir_lock: DatadirLock,
 }
 
 impl std::fmt::Debug for App {
@@ -100,16 +100,32 @@ impl Drop for PathFileGuard {
     }
 }
 
+/// The exclusive lock on `<chain datadir>/.lock`: whoever holds it owns the data directory.
+/// Taken first, before anything (the log included) is written there.
+#[derive(Debug)]
+pub struct DatadirLock {
+    /// Held, never read: dropping it releases the lock.
+    _lock: Flock<File>,
+}
+
+impl DatadirLock {
+    /// Locks `chain_datadir` (which must exist); [`StartError::DatadirLocked`] if another process
+    /// holds it.
+    pub fn acquire(chain_datadir: &Path) -> Result<DatadirLock, StartError> {
+        Ok(DatadirLock { _lock: crate::storage::lock_dir(chain_datadir)? })
+    }
+}
+
 impl App {
-    /// Starts the node described by `config` (whose chain datadir must exist); `wallets` makes
-    /// the wallet loader, `None` runs without wallets; start-up messages, progress and new tips
-    /// go to `ui`'s subscribers.
+    /// Starts the node described by `config` in the data directory `lock` holds; `wallets`
+    /// makes the wallet loader, `None` runs without wallets; start-up messages, progress and
+    /// new tips go to `ui`'s subscribers.
     pub fn start(
         config: &Config,
+        lock: DatadirLock,
         wallets: Option<WalletLoaderFactory>,
         ui: Arc<UiSignals>,
     ) -> Result<App, StartError> {
-        let datadir_lock = crate::storage::lock_dir(&config.chain_datadir)?;
         let pid_file = match &config.pid_file {
             Some(path) => Some(write_pid_file(path)?),
             None => None,
@@ -119,8 +135,7 @@ impl App {
             ChainState::open(&config.chain_datadir.join(BLOCKS_DIR_NAME), crate::ChainParams::regtest())?;
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
-        let mut app =
-            App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: datadir_lock };
+        let mut app = App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: lock };
         if let Some(factory) = wallets {
             ui.init_message("Loading wallets…");
             // `app` is dropped on error, which stops whatever started so far.

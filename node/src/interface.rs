@@ -13,7 +13,7 @@ use bitcoin::hashes::Hash;
 use config::Config;
 use interfaces::{BlockTip, Chain, Echo, Error, Handler, Init, Mining, Node, Progress, Rpc, WalletLoader};
 
-use crate::app::{App, WalletLoaderFactory};
+use crate::app::{App, DatadirLock, WalletLoaderFactory};
 use crate::rpc::Dispatcher;
 use crate::ui::UiSignals;
 use crate::{NodeChain, NodeState};
@@ -28,6 +28,8 @@ struct Shared {
     early_shutdown: AtomicBool,
     /// `Node::init` runs once.
     init_called: AtomicBool,
+    /// `Node::shutdown` was called: a start still in progress must stop what it started.
+    shutdown_called: AtomicBool,
 }
 
 impl Shared {
@@ -67,6 +69,7 @@ impl NodeInit {
             app: Mutex::new(None),
             early_shutdown: AtomicBool::new(false),
             init_called: AtomicBool::new(false),
+            shutdown_called: AtomicBool::new(false),
         };
         NodeInit { shared: Arc::new(shared) }
     }
@@ -126,9 +129,17 @@ impl Node for NodeHandle {
         }
         let wallets = self.shared.wallets.lock().unwrap_or_else(PoisonError::into_inner).take();
         // Without the app lock: start-up messages go to callbacks that may call back in here.
-        let started = App::start(&self.shared.config, wallets, self.shared.ui.clone())
+        let config = &self.shared.config;
+        let started = DatadirLock::acquire(&config.chain_datadir)
+            .and_then(|lock| App::start(config, lock, wallets, self.shared.ui.clone()))
             .map_err(|e| Error::failed(e.to_string()))?;
         let mut app = self.shared.app();
+        if self.shared.shutdown_called.load(Ordering::SeqCst) {
+            // `shutdown` ran while this was starting: it found nothing to stop, so stop here.
+            drop(app);
+            started.stop();
+            return Err(Error::unavailable("the node was shut down while it started"));
+        }
         if self.shared.early_shutdown.load(Ordering::SeqCst) {
             started.state().request_shutdown();
         }
@@ -150,6 +161,8 @@ impl Node for NodeHandle {
     }
 
     fn shutdown(&self) -> interfaces::Result<()> {
+        self.shared.early_shutdown.store(true, Ordering::SeqCst);
+        self.shared.shutdown_called.store(true, Ordering::SeqCst);
         // Out of the lock first: stopping waits for RPC calls in flight, which may use the node.
         let app = self.shared.app().take();
         if let Some(app) = app {

@@ -12,6 +12,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::unistd::{fork, pipe, setsid, ForkResult};
 
+/// The status byte of a successful start-up.
+const READY: u8 = b'0';
+/// The status byte of a failed start-up (the error message follows).
+const FAILED: u8 = b'1';
+
 /// The detached child's line back to the parent, which waits to report how start-up went
 /// (bitcoind's `-daemonwait` behaviour, always on: a script that starts the daemon learns
 /// about a bad datadir from the exit code).
@@ -28,18 +33,17 @@ impl StartupReport {
 
     /// Tells the waiting parent that start-up succeeded; it exits 0.
     pub fn ready(mut self) {
-        self.send("");
+        self.send(READY, "");
     }
 
     /// Tells the waiting parent that start-up failed with `message`; it prints it and exits 1.
     pub fn failed(mut self, message: &str) {
-        self.send(message);
+        self.send(FAILED, message);
     }
 
-    fn send(&mut self, message: &str) {
+    fn send(&mut self, status: u8, message: &str) {
         if let Some(mut pipe) = self.pipe.take() {
             // The status byte, then the message: the parent reads until end of file.
-            let status = if message.is_empty() { b'0' } else { b'1' };
             let _ = pipe.write_all(&[status]);
             let _ = pipe.write_all(message.as_bytes());
         }
@@ -62,9 +66,14 @@ pub fn daemonize() -> std::io::Result<StartupReport> {
         }
         ForkResult::Child => {
             drop(read_end);
-            setsid()?;
-            redirect_stdio_to_null()?;
-            Ok(StartupReport { pipe: Some(File::from(write_end)) })
+            let report = StartupReport { pipe: Some(File::from(write_end)) };
+            // The parent still waits on the pipe: a failure here is reported there, not on a
+            // stderr that is about to go away.
+            if let Err(e) = setsid().map_err(std::io::Error::from).and_then(|_| redirect_stdio_to_null()) {
+                report.failed(&format!("cannot detach: {e}"));
+                std::process::exit(1);
+            }
+            Ok(report)
         }
     }
 }
@@ -73,7 +82,7 @@ fn wait_for_child(read_end: OwnedFd) -> i32 {
     let mut report = Vec::new();
     let _ = File::from(read_end).read_to_end(&mut report);
     match report.split_first() {
-        Some((b'0', _)) => 0,
+        Some((&READY, _)) => 0,
         Some((_, message)) => {
             eprintln!("Error: {}", String::from_utf8_lossy(message));
             1

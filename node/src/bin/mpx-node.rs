@@ -7,15 +7,19 @@
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use config::{Action, Config, Program};
 use interfaces::Init;
 use nix::sys::signal::Signal;
-use node::app::{App, WalletLoaderFactory};
+use node::app::{App, DatadirLock, WalletLoaderFactory};
 use node::process::{self, StartupReport};
+use node::NodeState;
 
 fn main() -> ExitCode {
+    // Files the node creates (log, cookie, wallets) are private, as with bitcoind's default.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let config = match config::parse(Program::Node, args) {
         Ok(Action::Run(config)) => config,
@@ -49,38 +53,72 @@ fn run(config: &Config, report: StartupReport) -> ExitCode {
         Ok(set) => set,
         Err(e) => return failed(report, &format!("cannot block signals: {e}")),
     };
+    // The lock first: a refused second node must not write into the first one's files.
+    let lock = match DatadirLock::acquire(&config.chain_datadir) {
+        Ok(lock) => lock,
+        Err(e) => return failed(report, &e.to_string()),
+    };
     let log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
         Ok(log) => log,
         Err(e) => return failed(report, &format!("cannot open the log file: {e}")),
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), datadir = %config.datadir.display(), "mpx-node starting");
-    let app = match App::start(config, Some(wallet_factory(config)), Arc::default()) {
+    // Signals are handled from here on, start-up included: one that arrives before the node
+    // state exists is remembered and acted on as soon as it does.
+    let shutdown = Arc::new(ShutdownRequest::default());
+    let on_signal = {
+        let shutdown = shutdown.clone();
+        move |signal| {
+            if signal == Signal::SIGHUP {
+                if let Err(e) = log.reopen() {
+                    tracing::error!(error = %e, "cannot reopen the log file");
+                }
+            } else {
+                tracing::info!("{signal} received, shutting down");
+                shutdown.request();
+            }
+            true
+        }
+    };
+    if let Err(e) = process::spawn_signal_thread(signals, on_signal) {
+        return failed(report, &format!("cannot start the signal thread: {e}"));
+    }
+    let app = match App::start(config, lock, Some(wallet_factory(config)), Arc::default()) {
         Ok(app) => app,
         Err(e) => {
             tracing::error!("{e}");
             return failed(report, &e.to_string());
         }
     };
-    let state = app.state().clone();
-    let spawned = process::spawn_signal_thread(signals, move |signal| {
-        if signal == Signal::SIGHUP {
-            if let Err(e) = log.reopen() {
-                tracing::error!(error = %e, "cannot reopen the log file");
-            }
-        } else {
-            tracing::info!("{signal} received, shutting down");
-            state.request_shutdown();
-        }
-        true
-    });
-    if let Err(e) = spawned {
-        drop(app);
-        return failed(report, &format!("cannot start the signal thread: {e}"));
-    }
+    shutdown.attach(app.state().clone());
     report.ready();
     app.wait_for_shutdown();
     app.stop();
     ExitCode::SUCCESS
+}
+
+/// A shutdown request that may come before the node state it is for exists.
+#[derive(Default)]
+struct ShutdownRequest {
+    requested: AtomicBool,
+    state: OnceLock<Arc<NodeState>>,
+}
+
+impl ShutdownRequest {
+    fn request(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        if let Some(state) = self.state.get() {
+            state.request_shutdown();
+        }
+    }
+
+    /// From now on requests go to `state`; one made earlier is passed on now.
+    fn attach(&self, state: Arc<NodeState>) {
+        let state = self.state.get_or_init(|| state);
+        if self.requested.load(Ordering::SeqCst) {
+            state.request_shutdown();
+        }
+    }
 }
 
 /// The in-process wallet: wallets live under `<chain datadir>/wallets`; `-wallet` names are
