@@ -57,9 +57,9 @@ fn sighup_reopens_the_log_file() {
     let rotated = node.chain_datadir().join("debug.log.1");
     std::fs::rename(&log, &rotated).unwrap();
     node.signal(Signal::SIGHUP);
-    // The signal thread reopens (and so creates) the file.
+    // The signal thread reopens (and so creates) the file and says so in it.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !log.exists() {
+    while !node.debug_log().contains("log file reopened") {
         assert!(Instant::now() < deadline, "debug.log was not reopened");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -70,8 +70,9 @@ fn run(config: &Config, report: StartupReport) -> ExitCode {
         let shutdown = shutdown.clone();
         move |signal| {
             if signal == Signal::SIGHUP {
-                if let Err(e) = log.reopen() {
-                    tracing::error!(error = %e, "cannot reopen the log file");
+                match log.reopen() {
+                    Ok(()) => tracing::info!("SIGHUP received, log file reopened"),
+                    Err(e) => tracing::error!(error = %e, "cannot reopen the log file"),
                 }
             } else {
                 tracing::info!("{signal} received, shutting down");
