@@ -171,3 +171,18 @@ fn restart_resumes_at_the_same_tip() {
     node.call("generatetoaddress", json!([1, ADDRESS]));
     assert_eq!(node.call("getblockcount", json!([])), json!(13));
 }
+
+#[test]
+fn several_nodes_run_side_by_side_on_their_own_data() {
+    let mut test = TestFramework::new("two_nodes", 2);
+    test.start_all();
+    let (first, second) = (&test.nodes[0], &test.nodes[1]);
+    assert_ne!(first.rpc_port(), second.rpc_port());
+    first.call("generatetoaddress", json!([3, ADDRESS]));
+    second.call("generatetoaddress", json!([1, ADDRESS]));
+    assert_eq!(first.call("getblockcount", json!([])), json!(3));
+    assert_eq!(second.call("getblockcount", json!([])), json!(1));
+    // Same genesis (Bitcoin Core's regtest), different chains after it.
+    assert_eq!(first.call("getblockhash", json!([0])), second.call("getblockhash", json!([0])));
+    assert_ne!(first.call("getblockhash", json!([1])), second.call("getblockhash", json!([1])));
+}
