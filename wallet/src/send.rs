@@ -22,7 +22,7 @@ use bitcoin::consensus::serialize;
 use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, Sequence, Transaction, Txid};
 use interfaces::{Error, ErrorKind, RpcError};
 
-use crate::state::{no_keys, now, Keyed, State};
+use crate::state::{now, Keyed, State};
 use crate::store::TxNote;
 use crate::sync::MAX_TX_FEE_SAT;
 use crate::wallet::WalletInner;
@@ -96,6 +96,10 @@ pub(crate) fn fee_rate_text(sat_per_kvb: i64) -> String {
 
 /// Pays `request` from `wallet` (see the module docs).
 pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, SendError> {
+    // Core's SendMoney refuses a wallet without private keys before it looks at the fee.
+    if !wallet.with_state(|state| Ok(state.flags.private_keys_enabled))? {
+        return Err(keys_disabled());
+    }
     let relay_min = wallet.chain.relay_min_fee()?.max(1000);
     let (rate, fee_reason) = match request.fee_rate_sat_per_kvb {
         Some(rate) if rate < relay_min => {
@@ -144,20 +148,25 @@ pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, S
 
 type Built = (Transaction, crate::state::Changed);
 
+/// Core's error for a wallet created with `disable_private_keys`.
+fn keys_disabled() -> SendError {
+    SendError::new(
+        RpcError::WALLET_ERROR,
+        ErrorKind::Failed,
+        "Error: Private keys are disabled for this wallet",
+    )
+}
+
 fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Result<Built, SendError> {
-    let disabled = || {
-        SendError::new(
-            RpcError::WALLET_ERROR,
-            ErrorKind::Failed,
-            "Error: Private keys are disabled for this wallet",
-        )
-    };
     if !state.flags.private_keys_enabled {
-        return Err(disabled());
+        return Err(keys_disabled());
     }
     let unspendable = state.unspendable();
-    let Keyed { wallet, signers } = state.keyed.as_mut().ok_or_else(no_keys)?;
-    let Some(signers) = signers.as_ref() else { return Err(disabled()) };
+    // A blank wallet has no descriptors, so no coins: Core's coin selection finds nothing.
+    let Some(Keyed { wallet, signers }) = state.keyed.as_mut() else {
+        return Err(SendError::insufficient("Insufficient funds"));
+    };
+    let Some(signers) = signers.as_ref() else { return Err(keys_disabled()) };
     let sequence = match request.replaceable {
         Some(false) => Sequence::ENABLE_LOCKTIME_NO_RBF,
         _ => Sequence::ENABLE_RBF_NO_LOCKTIME,

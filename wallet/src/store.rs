@@ -34,7 +34,7 @@ pub(crate) enum StoreError {
     Io(#[from] std::io::Error),
     #[error(
         "SQLiteDatabase: Unable to obtain an exclusive lock on the database, is it being used by \
-         another instance?"
+         another instance of mpx-node?"
     )]
     Locked,
     #[error("{0}")]

@@ -123,7 +123,11 @@ fn a_loaded_wallet_is_locked_against_a_second_loader() {
         wallet::Loader::new(Arc::new(env.chain()), wallet::WalletSettings::regtest(env.wallets_dir()));
     use interfaces::WalletLoader;
     let err = other.load_wallet("w1".into()).err().unwrap();
-    assert!(err.message().contains("Unable to obtain an exclusive lock"), "{err}");
+    assert_eq!(
+        err.message(),
+        "Wallet file verification failed. SQLiteDatabase: Unable to obtain an exclusive lock on the \
+         database, is it being used by another instance of mpx-node?"
+    );
     env.call("w1", "unloadwallet", json!([]));
     let loaded = other.load_wallet("w1".into()).unwrap();
     assert_eq!(loaded.get_wallet_name().unwrap(), "w1");

@@ -29,9 +29,13 @@ fn wallet_selection() {
     // listwallets needs no wallet; unloadwallet checks URI against parameter.
     assert_eq!(env.node_call("listwallets", json!([])), json!(["w1", "my wallet"]));
     let e = env.fail("w1", "unloadwallet", json!(["my wallet"]));
-    assert_eq!(e.code, -8);
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-8, "RPC endpoint wallet and wallet_name parameter specify different wallets")
+    );
+    // Neither named: Core reads the missing name as a string.
     let e = env.try_call_uri("/", "unloadwallet", json!([])).unwrap_err();
-    assert_eq!(e.code, -8);
+    assert_eq!((e.code, e.message.as_str()), (-3, "JSON value of type null is not of expected type string"));
     env.node_call("unloadwallet", json!(["my wallet"]));
     assert_eq!(env.try_call_uri("/", "getbalance", json!([])).unwrap().to_string(), "0.00000000");
 }
@@ -75,7 +79,13 @@ fn createwallet_options_and_errors() {
     assert_eq!((e.code, e.message.as_str()), (-4, "Error: This wallet has no available keys"));
     let e = env.fail("watch", "sendtoaddress", json!([ELSEWHERE, 1]));
     assert_eq!((e.code, e.message.as_str()), (-4, "Error: Private keys are disabled for this wallet"));
+    // As Core: the private keys are checked before the fee rate.
+    let e = env.fail("watch", "sendtoaddress", json!({"address": ELSEWHERE, "amount": 1, "fee_rate": 0.5}));
+    assert_eq!((e.code, e.message.as_str()), (-4, "Error: Private keys are disabled for this wallet"));
     env.node_call("createwallet", json!({"wallet_name": "blank", "blank": true}));
+    // A blank wallet has no coins: Core's coin selection says so.
+    let e = env.fail("blank", "sendtoaddress", json!([ELSEWHERE, 1]));
+    assert_eq!((e.code, e.message.as_str()), (-6, "Insufficient funds"));
     let info = env.call("blank", "getwalletinfo", json!([]));
     assert_eq!((info["blank"].clone(), info["private_keys_enabled"].clone()), (json!(true), json!(true)));
     env.mine(2);

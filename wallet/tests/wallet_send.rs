@@ -125,6 +125,19 @@ fn send_errors() {
     let e =
         env.fail("w1", "sendtoaddress", json!({"address": ELSEWHERE, "amount": 1, "estimate_mode": "fast"}));
     assert_eq!(e.code, -8);
+    // With fee_rate only "unset" may accompany it, compared case-sensitively as Core does.
+    let e = env.fail(
+        "w1",
+        "sendtoaddress",
+        json!({"address": ELSEWHERE, "amount": 1, "fee_rate": 0.5, "estimate_mode": "UNSET"}),
+    );
+    assert_eq!((e.code, e.message.as_str()), (-8, "Cannot specify both estimate_mode and fee_rate"));
+    let e = env.fail(
+        "w1",
+        "sendtoaddress",
+        json!({"address": ELSEWHERE, "amount": 1, "fee_rate": 0.5, "estimate_mode": "unset"}),
+    );
+    assert_eq!(e.code, -6, "\"unset\" passes on to the fee-rate check: {e:?}");
     let e = env.fail("w1", "sendtoaddress", json!({"address": ELSEWHERE, "amount": 1, "fee_rate": 100_000}));
     assert_eq!(
         (e.code, e.message.as_str()),

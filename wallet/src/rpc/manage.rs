@@ -3,7 +3,7 @@
 use interfaces::{CreateWalletOptions, ErrorKind, RpcError};
 use serde_json::{json, Map, Value};
 
-use super::params::invalid;
+use super::params::{invalid, type_error};
 use super::{rpc_error, Call, CallResult, Failure, Method};
 
 fn wallet_error(message: impl Into<String>) -> Failure {
@@ -119,19 +119,14 @@ fn unloadwallet(call: &Call<'_>) -> CallResult {
     let param = call.params.str(0)?;
     let name = match (&call.uri_wallet, param) {
         (Some(uri), Some(param)) if uri != param => {
-            return Err(invalid(
-                "The RPC endpoint wallet and the wallet name parameter specify different wallets",
+            return Err(
+                invalid("RPC endpoint wallet and wallet_name parameter specify different wallets").into()
             )
-            .into())
         }
         (Some(uri), _) => uri.clone(),
         (None, Some(param)) => param.to_string(),
-        (None, None) => {
-            return Err(invalid(
-                "Either the RPC endpoint wallet or the wallet name parameter must be provided",
-            )
-            .into())
-        }
+        // Core reads the missing parameter as a string: a type error.
+        (None, None) => return Err(type_error(&Value::Null, "string").into()),
     };
     let load_on_startup = call.params.bool(1)?;
     if call.loader.get(&name).is_none() {

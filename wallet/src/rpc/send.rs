@@ -56,7 +56,8 @@ fn sendtoaddress(call: &Call<'_>) -> CallResult {
             )
             .into());
         }
-        if mode.is_some_and(|m| !m.eq_ignore_ascii_case("unset")) {
+        // Case-sensitive, as Core compares it (estimate_mode itself is parsed case-insensitively).
+        if mode.is_some_and(|m| m != "unset") {
             return Err(invalid("Cannot specify both estimate_mode and fee_rate").into());
         }
         // sat/vB with up to 3 decimals, i.e. sat/kvB.
