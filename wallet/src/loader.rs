@@ -107,7 +107,11 @@ impl LoaderInner {
             });
         }
         if !lock(&self.loading).insert(name.to_string()) {
-            return Err(Error::already_exists(format!("Wallet \"{name}\" is already being loaded.")));
+            return Err(match how {
+                // Core's LoadWallet: a failed load (-4), not an already loaded wallet (-35).
+                Open::Load => Error::failed("Wallet already loading."),
+                Open::Create(_) => self.exists_error(name),
+            });
         }
         // Another thread may have finished loading it between the check above and the reservation.
         let result = match self.get(name) {

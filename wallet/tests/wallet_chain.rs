@@ -7,7 +7,7 @@ mod common;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use bitcoin::Address;
 use common::*;
@@ -28,6 +28,59 @@ struct Switch {
     refuse: AtomicBool,
     /// Broadcasts fail as if the node were gone (the transaction may or may not have arrived).
     lose: AtomicBool,
+    /// `get_tip` waits while this gate is closed.
+    tip_gate: Gate,
+}
+
+/// A gate threads wait at while it is closed; the test can wait until one is waiting.
+#[derive(Default)]
+struct Gate {
+    /// (closed, threads waiting)
+    state: Mutex<(bool, u32)>,
+    cv: Condvar,
+}
+
+impl Gate {
+    fn pass(&self) {
+        let mut g = self.state.lock().unwrap();
+        if g.0 {
+            g.1 += 1;
+            self.cv.notify_all();
+            while g.0 {
+                g = self.cv.wait(g).unwrap();
+            }
+            g.1 -= 1;
+        }
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap().0 = true;
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().0 = false;
+        self.cv.notify_all();
+    }
+
+    /// Closes the gate until the returned guard is dropped (also when an assertion fails, so a
+    /// failing test does not hang).
+    fn closed(&self) -> impl Drop + '_ {
+        struct Reopen<'a>(&'a Gate);
+        impl Drop for Reopen<'_> {
+            fn drop(&mut self) {
+                self.0.open();
+            }
+        }
+        self.close();
+        Reopen(self)
+    }
+
+    fn wait_for_a_waiter(&self) {
+        let mut g = self.state.lock().unwrap();
+        while g.1 == 0 {
+            g = self.cv.wait(g).unwrap();
+        }
+    }
 }
 
 struct Both(Box<dyn Handler>, Box<dyn Handler>);
@@ -54,6 +107,7 @@ impl Chain for Switch {
         self.active().get_height()
     }
     fn get_tip(&self) -> interfaces::Result<Option<BlockRef>> {
+        self.tip_gate.pass();
         self.active().get_tip()
     }
     fn get_block_hash(&self, height: u32) -> interfaces::Result<Option<[u8; 32]>> {
@@ -107,10 +161,11 @@ impl Chain for Switch {
     }
 }
 
-fn node() -> (Arc<NodeState>, NodeChain) {
+fn node() -> (Arc<NodeState>, NodeChain, Arc<Dispatcher>) {
     let node = Arc::new(NodeState::new(ChainState::new(ChainParams::regtest())));
-    let chain = NodeChain::new(Arc::new(Dispatcher::new(node.clone())));
-    (node, chain)
+    let dispatcher = Arc::new(Dispatcher::new(node.clone()));
+    let chain = NodeChain::new(dispatcher.clone());
+    (node, chain, dispatcher)
 }
 
 fn script(address: &str) -> bitcoin::ScriptBuf {
@@ -121,23 +176,40 @@ struct Fixture {
     dir: tempfile::TempDir,
     a: Arc<NodeState>,
     b: Arc<NodeState>,
+    /// Node a's RPC dispatcher (the loader registers its RPCs with a).
+    a_rpc: Arc<Dispatcher>,
     switch: Arc<Switch>,
     loader: Loader,
 }
 
+impl Fixture {
+    /// `method(params)` through node a's dispatcher: the result, or the error's code and message.
+    fn rpc(&self, method: &str, params: serde_json::Value) -> Result<serde_json::Value, (i64, String)> {
+        use interfaces::Rpc;
+        let body = serde_json::json!({"jsonrpc": "1.0", "id": 1, "method": method, "params": params});
+        let reply = self.a_rpc.execute_rpc(body.to_string(), "/".into(), "test".into()).unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        match reply["error"].as_object() {
+            None => Ok(reply["result"].clone()),
+            Some(e) => Err((e["code"].as_i64().unwrap(), e["message"].as_str().unwrap().to_string())),
+        }
+    }
+}
+
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let ((a, a_chain), (b, b_chain)) = (node(), node());
+    let ((a, a_chain, a_rpc), (b, b_chain, _)) = (node(), node());
     let switch = Arc::new(Switch {
         a: a_chain,
         b: b_chain,
         use_b: AtomicBool::new(false),
         refuse: AtomicBool::new(false),
         lose: AtomicBool::new(false),
+        tip_gate: Gate::default(),
     });
     let loader = Loader::new(switch.clone(), WalletSettings::regtest(dir.path().join("wallets")));
     loader.load().unwrap();
-    Fixture { dir, a, b, switch, loader }
+    Fixture { dir, a, b, a_rpc, switch, loader }
 }
 
 #[test]
@@ -335,4 +407,26 @@ fn concurrent_sends_and_mining() {
     assert_eq!(w2.get_balances().unwrap().trusted, 9 * COIN);
     // Four more blocks matured four more coinbases.
     assert_eq!(w1.get_balances().unwrap().trusted, start + 4 * 50 * COIN - 9 * COIN - fees);
+}
+
+#[test]
+fn a_second_load_while_the_first_is_loading_fails_as_in_core() {
+    let f = fixture();
+    f.loader.register_rpcs().unwrap();
+    f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    f.loader.unload_wallet("w1".into()).unwrap();
+    std::thread::scope(|scope| {
+        let gate = f.switch.tip_gate.closed();
+        let first = scope.spawn(|| f.rpc("loadwallet", serde_json::json!(["w1"])));
+        // The first load is catching up (it asked for the tip).
+        f.switch.tip_gate.wait_for_a_waiter();
+        let e = f.rpc("loadwallet", serde_json::json!(["w1"])).unwrap_err();
+        assert_eq!(e, (-4, "Wallet already loading.".to_string()));
+        let e = f.loader.load_wallet("w1".into()).err().unwrap();
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Failed, "Wallet already loading."));
+        drop(gate);
+        assert_eq!(first.join().unwrap(), Ok(serde_json::json!({"name": "w1"})));
+    });
+    let e = f.rpc("loadwallet", serde_json::json!(["w1"])).unwrap_err();
+    assert_eq!(e, (-35, "Wallet \"w1\" is already loaded.".to_string()));
 }
