@@ -59,6 +59,8 @@ pub(crate) struct LoaderInner {
     wallets: Mutex<Vec<Arc<WalletInner>>>,
     /// Names being loaded or created right now.
     loading: Mutex<HashSet<String>>,
+    /// `wallets/settings.json`, one update at a time.
+    startup_list: names::StartupList,
     load_callbacks: Arc<Mutex<Vec<(u64, LoadCallback)>>>,
     next_id: AtomicU64,
     rpc_handlers: Mutex<Vec<Box<dyn Handler>>>,
@@ -121,7 +123,7 @@ impl LoaderInner {
         lock(&self.loading).remove(name);
         let wallet = result?;
         if let Some(load) = load_on_startup {
-            if let Err(e) = names::update_startup_list(&self.settings.wallets_dir, name, load) {
+            if let Err(e) = self.startup_list.update(name, load) {
                 tracing::warn!(target: "wallet", error = %e, "could not update the load-on-startup list");
             }
         }
@@ -237,7 +239,7 @@ impl LoaderInner {
         };
         let result = wallet.close();
         if let Some(load) = load_on_startup {
-            if let Err(e) = names::update_startup_list(&self.settings.wallets_dir, name, load) {
+            if let Err(e) = self.startup_list.update(name, load) {
                 tracing::warn!(target: "wallet", error = %e, "could not update the load-on-startup list");
             }
         }
@@ -322,6 +324,7 @@ impl Loader {
         Loader {
             inner: Arc::new(LoaderInner {
                 chain,
+                startup_list: names::StartupList::new(settings.wallets_dir.clone()),
                 settings,
                 wallets: Mutex::new(Vec::new()),
                 loading: Mutex::new(HashSet::new()),
@@ -358,7 +361,7 @@ impl interfaces::WalletLoader for Loader {
         })?;
         let mut seen = HashSet::new();
         let from_flags = self.inner.settings.startup_wallets.iter().map(|n| (n.clone(), true));
-        let from_file = names::read_startup_list(dir)?.into_iter().map(|n| (n, false));
+        let from_file = self.inner.startup_list.read()?.into_iter().map(|n| (n, false));
         for (name, explicit) in from_flags.chain(from_file).collect::<Vec<_>>() {
             if !seen.insert(name.clone()) {
                 continue;

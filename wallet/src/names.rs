@@ -14,6 +14,8 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use interfaces::{Error, Result};
 
@@ -94,9 +96,38 @@ pub(crate) fn read_startup_list(wallets_dir: &Path) -> Result<Vec<String>> {
     Ok(list)
 }
 
+/// The load-on-startup list of one wallets directory, updated by one writer at a time.
+#[derive(Debug)]
+pub(crate) struct StartupList {
+    wallets_dir: PathBuf,
+    /// Held across each read-modify-write of the file, so concurrent updates (a `loadwallet` and
+    /// an `unloadwallet` at once) do not lose one another.
+    lock: Mutex<()>,
+}
+
+impl StartupList {
+    /// The list in `wallets_dir/settings.json`.
+    pub(crate) fn new(wallets_dir: PathBuf) -> StartupList {
+        StartupList { wallets_dir, lock: Mutex::new(()) }
+    }
+
+    /// The names on the list (see [`read_startup_list`]).
+    pub(crate) fn read(&self) -> Result<Vec<String>> {
+        let _guard = crate::wallet::lock(&self.lock);
+        read_startup_list(&self.wallets_dir)
+    }
+
+    /// Adds `name` to (`load` true) or removes it from the list (see [`update_startup_list`]).
+    pub(crate) fn update(&self, name: &str, load: bool) -> Result<()> {
+        let _guard = crate::wallet::lock(&self.lock);
+        update_startup_list(&self.wallets_dir, name, load)
+    }
+}
+
 /// Adds `name` to (`load` true) or removes it from the load-on-startup list; other keys of the
-/// file are kept. Written to a temporary file, synced, then renamed over the old one.
-pub(crate) fn update_startup_list(wallets_dir: &Path, name: &str, load: bool) -> Result<()> {
+/// file are kept. Written to a fresh temporary file, synced, then renamed over the old one (see
+/// [`write_atomically`]). Not synchronised: callers go through [`StartupList::update`].
+fn update_startup_list(wallets_dir: &Path, name: &str, load: bool) -> Result<()> {
     let path = wallets_dir.join(SETTINGS_FILE);
     let mut doc = match fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
@@ -118,20 +149,41 @@ pub(crate) fn update_startup_list(wallets_dir: &Path, name: &str, load: bool) ->
         .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))
 }
 
+/// A temporary name next to `path` that no other writer uses: `.<file>.<pid>.<n>.tmp` in the
+/// same directory (so the rename stays on one filesystem).
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{file}.{}.{n}.tmp", std::process::id()))
+}
+
+/// Fsyncs directory `dir`, making a rename or creation in it durable (ignored where the
+/// filesystem does not allow syncing a directory).
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(dir) = fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// Replaces `path` with `bytes` and a newline, all or nothing, durably: written to a fresh
+/// temporary file (`create_new`, a name no other writer uses), fsynced, renamed over `path`, and
+/// the directory fsynced.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut file = fs::File::create(&tmp)?;
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
         file.write_all(b"\n")?;
         file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
     }
-    fs::rename(&tmp, path)?;
+    written?;
     if let Some(dir) = path.parent() {
-        // Make the rename durable; not all filesystems allow syncing a directory.
-        if let Ok(dir) = fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
+        sync_dir(dir);
     }
     Ok(())
 }
@@ -184,18 +236,45 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         assert!(read_startup_list(root).unwrap().is_empty());
-        update_startup_list(root, "a", true).unwrap();
-        update_startup_list(root, "b", true).unwrap();
-        update_startup_list(root, "a", true).unwrap();
+        let list = StartupList::new(root.to_path_buf());
+        list.update("a", true).unwrap();
+        list.update("b", true).unwrap();
+        list.update("a", true).unwrap();
         assert_eq!(read_startup_list(root).unwrap(), ["b", "a"]);
-        update_startup_list(root, "b", false).unwrap();
+        list.update("b", false).unwrap();
         assert_eq!(read_startup_list(root).unwrap(), ["a"]);
         fs::write(root.join(SETTINGS_FILE), "{\"other\": 1, \"wallet\": \"x\"}").unwrap();
         assert_eq!(read_startup_list(root).unwrap(), ["x"]);
-        update_startup_list(root, "y", true).unwrap();
+        list.update("y", true).unwrap();
         let text = fs::read_to_string(root.join(SETTINGS_FILE)).unwrap();
         assert!(text.contains("\"other\": 1"), "{text}");
         fs::write(root.join(SETTINGS_FILE), "not json").unwrap();
         assert!(read_startup_list(root).is_err());
+    }
+
+    #[test]
+    fn concurrent_updates_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = StartupList::new(dir.path().to_path_buf());
+        let names: Vec<String> = (0..8).map(|i| format!("w{i}")).collect();
+        std::thread::scope(|scope| {
+            for name in &names {
+                let list = &list;
+                scope.spawn(move || {
+                    for _ in 0..25 {
+                        list.update(name, false).unwrap();
+                        list.update(name, true).unwrap();
+                    }
+                });
+            }
+        });
+        let mut listed = list.read().unwrap();
+        listed.sort();
+        assert_eq!(listed, names);
+        let files: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(files, [SETTINGS_FILE], "no temporary file is left behind");
     }
 }

@@ -133,3 +133,41 @@ fn a_loaded_wallet_is_locked_against_a_second_loader() {
     assert_eq!(loaded.get_wallet_name().unwrap(), "w1");
     other.stop().unwrap();
 }
+
+#[test]
+fn concurrent_load_on_startup_updates_lose_nothing() {
+    let env = Env::new();
+    let names: Vec<String> = (0..6).map(|i| format!("w{i}")).collect();
+    for name in &names {
+        env.create(name);
+    }
+    std::thread::scope(|scope| {
+        for name in &names {
+            let env = &env;
+            scope.spawn(move || {
+                for _ in 0..4 {
+                    env.node_call("unloadwallet", json!([name, true]));
+                    env.node_call("loadwallet", json!([name, true]));
+                }
+            });
+        }
+    });
+    let text = std::fs::read_to_string(env.wallets_dir().join("settings.json")).unwrap();
+    let settings: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut listed: Vec<String> =
+        settings["wallet"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, names, "{text}");
+    let leftovers: Vec<String> = std::fs::read_dir(env.wallets_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("settings") && n != "settings.json")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The next start loads every one of them.
+    let mut env = env;
+    env.start_loader(vec![]);
+    let mut loaded: Vec<String> = serde_json::from_value(env.node_call("listwallets", json!([]))).unwrap();
+    loaded.sort();
+    assert_eq!(loaded, names);
+}
