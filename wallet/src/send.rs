@@ -30,6 +30,14 @@ use crate::wallet::WalletInner;
 /// Core's regtest `-fallbackfee`: 0.0002 BTC/kvB.
 pub(crate) const FALLBACK_FEE_SAT_PER_KVB: i64 = 20_000;
 
+/// The highest fee rate a payment may ask for, in sat/kvB: one virtual byte paying Core's default
+/// `-maxtxfee` (0.10 BTC). Every transaction at a higher rate would exceed that fee; refusing it
+/// up front also keeps the fee arithmetic (BDK's `rate * weight`, unchecked) far from overflow.
+pub(crate) const MAX_FEE_RATE_SAT_PER_KVB: i64 = MAX_TX_FEE_SAT * 1000;
+
+/// Core's error for a fee above `-maxtxfee`.
+const MAX_FEE_EXCEEDED: &str = "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)";
+
 /// Core's default `-txconfirmtarget`.
 pub(crate) const DEFAULT_CONF_TARGET: u32 = 6;
 
@@ -102,6 +110,13 @@ pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, S
     }
     let relay_min = wallet.chain.relay_min_fee()?.max(1000);
     let (rate, fee_reason) = match request.fee_rate_sat_per_kvb {
+        Some(rate) if rate < 0 => {
+            return Err(SendError::new(
+                RpcError::INVALID_PARAMETER,
+                ErrorKind::InvalidParameter,
+                "Invalid fee rate",
+            ))
+        }
         Some(rate) if rate < relay_min => {
             return Err(SendError::insufficient(format!(
                 "Fee rate ({}) is lower than the minimum fee rate setting ({})",
@@ -167,6 +182,14 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
         return Err(SendError::insufficient("Insufficient funds"));
     };
     let Some(signers) = signers.as_ref() else { return Err(keys_disabled()) };
+    if rate > MAX_FEE_RATE_SAT_PER_KVB {
+        // The RPC answers as Core does for such a rate (it fails the maximum-fee check, -6); to
+        // an `interfaces::Wallet` caller it is an out-of-range parameter.
+        return Err(SendError {
+            code: RpcError::WALLET_INSUFFICIENT_FUNDS,
+            error: Error::invalid_parameter(MAX_FEE_EXCEEDED),
+        });
+    }
     let sequence = match request.replaceable {
         Some(false) => Sequence::ENABLE_LOCKTIME_NO_RBF,
         _ => Sequence::ENABLE_RBF_NO_LOCKTIME,
@@ -219,9 +242,7 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     }
     let fee = psbt.fee().map_err(|e| SendError::from(Error::failed(e.to_string())))?;
     if fee.to_sat() > u64::try_from(MAX_TX_FEE_SAT).unwrap_or(u64::MAX) {
-        return Err(SendError::insufficient(
-            "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
-        ));
+        return Err(SendError::insufficient(MAX_FEE_EXCEEDED));
     }
     let tx = psbt.extract_tx_unchecked_fee_rate();
     let txid = tx.compute_txid();

@@ -266,6 +266,16 @@ fn interface_methods_and_callbacks() {
     assert_eq!(e.kind(), ErrorKind::InvalidParameter);
     let e = w1.send_to_address(to_w2.clone(), 60 * COIN, SendOptions::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InsufficientFunds);
+    // Fee rates no transaction could pay are refused before any fee arithmetic.
+    let max_rate = 10_000_000 * 1000; // sat/kvB: one vbyte paying the 0.10 BTC maximum fee
+    for rate in [i64::MAX, max_rate + 1, -1] {
+        let options = SendOptions { fee_rate_sat_per_kvb: Some(rate), ..Default::default() };
+        let e = w1.send_to_address(to_w2.clone(), COIN, options).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{rate}: {e}");
+    }
+    let options = SendOptions { fee_rate_sat_per_kvb: Some(max_rate), ..Default::default() };
+    let e = w1.send_to_address(to_w2.clone(), COIN, options).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsufficientFunds, "{e}");
     let options =
         SendOptions { fee_rate_sat_per_kvb: Some(5_000), comment: "hi".into(), ..Default::default() };
     let txid = w1.send_to_address(to_w2, 2 * COIN, options).unwrap();

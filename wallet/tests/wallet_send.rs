@@ -143,6 +143,20 @@ fn send_errors() {
         (e.code, e.message.as_str()),
         (-6, "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)")
     );
+    // Core takes any fee_rate in its money range and refuses the fee it leads to.
+    for rate in [json!(1_000_000_000), json!("2100000000000")] {
+        let e = env.fail("w1", "sendtoaddress", json!({"address": ELSEWHERE, "amount": 1, "fee_rate": rate}));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (-6, "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)")
+        );
+    }
+    let e = env.fail(
+        "w1",
+        "sendtoaddress",
+        json!({"address": ELSEWHERE, "amount": 1, "fee_rate": "2100000000000.001"}),
+    );
+    assert_eq!((e.code, e.message.as_str()), (-3, "Amount out of range"));
     let e = env.fail("w1", "sendtoaddress", json!([ELSEWHERE]));
     assert_eq!(e.code, -1);
     assert!(e.message.starts_with("sendtoaddress \"address\" \"amount\""), "{e:?}");

@@ -36,14 +36,22 @@ pub(crate) fn amount_from_value(v: &Value) -> Result<i64, RpcError> {
 }
 
 /// Core's `AmountFromValue(fee_rate, 3)`: a fee rate in sat/vB with at most 3 decimals, as
-/// sat/kvB.
+/// sat/kvB, within Core's money range (0 to 2.1e15 sat/kvB; a rate too high to pay is refused
+/// later, by the maximum-fee check).
 pub(crate) fn fee_rate_from_value(v: &Value) -> Result<i64, RpcError> {
-    // Parsed as if it were BTC (10^8 units), then required to have at most 3 decimals.
-    let scaled = amount_from_value(v)?;
-    if scaled % 100_000 != 0 {
-        return Err(RpcError::new(RpcError::TYPE_ERROR, "Invalid amount"));
-    }
-    Ok(scaled / 100_000)
+    // `parse_btc` reads 8 decimals; the value divided by 10^5 read that way is the value read
+    // with 3 decimals, with the same range check (`MoneyRange`). Dividing is moving the exponent.
+    let text = text_of(v)?;
+    let text = text.trim();
+    let shifted = match text.find(['e', 'E']) {
+        Some(at) => {
+            let exponent: i32 =
+                text[at + 1..].parse().map_err(|_| RpcError::new(RpcError::TYPE_ERROR, "Invalid amount"))?;
+            format!("{}e{}", &text[..at], exponent.saturating_sub(5))
+        }
+        None => format!("{text}e-5"),
+    };
+    parse_btc(&shifted).map_err(|e| RpcError::new(RpcError::TYPE_ERROR, e.to_string()))
 }
 
 /// An amount in satoshis as a JSON number of bitcoins with eight decimals.
@@ -88,6 +96,20 @@ mod tests {
         assert_eq!(fee_rate_from_value(&json!("0.001")).unwrap(), 1);
         assert_eq!(fee_rate_from_value(&json!("0.0001")).unwrap_err().message, "Invalid amount");
         assert_eq!(fee_rate_from_value(&json!(-1)).unwrap_err().message, "Amount out of range");
+        // Core's range for 3 decimals: up to MAX_MONEY thousandths of a sat/vB.
+        assert_eq!(fee_rate_from_value(&json!(100_000_000)).unwrap(), 100_000_000_000);
+        assert_eq!(fee_rate_from_value(&json!("2100000000000")).unwrap(), 2_100_000_000_000_000);
+        assert_eq!(
+            fee_rate_from_value(&json!("2100000000000.001")).unwrap_err().message,
+            "Amount out of range"
+        );
+        let v: Value = serde_json::from_str("1.5e3").unwrap();
+        assert_eq!(fee_rate_from_value(&v).unwrap(), 1_500_000);
+        let v: Value = serde_json::from_str("25E-1").unwrap();
+        assert_eq!(fee_rate_from_value(&v).unwrap(), 2_500);
+        assert_eq!(fee_rate_from_value(&json!("1e-4")).unwrap_err().message, "Invalid amount");
+        assert_eq!(fee_rate_from_value(&json!("1ee")).unwrap_err().message, "Invalid amount");
+        assert_eq!(fee_rate_from_value(&json!("")).unwrap_err().message, "Invalid amount");
     }
 
     #[test]
