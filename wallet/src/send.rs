@@ -5,14 +5,18 @@
 //! 1. Fee rate: `fee_rate` if given (refused below the node's relay minimum), else the node's
 //!    estimate for `conf_target` (default 6), else Core's regtest fallback fee, 20 sat/vB; never
 //!    below the relay minimum.
-//! 2. Under the state lock (so two sends never pick the same coins): build (coins Core would not spend, untrusted unconfirmed and immature
-//!    coinbase, are excluded), sign, check the fee against Core's default `-maxtxfee` (0.10 BTC),
-//!    add the transaction to the wallet as unconfirmed and write it to the file. A crash after this
-//!    point loses nothing: the next load resubmits it.
-//! 3. With no lock held (the node notifies on this thread, and callbacks run):
-//!    `broadcast_transaction`. If the
-//!    node refuses it, the wallet marks it evicted, so its coins are spendable again, and the
-//!    error carries the node's reason.
+//!
+//! The whole of steps 2 and 3 holds the wallet's send lock (one payment at a time): a payment
+//! that spends the change of the previous one is built only once that one is in the mempool, so
+//! it is never broadcast first (the node would refuse it for missing inputs).
+//! 2. Under the state lock (so two sends never pick the same coins): build (coins Core would not
+//!    spend, untrusted unconfirmed and immature coinbase, are excluded), sign, check the fee
+//!    against Core's default `-maxtxfee` (0.10 BTC), add the transaction to the wallet as
+//!    unconfirmed and write it to the file. A crash after this point loses nothing: the next load
+//!    resubmits it.
+//! 3. Without the state lock (the node notifies on this thread, and callbacks run):
+//!    `broadcast_transaction`. If the node refuses it, the wallet marks it evicted, so its coins
+//!    are spendable again, and the error carries the node's reason.
 
 use std::str::FromStr;
 
@@ -135,6 +139,7 @@ pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, S
             }
         }
     };
+    let _sending = wallet.send_lock.acquire()?;
     let (tx, changed) = wallet.with_state(|state| Ok(build_and_record(state, &request, rate)))??;
     let txid = tx.compute_txid();
     wallet.fire(&changed);

@@ -1,14 +1,24 @@
 //! [`WalletInner`]: one loaded wallet (its state behind a lock, its chain registration, its
 //! transaction callbacks) and [`WalletHandle`], the [`interfaces::Wallet`] over it.
 //!
-//! Locks, in the order they may be taken: `sync_lock` (block processing, one at a time), then
-//! `state` (everything else: a send builds, signs and records under it, so two sends never pick
-//! the same coins). `state` is never held while calling a [`Chain`] method that can produce
+//! Locks, in the order they may be taken:
+//! - `send_lock` (one payment at a time, held from building it to the end of its broadcast, so a
+//!   payment that spends another's change is never broadcast before it; see [`SendLock`]);
+//! - `sync_lock` (block processing, one at a time);
+//! - `state` (everything else: a send builds, signs and records under it, so two sends never pick
+//!   the same coins).
+//!
+//! `state` and `sync_lock` are never held while calling a [`Chain`] method that can produce
 //! notifications (`broadcast_transaction`): the node delivers notifications on the calling thread,
-//! and they take `state`. Callbacks run with no lock held.
+//! and they take `state` and `sync_lock`. Notifications never take `send_lock`. Callbacks run with
+//! no lock held except that a send's own callbacks (its transaction recorded, then accepted by the
+//! mempool) run on the sending thread inside `send_lock`: a `handle_transaction_changed` callback
+//! must not send from the same wallet synchronously (it gets an error; hand the send to another
+//! thread instead).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
 
 use bdk_wallet::KeychainKind;
 use bitcoin::hashes::Hash;
@@ -30,6 +40,45 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// One payment at a time per wallet: a mutex that knows its holder, so a send started from
+/// inside the holder's own send (a transaction callback on the sending thread) is refused instead
+/// of deadlocking.
+#[derive(Debug, Default)]
+pub(crate) struct SendLock {
+    owner: Mutex<Option<ThreadId>>,
+    released: Condvar,
+}
+
+/// Holds a [`SendLock`] until dropped.
+#[derive(Debug)]
+pub(crate) struct SendGuard<'a>(&'a SendLock);
+
+impl SendLock {
+    /// Waits until no other send of the wallet runs; an error if this thread is running one.
+    pub(crate) fn acquire(&self) -> Result<SendGuard<'_>> {
+        let me = std::thread::current().id();
+        let mut owner = lock(&self.owner);
+        if *owner == Some(me) {
+            return Err(Error::failed(
+                "a send cannot start inside a transaction callback of the same wallet's send; \
+                 send from another thread",
+            ));
+        }
+        while owner.is_some() {
+            owner = self.released.wait(owner).unwrap_or_else(PoisonError::into_inner);
+        }
+        *owner = Some(me);
+        Ok(SendGuard(self))
+    }
+}
+
+impl Drop for SendGuard<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.owner) = None;
+        self.0.released.notify_one();
+    }
+}
+
 /// One loaded wallet.
 pub(crate) struct WalletInner {
     pub(crate) name: String,
@@ -38,6 +87,8 @@ pub(crate) struct WalletInner {
     /// `None` once unloaded.
     state: Mutex<Option<State>>,
     pub(crate) sync_lock: Mutex<()>,
+    /// Held by a payment from building to the end of its broadcast (see the module docs).
+    pub(crate) send_lock: SendLock,
     callbacks: Arc<Callbacks>,
     next_callback: AtomicU64,
     /// The chain notification registration; dropping it unregisters.
@@ -58,6 +109,7 @@ impl WalletInner {
             network,
             state: Mutex::new(Some(state)),
             sync_lock: Mutex::new(()),
+            send_lock: SendLock::default(),
             callbacks: Arc::new(Mutex::new(Vec::new())),
             next_callback: AtomicU64::new(0),
             notifications: Mutex::new(None),

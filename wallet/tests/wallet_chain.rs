@@ -30,6 +30,8 @@ struct Switch {
     lose: AtomicBool,
     /// `get_tip` waits while this gate is closed.
     tip_gate: Gate,
+    /// The next broadcast sleeps this long before it reaches the node (a slow link).
+    delay_next_broadcast: Mutex<Option<std::time::Duration>>,
 }
 
 /// A gate threads wait at while it is closed; the test can wait until one is waiting.
@@ -130,6 +132,10 @@ impl Chain for Switch {
         if self.lose.load(Ordering::SeqCst) {
             return Err(Error::disconnected("peer gone"));
         }
+        let delay = self.delay_next_broadcast.lock().unwrap().take();
+        if let Some(delay) = delay {
+            std::thread::sleep(delay);
+        }
         self.active().broadcast_transaction(tx, max_tx_fee)
     }
     fn estimate_fee(&self, target_blocks: u32) -> interfaces::Result<Option<FeeEstimate>> {
@@ -206,6 +212,7 @@ fn fixture() -> Fixture {
         refuse: AtomicBool::new(false),
         lose: AtomicBool::new(false),
         tip_gate: Gate::default(),
+        delay_next_broadcast: Mutex::new(None),
     });
     let loader = Loader::new(switch.clone(), WalletSettings::regtest(dir.path().join("wallets")));
     loader.load().unwrap();
@@ -439,4 +446,76 @@ fn a_second_load_while_the_first_is_loading_fails_as_in_core() {
     });
     let e = f.rpc("loadwallet", serde_json::json!(["w1"])).unwrap_err();
     assert_eq!(e, (-35, "Wallet \"w1\" is already loaded.".to_string()));
+}
+
+#[test]
+fn a_send_spending_the_change_of_a_send_in_flight_waits_for_its_broadcast() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    // One spendable coin: the second send can only spend the first one's change.
+    f.a.generate(&script(&w1.get_new_address("".into()).unwrap()), 101).unwrap();
+    let (recorded, first_recorded) = std::sync::mpsc::channel();
+    let recorded = Mutex::new(Some(recorded));
+    let _handler = w1
+        .handle_transaction_changed(Box::new(move |_, kind| {
+            if kind == ChangeType::New {
+                if let Some(tx) = recorded.lock().unwrap().take() {
+                    tx.send(()).unwrap();
+                }
+            }
+            Ok(())
+        }))
+        .unwrap();
+    *f.switch.delay_next_broadcast.lock().unwrap() = Some(std::time::Duration::from_millis(500));
+    let w1: Arc<dyn interfaces::Wallet> = Arc::from(w1);
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| w1.send_to_address(ELSEWHERE.into(), COIN, SendOptions::default()));
+        // The first send is recorded and now on its (slow) way to the node.
+        first_recorded.recv().unwrap();
+        let second = w1.send_to_address(ELSEWHERE.into(), COIN, SendOptions::default());
+        (first.join().unwrap(), second)
+    });
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let child = bitcoin::consensus::deserialize::<bitcoin::Transaction>(
+        &w1.get_transaction(second).unwrap().unwrap().tx,
+    )
+    .unwrap();
+    use bitcoin::hashes::Hash;
+    assert_eq!(
+        child.input[0].previous_output.txid.to_byte_array(),
+        first,
+        "it spends the first one's change"
+    );
+    assert!(f.switch.is_in_mempool(first).unwrap() && f.switch.is_in_mempool(second).unwrap());
+}
+
+#[test]
+fn a_transaction_callback_cannot_send_from_its_own_send() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    f.a.generate(&script(&w1.get_new_address("".into()).unwrap()), 110).unwrap();
+    let w1: Arc<dyn interfaces::Wallet> = Arc::from(w1);
+    let inner = Arc::downgrade(&w1);
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let sink = results.clone();
+    let _handler = w1
+        .handle_transaction_changed(Box::new(move |_, kind| {
+            if kind == ChangeType::New {
+                if let Some(w1) = inner.upgrade() {
+                    let sent = w1.send_to_address(ELSEWHERE.into(), COIN, SendOptions::default());
+                    sink.lock().unwrap().push(sent.map_err(|e| e.message().to_string()));
+                }
+            }
+            Ok(())
+        }))
+        .unwrap();
+    // Returns (no deadlock); the nested send was refused.
+    let txid = w1.send_to_address(ELSEWHERE.into(), COIN, SendOptions::default()).unwrap();
+    assert!(f.switch.is_in_mempool(txid).unwrap());
+    let results = results.lock().unwrap();
+    assert!(!results.is_empty());
+    for r in results.iter() {
+        let e = r.as_ref().unwrap_err();
+        assert!(e.contains("inside a transaction callback"), "{e}");
+    }
 }
