@@ -146,7 +146,15 @@ pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, S
     tracing::info!(target: "wallet", wallet = %wallet.name, %txid, amount = %request.amount, "sending");
 
     match wallet.chain.broadcast_transaction(serialize(&tx), MAX_TX_FEE_SAT) {
-        Ok(_) => Ok(Sent { txid, fee_reason }),
+        Ok(_) => {
+            // In the mempool (a node in this process has notified it already; a remote one may
+            // notify later): trusted from now on, so the next send may spend its change.
+            let _ = wallet.with_state(|state| {
+                state.set_in_mempool(txid, true);
+                Ok(())
+            });
+            Ok(Sent { txid, fee_reason })
+        }
         Err(e) if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::InvalidParameter) => {
             tracing::warn!(target: "wallet", wallet = %wallet.name, %txid, reason = %e,
                 "the node refused the transaction; its coins are spendable again");

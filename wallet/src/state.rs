@@ -6,8 +6,15 @@
 //! rules, which differ from BDK's defaults in two places:
 //! - a coinbase output is immature until it has 101 confirmations (Core's
 //!   `GetBlocksToMaturity`; BDK counts 100);
-//! - an unconfirmed transaction is *trusted* only if every input spends a wallet output of a
-//!   confirmed or trusted transaction (Core's `CachedTxIsTrusted`; BDK trusts by keychain).
+//! - an unconfirmed transaction is *trusted* only if it is in the node's mempool and every input
+//!   spends a wallet output of a confirmed or trusted transaction (Core's `CachedTxIsTrusted`;
+//!   BDK trusts by keychain). An unconfirmed transaction the mempool lacks (a broadcast that got
+//!   lost, a mempool that restarted empty) counts in no balance and its outputs are not listed or
+//!   spent (Core's `GetBalance` / `AvailableCoins`), until it is back in the mempool or abandoned.
+//!
+//! Mempool membership is not in BDK's graph and not written to the file: [`State::set_in_mempool`]
+//! follows the node's notifications (added, removed), an accepted broadcast, and at load the
+//! mempool's contents and `Chain::is_in_mempool` (see [`crate::sync`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -51,6 +58,8 @@ pub(crate) struct State {
     pending_notes: Vec<(Txid, TxNote)>,
     pending_labels: Vec<(String, String)>,
     pending_tip: bool,
+    /// Unconfirmed wallet transactions known to be in the node's mempool (Core's `InMempool`).
+    in_mempool: HashSet<Txid>,
 }
 
 /// What happened to which transactions, for the `handle_transaction_changed` callbacks.
@@ -68,12 +77,20 @@ pub(crate) struct Coin {
     pub(crate) trusted: bool,
     /// A coinbase output with fewer than 101 confirmations.
     pub(crate) immature: bool,
+    /// Unconfirmed and its transaction is in the node's mempool.
+    pub(crate) in_mempool: bool,
 }
 
 impl Coin {
     /// Whether coin selection may use it (as Core: trusted, mature, not locked).
     pub(crate) fn spendable(&self) -> bool {
         self.trusted && !self.immature
+    }
+
+    /// Whether Core would list it at all: confirmed, or unconfirmed in the mempool (Core's
+    /// `AvailableCoins` skips an unconfirmed transaction the mempool lacks).
+    pub(crate) fn available(&self) -> bool {
+        self.depth > 0 || self.in_mempool
     }
 }
 
@@ -135,7 +152,28 @@ impl State {
             pending_notes: Vec::new(),
             pending_labels: Vec::new(),
             pending_tip: false,
+            in_mempool: HashSet::new(),
         }
+    }
+
+    /// Records whether the node's mempool holds wallet transaction `txid`. Only unconfirmed
+    /// canonical transactions are remembered as in it (a confirmed one no longer is).
+    pub(crate) fn set_in_mempool(&mut self, txid: Txid, in_mempool: bool) {
+        let unconfirmed = self
+            .keyed
+            .as_ref()
+            .and_then(|k| k.wallet.get_tx(txid))
+            .is_some_and(|tx| matches!(tx.chain_position, ChainPosition::Unconfirmed { .. }));
+        if in_mempool && unconfirmed {
+            self.in_mempool.insert(txid);
+        } else {
+            self.in_mempool.remove(&txid);
+        }
+    }
+
+    /// Whether the node's mempool holds wallet transaction `txid`, as far as the wallet knows.
+    pub(crate) fn is_in_mempool(&self, txid: Txid) -> bool {
+        self.in_mempool.contains(&txid)
     }
 
     /// The last block the wallet processed.
@@ -222,6 +260,10 @@ impl State {
                     .wallet
                     .apply_block_connected_to_events(block, height, connected_to)
                     .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                // Mined: out of the mempool.
+                for tx in &block.txdata {
+                    self.in_mempool.remove(&tx.compute_txid());
+                }
                 Ok(changes(&before, &events))
             }
             None => {
@@ -278,6 +320,7 @@ impl State {
             None => at,
         };
         let events = k.wallet.apply_evicted_txs_events([(txid, at)]);
+        self.in_mempool.remove(&txid);
         changes(&HashSet::from([txid]), &events)
     }
 
@@ -303,13 +346,14 @@ impl State {
                 };
                 let trusted = depth > 0 || self.is_trusted(output.outpoint.txid, &mut trust, 0);
                 let immature = is_coinbase && depth < COINBASE_MATURE_DEPTH;
-                Coin { output, depth, confirmed_in, is_coinbase, trusted, immature }
+                let in_mempool = depth == 0 && self.is_in_mempool(output.outpoint.txid);
+                Coin { output, depth, confirmed_in, is_coinbase, trusted, immature, in_mempool }
             })
             .collect()
     }
 
-    /// Core's `CachedTxIsTrusted` for an unconfirmed canonical transaction: every input spends a
-    /// wallet output whose transaction is confirmed or itself trusted.
+    /// Core's `CachedTxIsTrusted` for an unconfirmed canonical transaction: it is in the mempool,
+    /// and every input spends a wallet output whose transaction is confirmed or itself trusted.
     fn is_trusted(&self, txid: Txid, memo: &mut HashMap<Txid, bool>, level: u32) -> bool {
         if let Some(t) = memo.get(&txid) {
             return *t;
@@ -319,6 +363,8 @@ impl State {
         let trusted = match ctx.chain_position {
             ChainPosition::Confirmed { .. } => true,
             ChainPosition::Unconfirmed { .. } if level > 100 => false,
+            // Core: "Don't trust unconfirmed transactions from us unless they are in the mempool."
+            ChainPosition::Unconfirmed { .. } if !self.is_in_mempool(txid) => false,
             ChainPosition::Unconfirmed { .. } => ctx.tx_node.tx.input.iter().all(|input| {
                 let prev = input.previous_output;
                 let mine = k
@@ -333,7 +379,8 @@ impl State {
         trusted
     }
 
-    /// `(trusted, untrusted_pending, immature)` in satoshis.
+    /// `(trusted, untrusted_pending, immature)` in satoshis, as Core's `GetBalance`: untrusted
+    /// coins count as pending only while their transaction is in the mempool.
     pub(crate) fn balances(&self) -> interfaces::Balances {
         let mut b = interfaces::Balances::default();
         for coin in self.coins() {
@@ -342,7 +389,7 @@ impl State {
                 b.immature += value;
             } else if coin.trusted {
                 b.trusted += value;
-            } else {
+            } else if coin.in_mempool {
                 b.untrusted_pending += value;
             }
         }

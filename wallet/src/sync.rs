@@ -12,7 +12,11 @@
 //!    transaction.
 //! 3. `request_mempool_transactions`: unconfirmed transactions that concern the wallet.
 //! 4. Resubmit the wallet's unconfirmed transactions the mempool lacks (Core's
-//!    `ResubmitWalletTransactions`); a refusal is only logged.
+//!    `ResubmitWalletTransactions`). One the node refuses is marked evicted and the file written:
+//!    its coins are spendable again and it is not resubmitted on the next load.
+//!
+//! Steps 3 and 4 also establish which unconfirmed transactions are in the mempool (only those are
+//! trusted, see [`crate::state`]); the notifications keep that up to date.
 //!
 //! Blocks arriving during step 2 and afterwards go through [`Notifier::block_connected`], which
 //! shares the wallet's `sync_lock` with the catch-up: a block whose parent is the wallet's tip is
@@ -32,7 +36,9 @@ use bdk_wallet::chain::BlockId;
 use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Transaction, Txid};
-use interfaces::{BlockInfo, ChainNotifications, Error, FoundBlockRequest, MempoolRemovalReason, Result};
+use interfaces::{
+    BlockInfo, ChainNotifications, Error, ErrorKind, FoundBlockRequest, MempoolRemovalReason, Result,
+};
 
 use crate::state::{now, Changed};
 use crate::wallet::{lock, WalletInner};
@@ -153,7 +159,9 @@ fn fetch_block(wallet: &WalletInner, hash: [u8; 32]) -> Result<Block> {
 }
 
 /// Resubmits the wallet's unconfirmed transactions that the mempool lacks, parents first (the
-/// order of [`crate::state::State::transactions`]).
+/// order of [`crate::state::State::transactions`]), recording which are in the mempool. One the
+/// node refuses is marked evicted and written (a refused parent takes its children with it:
+/// they are refused for their missing inputs).
 pub(crate) fn resubmit(wallet: &WalletInner) {
     let pending = wallet.with_state(|s| {
         Ok(s.transactions()
@@ -165,8 +173,17 @@ pub(crate) fn resubmit(wallet: &WalletInner) {
     let Ok(pending) = pending else { return };
     for (txid, tx) in pending {
         let bytes = serialize(&*tx);
+        let mark = |in_mempool: bool| {
+            let _ = wallet.with_state(|s| {
+                s.set_in_mempool(txid, in_mempool);
+                Ok(())
+            });
+        };
         match wallet.chain.is_in_mempool(txid.to_byte_array()) {
-            Ok(true) => continue,
+            Ok(true) => {
+                mark(true);
+                continue;
+            }
             Ok(false) => {}
             Err(e) => {
                 tracing::warn!(target: "wallet", error = %e, "resubmit: mempool query failed");
@@ -175,7 +192,22 @@ pub(crate) fn resubmit(wallet: &WalletInner) {
         }
         match wallet.chain.broadcast_transaction(bytes, MAX_TX_FEE_SAT) {
             Ok(_) => {
+                mark(true);
                 tracing::info!(target: "wallet", wallet = %wallet.name, %txid, "resubmitted transaction")
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::InvalidParameter) => {
+                tracing::warn!(target: "wallet", wallet = %wallet.name, %txid, reason = %e,
+                    "the node refused a resubmitted transaction; marked evicted, its coins are spendable again");
+                let changed = wallet.with_state(|s| {
+                    let changed = s.apply_evicted(txid, now());
+                    s.persist()?;
+                    Ok(changed)
+                });
+                match changed {
+                    Ok(changed) => wallet.fire(&changed),
+                    Err(e) => tracing::warn!(target: "wallet", wallet = %wallet.name, %txid, error = %e,
+                        "could not record the refused transaction as evicted"),
+                }
             }
             Err(e) => tracing::info!(target: "wallet", wallet = %wallet.name, %txid, reason = %e,
                 "resubmitting a transaction failed"),
@@ -208,8 +240,10 @@ impl ChainNotifications for Notifier {
         let Some(wallet) = self.wallet() else { return Ok(()) };
         let tx: Transaction = deserialize(&tx)
             .map_err(|e| Error::invalid_parameter(format!("undecodable transaction: {e}")))?;
+        let txid = tx.compute_txid();
         let changed = match wallet.with_state(|s| {
             let changed = s.apply_unconfirmed(tx, now());
+            s.set_in_mempool(txid, true);
             if !changed.is_empty() {
                 s.persist()?;
             }
@@ -227,6 +261,7 @@ impl ChainNotifications for Notifier {
         let txid = Txid::from_byte_array(txid);
         let changed = match wallet.with_state(|s| {
             let changed = s.apply_evicted(txid, now());
+            s.set_in_mempool(txid, false);
             if !changed.is_empty() {
                 s.persist()?;
             }

@@ -245,7 +245,7 @@ impl interfaces::Wallet for WalletHandle {
             let coins = s.coins();
             Ok(coins
                 .iter()
-                .filter(|c| !c.immature)
+                .filter(|c| c.available() && !c.immature)
                 .map(|c| Utxo {
                     txid: c.output.outpoint.txid.to_byte_array(),
                     vout: c.output.outpoint.vout,

@@ -381,13 +381,51 @@ fn a_send_written_but_not_broadcast_is_resubmitted_on_the_next_load() {
     let txid = listed.last().unwrap().txid;
     assert!(listed.last().unwrap().sent > 0, "the send is in the wallet");
     assert!(!f.switch.is_in_mempool(txid).unwrap());
+    // As in Core: an unconfirmed transaction the mempool lacks is not trusted. Its input is spent
+    // and its change counts nowhere, is not listed and cannot be spent.
+    let balances = w1.get_balances().unwrap();
+    assert_eq!((balances.trusted, balances.untrusted_pending), (0, 0));
+    assert!(w1.list_unspent().unwrap().is_empty());
+    let e = w1.send_to_address(ELSEWHERE.into(), COIN, SendOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsufficientFunds, "{e}");
     f.loader.stop().unwrap();
 
     f.switch.lose.store(false, Ordering::SeqCst);
     let again = Loader::new(f.switch.clone(), WalletSettings::regtest(f.dir.path().join("wallets")));
     let w1 = again.load_wallet("w1".into()).unwrap();
     assert!(f.switch.is_in_mempool(txid).unwrap(), "resubmitted on load");
-    assert!(w1.get_balances().unwrap().trusted < 40 * COIN);
+    let trusted = w1.get_balances().unwrap().trusted;
+    assert!(trusted > 39 * COIN && trusted < 40 * COIN, "the change is trusted again: {trusted}");
+}
+
+#[test]
+fn a_resubmission_the_node_refuses_frees_the_coins_for_good() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    f.a.generate(&script(&w1.get_new_address("".into()).unwrap()), 101).unwrap();
+    f.switch.lose.store(true, Ordering::SeqCst);
+    w1.send_to_address(ELSEWHERE.into(), 10 * COIN, SendOptions::default()).unwrap_err();
+    let txid = w1.list_transactions().unwrap().last().unwrap().txid;
+    f.loader.stop().unwrap();
+    f.switch.lose.store(false, Ordering::SeqCst);
+
+    // The node refuses it on the next load: the wallet marks it evicted and writes that down.
+    f.switch.refuse.store(true, Ordering::SeqCst);
+    let settings = || WalletSettings::regtest(f.dir.path().join("wallets"));
+    let again = Loader::new(f.switch.clone(), settings());
+    let w1 = again.load_wallet("w1".into()).unwrap();
+    assert_eq!(w1.get_balances().unwrap().trusted, 50 * COIN, "the coin is spendable again");
+    assert!(w1.list_transactions().unwrap().iter().all(|t| t.txid != txid));
+    again.stop().unwrap();
+
+    // And it stays so: the next load does not resubmit it.
+    f.switch.refuse.store(false, Ordering::SeqCst);
+    let third = Loader::new(f.switch.clone(), settings());
+    let w1 = third.load_wallet("w1".into()).unwrap();
+    assert!(!f.switch.is_in_mempool(txid).unwrap(), "not resubmitted");
+    assert_eq!(w1.get_balances().unwrap().trusted, 50 * COIN);
+    let paid = w1.send_to_address(ELSEWHERE.into(), 10 * COIN, SendOptions::default()).unwrap();
+    assert!(f.switch.is_in_mempool(paid).unwrap());
 }
 
 #[test]

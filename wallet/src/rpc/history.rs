@@ -269,7 +269,12 @@ fn listunspent(call: &Call<'_>) -> CallResult {
         for c in coins {
             let depth = i64::from(c.depth);
             let value = sat_i64(c.output.txout.value);
-            if c.immature || depth < minconf || depth > maxconf || (!include_unsafe && !c.trusted) {
+            if !c.available()
+                || c.immature
+                || depth < minconf
+                || depth > maxconf
+                || (!include_unsafe && !c.trusted)
+            {
                 continue;
             }
             if value < min_amount || value > max_amount {
