@@ -186,48 +186,8 @@ impl LoaderInner {
             .get_block_hash(0)?
             .map(BlockHash::from_byte_array)
             .unwrap_or_else(|| bitcoin::constants::genesis_block(network).block_hash());
-        let flags = Flags {
-            private_keys_enabled: !options.disable_private_keys,
-            blank: options.blank,
-            birthtime: i64::try_from(now()).unwrap_or(i64::MAX),
-        };
-        let keyless_tip = BlockId { height: 0, hash: genesis };
-        if options.blank || options.disable_private_keys {
-            // Core: such a wallet has no descriptors until some are imported.
-            let store = Store::create(path, flags, None, None, Some((0, genesis))).map_err(store_error)?;
-            return Ok(State::new(
-                store,
-                None,
-                keyless_tip,
-                flags,
-                network,
-                Default::default(),
-                Default::default(),
-            ));
-        }
-        let descriptors = new_descriptors(network)?;
-        let mut wallet =
-            bdk_wallet::Wallet::create(descriptors.external.clone(), descriptors.internal.clone())
-                .network(network)
-                .genesis_hash(genesis)
-                .create_wallet_no_persist()
-                .map_err(|e| Error::failed(format!("creating the wallet: {e}")))?;
-        let changeset = wallet.take_staged();
-        let store =
-            Store::create(path, flags, Some(&descriptors), changeset.as_ref(), None).map_err(store_error)?;
-        let signers = Signers::new(&descriptors, &wallet, network)?;
-        let keyed = Keyed { wallet, signers: Some(signers) };
-        Ok(State::new(
-            store,
-            Some(keyed),
-            keyless_tip,
-            flags,
-            network,
-            Default::default(),
-            Default::default(),
-        ))
+        create_state(path, network, genesis, &options)
     }
-
     /// Flushes and unloads wallet `name`.
     pub(crate) fn unload(&self, name: &str, load_on_startup: Option<bool>) -> Result<()> {
         let wallet = {
@@ -261,6 +221,47 @@ impl LoaderInner {
     }
 }
 
+/// Creates the wallet file at `path` (which must not exist) for `options` on the chain starting at
+/// `genesis`, and the state over it.
+pub(crate) fn create_state(
+    path: &std::path::Path,
+    network: Network,
+    genesis: BlockHash,
+    options: &CreateWalletOptions,
+) -> Result<State> {
+    let flags = Flags {
+        private_keys_enabled: !options.disable_private_keys,
+        blank: options.blank,
+        birthtime: i64::try_from(now()).unwrap_or(i64::MAX),
+    };
+    let keyless_tip = BlockId { height: 0, hash: genesis };
+    if options.blank || options.disable_private_keys {
+        // Core: such a wallet has no descriptors until some are imported.
+        let store = Store::create(path, flags, None, None, Some((0, genesis))).map_err(store_error)?;
+        return Ok(State::new(
+            store,
+            None,
+            keyless_tip,
+            flags,
+            network,
+            Default::default(),
+            Default::default(),
+        ));
+    }
+    let descriptors = new_descriptors(network)?;
+    let mut wallet = bdk_wallet::Wallet::create(descriptors.external.clone(), descriptors.internal.clone())
+        .network(network)
+        .genesis_hash(genesis)
+        .create_wallet_no_persist()
+        .map_err(|e| Error::failed(format!("creating the wallet: {e}")))?;
+    let changeset = wallet.take_staged();
+    let store =
+        Store::create(path, flags, Some(&descriptors), changeset.as_ref(), None).map_err(store_error)?;
+    let signers = Signers::new(&descriptors, &wallet, network)?;
+    let keyed = Keyed { wallet, signers: Some(signers) };
+    Ok(State::new(store, Some(keyed), keyless_tip, flags, network, Default::default(), Default::default()))
+}
+
 fn store_error(e: StoreError) -> Error {
     match e {
         StoreError::Io(io) if io.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -270,7 +271,8 @@ fn store_error(e: StoreError) -> Error {
     }
 }
 
-fn load_state(path: &std::path::Path, network: Network) -> Result<State> {
+/// Opens and reads the wallet file at `path` and builds the state over it.
+pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<State> {
     let mut store =
         Store::open(path).map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?;
     let record = store.read().map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?;

@@ -13,7 +13,8 @@
 //!    spend, untrusted unconfirmed and immature coinbase, are excluded), sign, check the fee
 //!    against Core's default `-maxtxfee` (0.10 BTC), add the transaction to the wallet as
 //!    unconfirmed and write it to the file. A crash after this point loses nothing: the next load
-//!    resubmits it.
+//!    resubmits it. If the write fails, the transaction is marked evicted at once (the client gets
+//!    the error; nothing is broadcast, nothing resubmitted later).
 //! 3. Without the state lock (the node notifies on this thread, and callbacks run):
 //!    `broadcast_transaction`. If the node refuses it, the wallet marks it evicted, so its coins
 //!    are spendable again, and the error carries the node's reason.
@@ -265,8 +266,25 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
         return Err(SendError::from(Error::failed("the wallet did not take its own transaction")));
     }
     state.set_note(txid, TxNote { comment: request.comment.clone(), comment_to: request.comment_to.clone() });
-    state.persist()?;
+    if let Err(e) = state.persist() {
+        undo_unwritten(state, txid);
+        return Err(SendError::from(e));
+    }
     Ok((tx, changed))
+}
+
+/// Takes back a payment whose write failed (disk full, I/O error): the client is told it failed,
+/// so it must not stay in the wallet, be written by a later write and be resubmitted on the next
+/// load (a retried payment would then pay twice). It is marked evicted in memory at once (its
+/// coins are spendable again); the eviction stays staged with the addition, so whichever write
+/// succeeds next records both, and the file never holds the payment as pending.
+fn undo_unwritten(state: &mut State, txid: Txid) {
+    state.apply_evicted(txid, now());
+    state.discard_pending_note(txid);
+    if let Err(e) = state.persist() {
+        tracing::warn!(target: "wallet", %txid, error = %e,
+            "a payment that could not be written was undone in memory; the next write records it as evicted");
+    }
 }
 
 fn create_error(e: CreateTxError) -> SendError {
@@ -282,6 +300,105 @@ fn create_error(e: CreateTxError) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bdk_wallet::chain::BlockId;
+    use bdk_wallet::KeychainKind;
+    use bitcoin::hashes::Hash;
+    use bitcoin::{Block, TxIn, TxOut};
+    use interfaces::CreateWalletOptions;
+
+    const ELSEWHERE: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+    const FUNDS: u64 = 100_000_000;
+
+    /// A new wallet file at `path` whose first address received [`FUNDS`] in block 1.
+    fn funded_state(path: &std::path::Path) -> State {
+        let genesis = bitcoin::constants::genesis_block(Network::Regtest);
+        let mut state = crate::loader::create_state(
+            path,
+            Network::Regtest,
+            genesis.block_hash(),
+            &CreateWalletOptions::default(),
+        )
+        .unwrap();
+        let keyed = state.keyed_mut().unwrap();
+        let address = keyed.wallet.reveal_next_address(KeychainKind::External).address;
+        let funding = Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint { txid: Txid::from_byte_array([1; 32]), vout: 0 },
+                ..TxIn::default()
+            }],
+            output: vec![TxOut { value: Amount::from_sat(FUNDS), script_pubkey: address.script_pubkey() }],
+        };
+        let block = Block {
+            header: bitcoin::block::Header {
+                prev_blockhash: genesis.block_hash(),
+                time: genesis.header.time + 1,
+                ..genesis.header
+            },
+            txdata: vec![funding],
+        };
+        state.apply_block(&block, 1, BlockId { height: 0, hash: genesis.block_hash() }).unwrap();
+        state.persist().unwrap();
+        state
+    }
+
+    fn payment() -> SendRequest {
+        SendRequest {
+            address: parse_address(ELSEWHERE, Network::Regtest).unwrap(),
+            amount: Amount::from_sat(FUNDS / 10),
+            subtract_fee: false,
+            fee_rate_sat_per_kvb: None,
+            conf_target: None,
+            replaceable: None,
+            comment: "rent".into(),
+            comment_to: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_payment_whose_write_fails_is_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        let mut state = funded_state(&path);
+        let funded = state.balances();
+        assert_eq!(funded.trusted, 100_000_000);
+
+        // The disk fills up: the client gets the error, the wallet keeps nothing of the payment.
+        state.store.fail_writes(true);
+        let e = build_and_record(&mut state, &payment(), 2_000).unwrap_err();
+        assert_eq!(e.code, RpcError::WALLET_ERROR);
+        assert!(e.error.message().starts_with("writing the wallet"), "{}", e.error);
+        assert_eq!(state.balances(), funded, "its coin is spendable again");
+        assert_eq!(state.transactions().len(), 1, "only the funding transaction");
+        assert!(state.notes.is_empty());
+        // A retry works once the disk has room again.
+        state.store.fail_writes(false);
+        let (paid, _) = build_and_record(&mut state, &payment(), 2_000).unwrap();
+        assert_eq!(state.transactions().len(), 2);
+        drop(state);
+        let state = crate::loader::load_state(&path, Network::Regtest).unwrap();
+        let pending: Vec<Txid> =
+            state.transactions().iter().filter(|v| v.confirmed_in.is_none()).map(|v| v.txid).collect();
+        assert_eq!(pending, [paid.compute_txid()], "only the retried payment is resubmitted");
+    }
+
+    #[test]
+    fn a_payment_undone_in_memory_is_written_as_evicted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        let mut state = funded_state(&path);
+        state.store.fail_writes(true);
+        build_and_record(&mut state, &payment(), 2_000).unwrap_err();
+        // The disk recovers; the next write (of anything) records what is staged.
+        state.store.fail_writes(false);
+        state.set_label(ELSEWHERE.into(), "shop".into());
+        state.persist().unwrap();
+        drop(state);
+        let state = crate::loader::load_state(&path, Network::Regtest).unwrap();
+        assert_eq!(state.transactions().len(), 1, "the failed payment is not pending after a reload");
+        assert_eq!(state.balances().trusted, 100_000_000);
+    }
 
     #[test]
     fn addresses() {

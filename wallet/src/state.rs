@@ -232,6 +232,14 @@ impl State {
         }
     }
 
+    /// Forgets the note of `txid` that is not written yet (a payment undone before it was).
+    pub(crate) fn discard_pending_note(&mut self, txid: Txid) {
+        if self.pending_notes.iter().any(|(t, _)| *t == txid) {
+            self.pending_notes.retain(|(t, _)| *t != txid);
+            self.notes.remove(&txid);
+        }
+    }
+
     /// Labels `address` (written by the next [`State::persist`]).
     pub(crate) fn set_label(&mut self, address: String, label: String) {
         self.labels.insert(address.clone(), label.clone());

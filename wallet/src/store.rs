@@ -278,6 +278,12 @@ impl Store {
         })
     }
 
+    /// Makes every later write fail (SQLite's `query_only`), as a full disk would.
+    #[cfg(test)]
+    pub(crate) fn fail_writes(&self, fail: bool) {
+        self.conn.pragma_update(None, "query_only", fail).unwrap();
+    }
+
     /// Writes `changes` in one transaction (nothing if they are empty).
     pub(crate) fn persist(&mut self, changes: &Changes<'_>) -> Result<(), StoreError> {
         if changes.is_empty() {
