@@ -149,6 +149,8 @@ impl LoaderInner {
         let dir = names::wallet_dir(&self.settings.wallets_dir, name);
         let path = names::db_path(&self.settings.wallets_dir, name);
         let network = self.settings.network;
+        // What a creation of this name killed midway left (the name is reserved: none is running).
+        crate::store::remove_stale_temp_files(&path);
         let state = match how {
             Open::Create(options) => {
                 if path.exists() {

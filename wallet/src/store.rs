@@ -119,7 +119,15 @@ pub(crate) struct Store {
 
 impl Store {
     /// Creates the file at `path` (which must not exist) with `flags`, the private `descriptors`
-    /// (`None` for a wallet without keys) and BDK's initial `changeset`, all in one transaction.
+    /// (`None` for a wallet without keys) and BDK's initial `changeset`, all in one transaction,
+    /// and opens it.
+    ///
+    /// `path` appears complete or not at all, even if the process is killed midway: the file is
+    /// made under a temporary name in the same directory ([`crate::names::temp_path`]), committed,
+    /// closed (rollback journal, so the file stands alone) and fsynced, then linked to `path` (which
+    /// fails if `path` exists, so no wallet is ever replaced) and the directory fsynced. A killed
+    /// creation leaves only a temporary file, which listings ignore and
+    /// [`remove_stale_temp_files`] deletes.
     pub(crate) fn create(
         path: &Path,
         flags: Flags,
@@ -127,18 +135,29 @@ impl Store {
         changeset: Option<&ChangeSet>,
         tip: Option<(u32, BlockHash)>,
     ) -> Result<Store, StoreError> {
-        // create_new: fails if it exists; 0600: the file holds private keys.
-        OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        let result = Store::initialize(path, flags, descriptors, changeset, tip);
-        if result.is_err() {
-            // Leave no half-made wallet behind: the name stays free.
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                let mut file = path.as_os_str().to_owned();
-                file.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(file));
-            }
+        if path.exists() {
+            return Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} already exists", path.display()),
+            )));
         }
-        result
+        let tmp = crate::names::temp_path(path);
+        let made = (|| {
+            // create_new: a name no one else uses; 0600: the file holds private keys.
+            OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            let store = Store::initialize(&tmp, flags, descriptors, changeset, tip)?;
+            // Fold the WAL into the file so that it alone is the wallet, then close it.
+            let _mode: String = store.conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+            drop(store);
+            std::fs::File::open(&tmp)?.sync_all()?;
+            publish(&tmp, path)
+        })();
+        remove_with_journals(&tmp);
+        made?;
+        if let Some(dir) = path.parent() {
+            crate::names::sync_dir(dir);
+        }
+        Store::open(path)
     }
 
     fn initialize(
@@ -296,6 +315,43 @@ impl Store {
     }
 }
 
+/// Gives the complete file `tmp` the name `path` unless `path` exists: a hard link (atomic, never
+/// replaces), or where the filesystem has no hard links a rename after a check.
+fn publish(tmp: &Path, path: &Path) -> Result<(), StoreError> {
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e.into()),
+        Err(_) if !path.exists() => Ok(std::fs::rename(tmp, path)?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes `file` and the journal files SQLite may keep next to it (all may be missing).
+fn remove_with_journals(file: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+}
+
+/// Deletes the temporary files that creations of the wallet file `path` killed midway left in
+/// its directory (those of other processes: this one's may be in progress). Call with the
+/// wallet's name reserved.
+pub(crate) fn remove_stale_temp_files(path: &Path) {
+    let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else { return };
+    let prefix = format!(".{}.", file.to_string_lossy());
+    let ours = format!("{prefix}{}.", std::process::id());
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && name.contains(".tmp") && !name.starts_with(&ours) {
+            tracing::info!(target: "wallet", file = %name, "removing what a killed wallet creation left");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn to_hash(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
     bytes.try_into().map_err(|_| StoreError::Corrupt(format!("a stored hash has {} bytes", bytes.len())))
 }
@@ -372,6 +428,11 @@ mod tests {
         let mut store = Store::create(&path, flags(), Some(&d), None, Some((0, hash))).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        let files: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(files, ["wallet.sqlite"], "no temporary file is left");
         assert!(matches!(Store::create(&path, flags(), None, None, None), Err(StoreError::Io(_))));
         // A second connection (another process, or a second load) cannot take the lock.
         assert!(matches!(Store::open(&path), Err(StoreError::Locked)));
@@ -396,6 +457,23 @@ mod tests {
         assert_eq!(record.notes.get(&txid), Some(&note));
         assert_eq!(record.labels.get("bcrt1q").map(String::as_str), Some("l"));
         assert!(record.changeset.is_empty());
+    }
+
+    #[test]
+    fn stale_temp_files_of_other_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        let stale = dir.path().join(".wallet.sqlite.999999999.0.tmp");
+        let stale_journal = dir.path().join(".wallet.sqlite.999999999.0.tmp-journal");
+        let ours = crate::names::temp_path(&path);
+        let other = dir.path().join(".settings.json.999999999.0.tmp");
+        for f in [&stale, &stale_journal, &ours, &other] {
+            std::fs::write(f, b"").unwrap();
+        }
+        remove_stale_temp_files(&path);
+        assert!(!stale.exists() && !stale_journal.exists());
+        assert!(ours.exists(), "a creation of this process may be in progress");
+        assert!(other.exists(), "not a wallet file's");
     }
 
     #[test]
