@@ -24,7 +24,7 @@ use interfaces::{Chain, CleanupHandler, CreateWalletOptions, Error, ErrorKind, H
 use crate::keys::{new_descriptors, Signers};
 use crate::names;
 use crate::state::{now, Keyed, State};
-use crate::store::{Flags, Store, StoreError};
+use crate::store::{Flags, PrivateDescriptors, Store, StoreError};
 use crate::wallet::{lock, WalletHandle, WalletInner};
 
 /// Where the wallets live and which load at start-up: what the executable hands the wallet.
@@ -284,15 +284,7 @@ pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<Sta
     let keyed = match &record.descriptors {
         None => None,
         Some(descriptors) => {
-            let wallet = bdk_wallet::Wallet::load()
-                .descriptor(KeychainKind::External, Some(descriptors.external.clone()))
-                .descriptor(KeychainKind::Internal, Some(descriptors.internal.clone()))
-                .check_network(network)
-                .load_wallet_no_persist(record.changeset)
-                .map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?
-                .ok_or_else(|| {
-                    Error::failed("Wallet file verification failed. The wallet data is missing.")
-                })?;
+            let wallet = load_bdk_wallet(descriptors, record.changeset, network)?;
             let signers = if record.flags.private_keys_enabled {
                 Some(Signers::new(descriptors, &wallet, network)?)
             } else {
@@ -302,6 +294,21 @@ pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<Sta
         }
     };
     Ok(State::new(store, keyed, keyless_tip, record.flags, network, record.notes, record.labels))
+}
+
+/// The BDK wallet of `descriptors` from everything the file holds of it (`changeset`).
+pub(crate) fn load_bdk_wallet(
+    descriptors: &PrivateDescriptors,
+    changeset: bdk_wallet::ChangeSet,
+    network: Network,
+) -> Result<bdk_wallet::Wallet> {
+    bdk_wallet::Wallet::load()
+        .descriptor(KeychainKind::External, Some(descriptors.external.clone()))
+        .descriptor(KeychainKind::Internal, Some(descriptors.internal.clone()))
+        .check_network(network)
+        .load_wallet_no_persist(changeset)
+        .map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?
+        .ok_or_else(|| Error::failed("Wallet file verification failed. The wallet data is missing."))
 }
 
 /// The wallet side of the application: an [`interfaces::WalletLoader`].

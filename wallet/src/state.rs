@@ -282,6 +282,55 @@ impl State {
         }
     }
 
+    /// Drops the wallet's blocks above `fork`, one of its checkpoints, making it the tip: the
+    /// node's active chain ends there (it is shorter than the wallet's, e.g. its block files were
+    /// replaced). Transactions confirmed above it turn unconfirmed (or vanish, for coinbases), as
+    /// in a reorganization. BDK's `Wallet` cannot disconnect blocks by itself, so the removal is
+    /// written to the file (after everything pending) and the BDK wallet reloaded from it.
+    pub(crate) fn rollback_to(&mut self, fork: BlockId) -> Result<Changed> {
+        use bdk_wallet::chain::local_chain;
+        let Some(k) = self.keyed.as_ref() else {
+            self.set_keyless_tip(fork);
+            self.persist()?;
+            return Ok(Vec::new());
+        };
+        if k.wallet.local_chain().get(fork.height).map(|cp| cp.block_id()) != Some(fork) {
+            return Err(Error::failed(format!("block {} is not in the wallet's chain", fork.height)));
+        }
+        let unconfirmed: Changed = k
+            .wallet
+            .transactions()
+            .filter(|t| {
+                matches!(t.chain_position, ChainPosition::Confirmed { anchor, .. }
+                    if anchor.block_id.height > fork.height)
+            })
+            .map(|t| (t.tx_node.txid, ChangeType::Updated))
+            .collect();
+        let blocks = k
+            .wallet
+            .checkpoints()
+            .map(|cp| cp.height())
+            .filter(|h| *h > fork.height)
+            .map(|h| (h, None))
+            .collect();
+        self.persist()?;
+        let removal =
+            bdk_wallet::ChangeSet { local_chain: local_chain::ChangeSet { blocks }, ..Default::default() };
+        let written = Changes { bdk: Some(&removal), ..Default::default() };
+        self.store.persist(&written).map_err(|e| Error::failed(format!("writing the wallet: {e}")))?;
+        let record = self.store.read().map_err(|e| Error::failed(format!("reading the wallet: {e}")))?;
+        let descriptors =
+            record.descriptors.ok_or_else(|| Error::failed("the wallet file lost its descriptors"))?;
+        let wallet = crate::loader::load_bdk_wallet(&descriptors, record.changeset, self.network)?;
+        if wallet.local_chain().tip().block_id() != fork {
+            return Err(Error::failed("rolling the wallet back did not reach the fork point"));
+        }
+        if let Some(k) = self.keyed.as_mut() {
+            k.wallet = wallet;
+        }
+        Ok(unconfirmed)
+    }
+
     /// Moves a wallet without descriptors to `tip` (it has nothing to undo or scan).
     pub(crate) fn set_keyless_tip(&mut self, tip: BlockId) {
         if self.keyed.is_none() && self.keyless_tip != tip {

@@ -9,7 +9,9 @@
 //!    blocks above it with `get_block_hash` + `find_block(want_data)` in batches and apply each
 //!    with BDK's `apply_block_connected_to`, connected to the previous one (to the fork point for
 //!    the first: BDK then drops the stale blocks above it). Each batch is written in one
-//!    transaction.
+//!    transaction. If the node's chain ends at the fork point (it is shorter than the wallet's,
+//!    and the same below), there is nothing to fetch: the wallet drops its blocks above it
+//!    ([`crate::state::State::rollback_to`]) and follows the node from there.
 //! 3. `request_mempool_transactions`: unconfirmed transactions that concern the wallet.
 //! 4. Resubmit the wallet's unconfirmed transactions the mempool lacks (Core's
 //!    `ResubmitWalletTransactions`). One the node refuses is marked evicted and the file written:
@@ -104,7 +106,23 @@ pub(crate) fn catch_up(wallet: &WalletInner, changed: &mut Changed) -> Result<()
             blocks.push((height, block));
         }
         if blocks.is_empty() {
-            if fork == local_tip && retries < 10 {
+            if fork != local_tip && fork.hash.to_byte_array() == node_tip.hash {
+                // The node's chain is a prefix of the wallet's (it is behind the wallet, e.g. its
+                // blocks were replaced by an older copy): drop the wallet's blocks above it.
+                let rolled_back = wallet.with_state(|s| {
+                    if s.tip() != local_tip {
+                        return Ok(None);
+                    }
+                    s.rollback_to(fork).map(Some)
+                })?;
+                if let Some(rolled_back) = rolled_back {
+                    tracing::warn!(target: "wallet", wallet = %wallet.name, from = local_tip.height,
+                        to = fork.height, "the node's chain is shorter than the wallet's: rolled back to its tip");
+                    changed.extend(rolled_back);
+                }
+                continue;
+            }
+            if retries < 10 {
                 // The node's active chain changed while we read it: retry.
                 retries += 1;
                 continue;

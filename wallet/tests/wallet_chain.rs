@@ -557,3 +557,49 @@ fn a_transaction_callback_cannot_send_from_its_own_send() {
         assert!(e.contains("inside a transaction callback"), "{e}");
     }
 }
+
+#[test]
+fn a_wallet_ahead_of_a_shorter_node_chain_rolls_back_and_loads() {
+    let f = fixture();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    let mine = w1.get_new_address("".into()).unwrap();
+    f.a.generate(&script(ELSEWHERE), 3).unwrap();
+    f.a.generate(&script(&mine), 7).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 7 * 50 * COIN);
+    drop(w1);
+    f.loader.stop().unwrap();
+
+    // Node b has only a's first 5 blocks: the wallet (at 10) is ahead of it.
+    for height in 1..=5 {
+        let block = {
+            let chain = &f.a.lock().chain;
+            chain.block(&chain.block_hash(height).unwrap()).unwrap().clone()
+        };
+        f.b.submit_block(block).unwrap();
+    }
+    f.switch.use_b.store(true, Ordering::SeqCst);
+    let settings = || WalletSettings {
+        startup_wallets: vec!["w1".into()],
+        ..WalletSettings::regtest(f.dir.path().join("wallets"))
+    };
+    // As `-wallet=w1` at start-up: it loads.
+    let again = Loader::new(f.switch.clone(), settings());
+    again.load().unwrap();
+    let w1 = again.get_wallet("w1".into()).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 2 * 50 * COIN, "the coinbases above 5 are gone");
+    let heights: Vec<u32> =
+        w1.list_transactions().unwrap().iter().map(|t| t.confirmed_in.unwrap().height).collect();
+    assert_eq!(heights, [4, 5]);
+    // It follows b from there.
+    f.b.generate(&script(&mine), 1).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 3 * 50 * COIN);
+    drop(w1);
+    again.stop().unwrap();
+    // The rollback was written: the next start finds the wallet where it left it.
+    let third = Loader::new(f.switch.clone(), settings());
+    third.load().unwrap();
+    let w1 = third.get_wallet("w1".into()).unwrap();
+    let heights: Vec<u32> =
+        w1.list_transactions().unwrap().iter().map(|t| t.confirmed_in.unwrap().height).collect();
+    assert_eq!(heights, [4, 5, 6]);
+}
