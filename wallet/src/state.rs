@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use bdk_wallet::chain::{BlockId, ChainPosition};
+use bdk_wallet::chain::{BlockId, CanonicalizationParams, ChainPosition};
 use bdk_wallet::{KeychainKind, LocalOutput, WalletEvent};
 use bitcoin::{Address, Amount, Block, Network, OutPoint, Transaction, Txid};
 use interfaces::{ChangeType, Error, Result};
@@ -159,11 +159,16 @@ impl State {
     /// Records whether the node's mempool holds wallet transaction `txid`. Only unconfirmed
     /// canonical transactions are remembered as in it (a confirmed one no longer is).
     pub(crate) fn set_in_mempool(&mut self, txid: Txid, in_mempool: bool) {
-        let unconfirmed = self
-            .keyed
-            .as_ref()
-            .and_then(|k| k.wallet.get_tx(txid))
-            .is_some_and(|tx| matches!(tx.chain_position, ChainPosition::Unconfirmed { .. }));
+        // Looked up directly (not through BDK's `get_tx`, a pass over the whole graph): known to
+        // the wallet and anchored in no block of its chain.
+        let unconfirmed = self.keyed.as_ref().is_some_and(|k| {
+            let chain = k.wallet.local_chain();
+            k.wallet.tx_graph().get_tx_node(txid).is_some_and(|node| {
+                !node.anchors.iter().any(|anchor| {
+                    chain.get(anchor.block_id.height).is_some_and(|cp| cp.hash() == anchor.block_id.hash)
+                })
+            })
+        });
         if in_mempool && unconfirmed {
             self.in_mempool.insert(txid);
         } else {
@@ -261,6 +266,47 @@ impl State {
         height: u32,
         connected_to: BlockId,
     ) -> Result<Changed> {
+        let extends_tip = connected_to == self.tip();
+        if !extends_tip {
+            return self.apply_block_with_events(block, height, connected_to);
+        }
+        // The common case, a block on the tip: only its own transactions can change, so they
+        // are compared directly. (BDK's event computation canonicalizes the whole graph twice
+        // per block, which made catching up quadratic in the wallet's history.)
+        match self.keyed.as_mut() {
+            Some(k) => {
+                let txids: Vec<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
+                let known: Vec<bool> =
+                    txids.iter().map(|txid| k.wallet.tx_graph().get_tx(*txid).is_some()).collect();
+                k.wallet
+                    .apply_block_connected_to(block, height, connected_to)
+                    .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                let mut changed = Changed::new();
+                for (txid, was_known) in txids.into_iter().zip(known) {
+                    // Mined: out of the mempool.
+                    self.in_mempool.remove(&txid);
+                    if k.wallet.tx_graph().get_tx(txid).is_some() {
+                        changed.push((txid, if was_known { ChangeType::Updated } else { ChangeType::New }));
+                    }
+                }
+                Ok(changed)
+            }
+            None => {
+                self.keyless_tip = BlockId { height, hash: block.block_hash() };
+                self.pending_tip = true;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// [`apply_block`](State::apply_block) for a block that replaces some of the wallet's: BDK's
+    /// events say which transactions moved (confirmed elsewhere, unconfirmed, dropped).
+    fn apply_block_with_events(
+        &mut self,
+        block: &Block,
+        height: u32,
+        connected_to: BlockId,
+    ) -> Result<Changed> {
         let before = self.known_txids();
         match self.keyed.as_mut() {
             Some(k) => {
@@ -352,6 +398,21 @@ impl State {
             Some(evicted) => seen.max(evicted.saturating_add(1)),
             None => seen,
         };
+        let was_known = k.wallet.tx_graph().get_tx(txid).is_some();
+        let was_evicted = k.wallet.tx_graph().get_last_evicted(txid).is_some();
+        if k.wallet.tx_graph().direct_conflicts(&tx).next().is_none() {
+            // Nothing it could displace: only this transaction can change (BDK's events would
+            // canonicalize the whole graph twice to say so). Seen again while pending is no
+            // change; back after an eviction is an update.
+            if let Some(k) = self.keyed.as_mut() {
+                k.wallet.apply_unconfirmed_txs([(tx, seen)]);
+            }
+            return match (was_known, was_evicted) {
+                (false, _) => vec![(txid, ChangeType::New)],
+                (true, true) => vec![(txid, ChangeType::Updated)],
+                (true, false) => Vec::new(),
+            };
+        }
         let before = self.known_txids();
         match self.keyed.as_mut() {
             Some(k) => {
@@ -389,7 +450,7 @@ impl State {
     /// Every unspent wallet output with Core's classification.
     pub(crate) fn coins(&self) -> Vec<Coin> {
         let Some(k) = &self.keyed else { return Vec::new() };
-        let mut trust = HashMap::new();
+        let mut trust = TrustCache::default();
         k.wallet
             .list_unspent()
             .map(|output| {
@@ -411,28 +472,33 @@ impl State {
 
     /// Core's `CachedTxIsTrusted` for an unconfirmed canonical transaction: it is in the mempool,
     /// and every input spends a wallet output whose transaction is confirmed or itself trusted.
-    fn is_trusted(&self, txid: Txid, memo: &mut HashMap<Txid, bool>, level: u32) -> bool {
-        if let Some(t) = memo.get(&txid) {
+    fn is_trusted(&self, txid: Txid, cache: &mut TrustCache, level: u32) -> bool {
+        if let Some(t) = cache.memo.get(&txid) {
             return *t;
         }
         let Some(k) = &self.keyed else { return false };
-        let Some(ctx) = k.wallet.get_tx(txid) else { return false };
-        let trusted = match ctx.chain_position {
-            ChainPosition::Confirmed { .. } => true,
-            ChainPosition::Unconfirmed { .. } if level > 100 => false,
+        let trusted = match cache.position(k, txid) {
+            None => false,
+            Some(Confirmation::Confirmed) => true,
+            Some(Confirmation::Unconfirmed) if level > 100 => false,
             // Core: "Don't trust unconfirmed transactions from us unless they are in the mempool."
-            ChainPosition::Unconfirmed { .. } if !self.is_in_mempool(txid) => false,
-            ChainPosition::Unconfirmed { .. } => ctx.tx_node.tx.input.iter().all(|input| {
-                let prev = input.previous_output;
-                let mine = k
-                    .wallet
-                    .tx_graph()
-                    .get_txout(prev)
-                    .is_some_and(|out| k.wallet.is_mine(out.script_pubkey.clone()));
-                mine && self.is_trusted(prev.txid, memo, level + 1)
-            }),
+            Some(Confirmation::Unconfirmed) if !self.is_in_mempool(txid) => false,
+            Some(Confirmation::Unconfirmed) => {
+                let inputs: Vec<OutPoint> = match k.wallet.tx_graph().get_tx(txid) {
+                    Some(tx) => tx.input.iter().map(|input| input.previous_output).collect(),
+                    None => Vec::new(),
+                };
+                inputs.into_iter().all(|prev| {
+                    let mine = k
+                        .wallet
+                        .tx_graph()
+                        .get_txout(prev)
+                        .is_some_and(|out| k.wallet.is_mine(out.script_pubkey.clone()));
+                    mine && self.is_trusted(prev.txid, cache, level + 1)
+                })
+            }
         };
-        memo.insert(txid, trusted);
+        cache.memo.insert(txid, trusted);
         trusted
     }
 
@@ -467,7 +533,7 @@ impl State {
     /// Every canonical wallet transaction, oldest first (in chain order, unconfirmed last).
     pub(crate) fn transactions(&self) -> Vec<TxView> {
         let Some(k) = &self.keyed else { return Vec::new() };
-        let mut trust = HashMap::new();
+        let mut trust = TrustCache::default();
         let mut views: Vec<TxView> = k
             .wallet
             .transactions()
@@ -492,7 +558,7 @@ impl State {
     /// The wallet transaction `txid`, canonical or not (a conflicted one shows as unconfirmed).
     pub(crate) fn transaction(&self, txid: Txid) -> Option<TxView> {
         let k = self.keyed.as_ref()?;
-        let mut trust = HashMap::new();
+        let mut trust = TrustCache::default();
         if let Some(ctx) = k.wallet.get_tx(txid) {
             return Some(self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust));
         }
@@ -506,7 +572,7 @@ impl State {
         tx: &Arc<Transaction>,
         position: &ChainPosition<bdk_wallet::chain::ConfirmationBlockTime>,
         first_seen: Option<u64>,
-        trust: &mut HashMap<Txid, bool>,
+        trust: &mut TrustCache,
     ) -> TxView {
         let txid = tx.compute_txid();
         let (sent, received, fee) = match &self.keyed {
@@ -619,6 +685,43 @@ pub(crate) fn sat_i64(amount: Amount) -> i64 {
 /// The error Core gives a wallet without descriptors.
 pub(crate) fn no_keys() -> Error {
     Error::failed("Error: This wallet has no available keys")
+}
+
+/// Whether a canonical transaction is confirmed in the wallet's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Confirmation {
+    Confirmed,
+    Unconfirmed,
+}
+
+/// What one balance or listing computation learns about trust, computed at most once: BDK's
+/// canonical view costs a pass over the whole transaction graph (its `Wallet::get_tx` does that
+/// pass for every call), so it is taken once and looked up after.
+#[derive(Default)]
+struct TrustCache {
+    canonical: Option<HashMap<Txid, Confirmation>>,
+    memo: HashMap<Txid, bool>,
+}
+
+impl TrustCache {
+    /// The position of `txid` among the canonical transactions; `None` if it is not canonical.
+    fn position(&mut self, keyed: &Keyed, txid: Txid) -> Option<Confirmation> {
+        let canonical = self.canonical.get_or_insert_with(|| {
+            let graph = keyed.wallet.tx_graph();
+            let chain = keyed.wallet.local_chain();
+            graph
+                .list_canonical_txs(chain, chain.tip().block_id(), CanonicalizationParams::default())
+                .map(|tx| {
+                    let confirmation = match tx.chain_position {
+                        ChainPosition::Confirmed { .. } => Confirmation::Confirmed,
+                        ChainPosition::Unconfirmed { .. } => Confirmation::Unconfirmed,
+                    };
+                    (tx.tx_node.txid, confirmation)
+                })
+                .collect()
+        });
+        canonical.get(&txid).copied()
+    }
 }
 
 /// Maps BDK's events to `New` (the wallet did not know the transaction before) or `Updated`.
