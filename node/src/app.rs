@@ -1,8 +1,9 @@
 //! [`App`]: the running node as the daemon assembles it from a [`Config`], and its start and
 //! stop sequences (Bitcoin Core's `AppInitMain` and `Shutdown`).
 //!
-//! Start: lock `<chain datadir>/.lock` (before anything writes there, so a second node cannot
-//! overwrite the first one's cookie), write the pid file, load the chain from
+//! Start: the caller locks `<chain datadir>/.lock` first ([`DatadirLock`], before anything
+//! writes there, the log included, so a second node cannot touch the first one's files); then
+//! `App::start` writes the pid file, load the chain from
 //! `<chain datadir>/blocks`, create the wallet loader through the factory the executable gives
 //! (in process today; a wallet process later: the node only sees `interfaces::WalletLoader`),
 //! register the wallet RPCs, load the wallets, then open the JSON-RPC server, so a client that
