@@ -17,34 +17,8 @@ const WORKERS: usize = 4;
 /// The cookie's user name, as in bitcoind.
 pub const COOKIE_USER: &str = "__cookie__";
 
-/// How clients authenticate.
-#[derive(Clone, PartialEq, Eq)]
-pub enum RpcAuth {
-    /// A random password written to `path` as `__cookie__:<hex>` at start (mode 0600), removed
-    /// at stop.
-    Cookie {
-        /// The cookie file.
-        path: PathBuf,
-    },
-    /// A fixed user and password (`-rpcuser` / `-rpcpassword`).
-    UserPassword {
-        /// User name.
-        user: String,
-        /// Password.
-        password: String,
-    },
-}
-
-impl std::fmt::Debug for RpcAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RpcAuth::Cookie { path } => f.debug_struct("Cookie").field("path", path).finish(),
-            RpcAuth::UserPassword { user, .. } => {
-                f.debug_struct("UserPassword").field("user", user).field("password", &"***").finish()
-            }
-        }
-    }
-}
+/// How clients authenticate: the configuration's own type (cookie file or user/password).
+pub use config::RpcAuth;
 
 /// Where and how the server listens.
 #[derive(Debug, Clone)]
@@ -59,13 +33,7 @@ impl RpcServerConfig {
     /// The server settings of a validated node configuration: `rpc_bind`, and `rpc_auth` (cookie
     /// at `<chain datadir>/.cookie` or `-rpcuser`/`-rpcpassword`).
     pub fn from_config(config: &config::Config) -> RpcServerConfig {
-        let auth = match &config.rpc_auth {
-            config::RpcAuth::Cookie { path } => RpcAuth::Cookie { path: path.clone() },
-            config::RpcAuth::UserPassword { user, password } => {
-                RpcAuth::UserPassword { user: user.clone(), password: password.clone() }
-            }
-        };
-        RpcServerConfig { bind: config.rpc_bind, auth }
+        RpcServerConfig { bind: config.rpc_bind, auth: config.rpc_auth.clone() }
     }
 }
 
