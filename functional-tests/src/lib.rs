@@ -26,4 +26,4 @@ mod rpc;
 pub use binaries::{binary, Binary};
 pub use framework::TestFramework;
 pub use node::{die_with_parent, TestNode};
-pub use rpc::RpcFailure;
+pub use rpc::{RpcEndpoint, RpcFailure};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::binaries::{binary, Binary};
-use crate::rpc::{self, RpcFailure};
+use crate::rpc::{RpcEndpoint, RpcFailure};
 
 /// How long a node may take to start answering RPC, or to exit after `stop`.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -121,13 +121,20 @@ impl TestNode {
 
     /// Calls `method`; the result or the failure.
     pub fn rpc(&self, method: &str, params: Value) -> Result<Value, RpcFailure> {
-        rpc::call(self.rpc_addr(), &self.cookie_file(), "/", method, params)
+        self.endpoint().call(method, params)
     }
 
     /// Calls `method` on the wallet `wallet` (through `/wallet/<name>`).
     pub fn wallet_rpc(&self, wallet: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
-        let path = format!("/wallet/{}", percent_encode(wallet));
-        rpc::call(self.rpc_addr(), &self.cookie_file(), &path, method, params)
+        self.endpoint().wallet_call(wallet, method, params)
+    }
+
+    /// The node's RPC address and cookie, to call it from another thread.
+    pub fn endpoint(&self) -> RpcEndpoint {
+        RpcEndpoint {
+            addr: SocketAddr::new(Ipv4Addr::LOCALHOST.into(), self.rpc_port),
+            cookie_file: self.cookie_file(),
+        }
     }
 
     /// Calls `method` and returns its result; panics (failing the test) on any error.
@@ -144,7 +151,7 @@ impl TestNode {
 
     /// Posts `body` as is (for malformed requests); returns the HTTP status and body.
     pub fn post_raw(&self, path: &str, body: &[u8]) -> Result<(u16, String), RpcFailure> {
-        rpc::post_raw(self.rpc_addr(), &self.cookie_file(), path, body)
+        self.endpoint().post_raw(path, body)
     }
 
     /// Runs `mpx-cli` against this node with `args` after `-datadir` and `-rpcport`.
@@ -201,10 +208,6 @@ impl TestNode {
     /// The cookie file the node writes at start.
     pub fn cookie_file(&self) -> PathBuf {
         self.chain_datadir().join(".cookie")
-    }
-
-    fn rpc_addr(&self) -> SocketAddr {
-        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), self.rpc_port)
     }
 }
 
@@ -263,26 +266,4 @@ fn free_port() -> u16 {
         }
     }
     panic!("no free port in this process's block of {PORTS_PER_PROCESS}")
-}
-
-/// Encodes a wallet name for the `/wallet/<name>` path.
-fn percent_encode(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wallet_names_are_percent_encoded() {
-        assert_eq!(percent_encode("w1"), "w1");
-        assert_eq!(percent_encode("my wallet/x"), "my%20wallet%2Fx");
-        assert_eq!(percent_encode(""), "");
-    }
 }

@@ -2,7 +2,7 @@
 //! start), the rpc client's HTTP exchange, and bitcoind's error shape decoded.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -48,7 +48,7 @@ fn authorization(cookie_file: &Path) -> Result<String, RpcFailure> {
 }
 
 /// Sends `body` to `path` and returns the HTTP status and the body text.
-pub(crate) fn post_raw(
+fn post_raw(
     addr: SocketAddr,
     cookie_file: &Path,
     path: &str,
@@ -60,8 +60,43 @@ pub(crate) fn post_raw(
     Ok((response.status, String::from_utf8_lossy(&response.body).into_owned()))
 }
 
+/// Where a node answers RPC: its address and cookie. Cheap to clone and `Send`, so a test can
+/// call the node from threads of its own (e.g. to keep it busy while it is killed).
+#[derive(Debug, Clone)]
+pub struct RpcEndpoint {
+    pub(crate) addr: SocketAddr,
+    pub(crate) cookie_file: PathBuf,
+}
+
+impl RpcEndpoint {
+    /// Calls `method`; the result or the failure.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, RpcFailure> {
+        call(self.addr, &self.cookie_file, "/", method, params)
+    }
+
+    /// Calls `method` on the wallet `wallet` (through `/wallet/<name>`).
+    pub fn wallet_call(&self, wallet: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
+        call(self.addr, &self.cookie_file, &format!("/wallet/{}", percent_encode(wallet)), method, params)
+    }
+
+    /// Posts `body` as is to `path`; returns the HTTP status and body.
+    pub fn post_raw(&self, path: &str, body: &[u8]) -> Result<(u16, String), RpcFailure> {
+        post_raw(self.addr, &self.cookie_file, path, body)
+    }
+}
+
+/// Encodes a wallet name for the `/wallet/<name>` path.
+fn percent_encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Calls `method` with `params` on the wallet endpoint `path` (`/` or `/wallet/<name>`).
-pub(crate) fn call(
+fn call(
     addr: SocketAddr,
     cookie_file: &Path,
     path: &str,
@@ -78,5 +113,17 @@ pub(crate) fn call(
             code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
             message: error.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wallet_names_are_percent_encoded() {
+        assert_eq!(percent_encode("w1"), "w1");
+        assert_eq!(percent_encode("my wallet/x"), "my%20wallet%2Fx");
+        assert_eq!(percent_encode(""), "");
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use functional_tests::TestFramework;
+use functional_tests::{RpcEndpoint, TestFramework};
 use serde_json::json;
 
 const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
@@ -21,9 +21,8 @@ fn kill_9_while_mining_keeps_every_acknowledged_block() {
         let before = node.call("getblockcount", json!([])).as_u64().unwrap();
         let acknowledged = Arc::new(AtomicU64::new(before));
         let miner = {
-            let (port, cookie) = (node.rpc_port(), node.cookie_file());
-            let acknowledged = acknowledged.clone();
-            std::thread::spawn(move || mine_until_error(port, &cookie, &acknowledged))
+            let (endpoint, acknowledged) = (node.endpoint(), acknowledged.clone());
+            std::thread::spawn(move || mine_until_error(&endpoint, &acknowledged))
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while acknowledged.load(Ordering::SeqCst) < before + 5 * batches {
@@ -50,20 +49,8 @@ fn kill_9_while_mining_keeps_every_acknowledged_block() {
 
 /// Mines 5 blocks per call until a call fails (the node was killed), recording the height each
 /// successful call reached.
-fn mine_until_error(port: u16, cookie: &std::path::Path, acknowledged: &AtomicU64) {
-    let auth = {
-        use base64::Engine;
-        let cookie = std::fs::read_to_string(cookie).unwrap_or_default();
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(cookie.trim()))
-    };
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let request = json!({"method": "generatetoaddress", "params": [5, ADDRESS], "id": 1}).to_string();
-    loop {
-        let Ok(reply) = cli::http::post(addr, "/", &auth, request.as_bytes()) else { return };
-        let Ok(reply) = serde_json::from_slice::<serde_json::Value>(&reply.body) else { return };
-        if reply["result"].as_array().is_none() {
-            return;
-        }
+fn mine_until_error(node: &RpcEndpoint, acknowledged: &AtomicU64) {
+    while node.call("generatetoaddress", json!([5, ADDRESS])).is_ok_and(|hashes| hashes.is_array()) {
         acknowledged.fetch_add(5, Ordering::SeqCst);
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use functional_tests::{RpcFailure, TestFramework, TestNode};
+use functional_tests::{RpcEndpoint, RpcFailure, TestFramework, TestNode};
 use serde_json::{json, Value};
 
 /// Satoshis of an amount as the node prints it (`50.00000000`), read exactly from its text.
@@ -144,9 +144,8 @@ fn kill_9_while_sending_loses_no_acknowledged_transaction() {
 
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let sender = {
-        let (port, cookie) = (node.rpc_port(), node.cookie_file());
-        let (acknowledged, to) = (acknowledged.clone(), to.clone());
-        std::thread::spawn(move || send_until_error(port, &cookie, &to, &acknowledged))
+        let (endpoint, acknowledged, to) = (node.endpoint(), acknowledged.clone(), to.clone());
+        std::thread::spawn(move || send_until_error(&endpoint, &to, &acknowledged))
     };
     // Kill once a few sends are acknowledged (more are in flight by then).
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -185,19 +184,9 @@ fn kill_9_while_sending_loses_no_acknowledged_transaction() {
 }
 
 /// Sends 0.1 BTC per call until a call fails (the node was killed), recording acknowledged txids.
-fn send_until_error(port: u16, cookie: &std::path::Path, to: &str, acknowledged: &Mutex<Vec<Value>>) {
-    use base64::Engine;
-    let cookie = std::fs::read_to_string(cookie).unwrap_or_default();
-    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(cookie.trim()));
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let request = json!({"method": "sendtoaddress", "params": [to, 0.1], "id": 1}).to_string();
-    loop {
-        let Ok(reply) = cli::http::post(addr, "/wallet/w1", &auth, request.as_bytes()) else { return };
-        let Ok(reply) = serde_json::from_slice::<Value>(&reply.body) else { return };
-        if !reply["result"].is_string() {
-            return;
-        }
-        acknowledged.lock().unwrap().push(reply["result"].clone());
+fn send_until_error(node: &RpcEndpoint, to: &str, acknowledged: &Mutex<Vec<Value>>) {
+    while let Ok(txid @ Value::String(_)) = node.wallet_call("w1", "sendtoaddress", json!([to, 0.1])) {
+        acknowledged.lock().unwrap().push(txid);
     }
 }
 
