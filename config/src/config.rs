@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::parser::MatchesError;
 use clap::ArgMatches;
@@ -11,6 +12,9 @@ use clap::ArgMatches;
 use crate::debug::{DebugCategories, DebugValue};
 use crate::error::Error;
 use crate::options::ARGS;
+use crate::rpc::{
+    RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
+};
 use crate::values::Setting;
 use crate::Program;
 
@@ -106,9 +110,11 @@ pub struct Config {
     /// The config file that was read, if any (`-conf`, default
     /// `<datadir>/node.toml` when it exists; `-noconf` reads none).
     pub config_file: Option<PathBuf>,
-    /// Where the node's JSON-RPC server listens (`-rpcbind`, `-rpcport`;
-    /// default `127.0.0.1:18443`).
-    pub rpc_bind: SocketAddr,
+    /// The node's JSON-RPC server: where it listens (`-rpcbind` with
+    /// `-rpcallowip`, `-rpcport`; default `[::1]:18443` and `127.0.0.1:18443`),
+    /// whom it serves, `-rpcauth`, `-rpcthreads`, `-rpcworkqueue`,
+    /// `-rpcservertimeout`.
+    pub rpc_server: RpcServerSettings,
     /// Where the cli sends commands (`-rpcconnect`, `-rpcport`; default
     /// `127.0.0.1:18443`).
     pub rpc_connect: SocketAddr,
@@ -163,6 +169,7 @@ impl Config {
                 value::<(IpAddr, Option<u16>)>(m, option).unwrap_or((Ipv4Addr::LOCALHOST.into(), None));
             SocketAddr::new(ip, own_port.unwrap_or(port))
         };
+        let rpc_server = rpc_server_settings(m, port);
         let rpc_auth = match (value::<String>(m, "rpcuser"), value::<String>(m, "rpcpassword")) {
             (Some(user), Some(password)) => RpcAuth::UserPassword { user, password },
             (None, None) => RpcAuth::Cookie { path: chain_datadir.join(COOKIE_FILE) },
@@ -191,7 +198,7 @@ impl Config {
             chain,
             datadir,
             config_file,
-            rpc_bind: address("rpcbind"),
+            rpc_server,
             rpc_connect: address("rpcconnect"),
             rpc_auth,
             debug,
@@ -212,6 +219,30 @@ impl Config {
                 .unwrap_or_default(),
             chain_datadir,
         })
+    }
+}
+
+/// The server settings with bitcoind's rules: `-rpcbind` counts only with `-rpcallowip`,
+/// thread and queue sizes are at least 1, a zero timeout means none.
+fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
+    let requested: Vec<SocketAddr> = list::<(IpAddr, Option<u16>)>(m, "rpcbind")
+        .into_iter()
+        .map(|(ip, own_port)| SocketAddr::new(ip, own_port.unwrap_or(port)))
+        .collect();
+    let allow_ip: Vec<Subnet> = list(m, "rpcallowip");
+    let (bind, bind_warnings) = RpcServerSettings::resolve_bind(&requested, !allow_ip.is_empty(), port);
+    let count = |id, default: usize| {
+        value::<u64>(m, id).map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX).max(1))
+    };
+    let timeout = value::<u64>(m, "rpcservertimeout").unwrap_or(DEFAULT_RPC_SERVER_TIMEOUT_SECS);
+    RpcServerSettings {
+        bind,
+        bind_warnings,
+        allow: Subnet::loopback().into_iter().chain(allow_ip).collect(),
+        auth_hashes: list(m, "rpcauth"),
+        threads: count("rpcthreads", DEFAULT_RPC_THREADS),
+        work_queue: count("rpcworkqueue", DEFAULT_RPC_WORK_QUEUE),
+        server_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
     }
 }
 

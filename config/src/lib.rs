@@ -32,12 +32,12 @@
 //!     panic!("not a run");
 //! };
 //! assert_eq!(config.chain, Chain::Regtest);
-//! assert_eq!(config.rpc_bind.to_string(), "127.0.0.1:18500");
+//! assert_eq!(config.rpc_server.bind, ["[::1]:18500".parse()?, "127.0.0.1:18500".parse()?]);
 //! assert_eq!(config.chain_datadir, dir.path().join("regtest"));
 //!
 //! let e = config::parse(Program::Node, [&datadir, "-rpcport=abc"]).unwrap_err();
 //! assert_eq!(e.to_string(), "invalid value 'abc' for -rpcport: not a port number");
-//! # Ok::<(), config::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -48,6 +48,7 @@ mod debug;
 mod error;
 mod file;
 mod options;
+mod rpc;
 mod values;
 
 use std::ffi::OsString;
@@ -56,6 +57,10 @@ use std::path::PathBuf;
 pub use crate::config::{Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE, DEFAULT_DATADIR_NAME};
 pub use crate::debug::{DebugCategories, DebugCategory, UnknownCategory};
 pub use crate::error::Error;
+pub use crate::rpc::{
+    RpcAuthHash, RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS,
+    DEFAULT_RPC_WORK_QUEUE,
+};
 
 /// The executables that parse options here; each takes its own subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

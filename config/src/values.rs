@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::debug::{DebugCategory, DebugValue};
+use crate::rpc::{RpcAuthHash, Subnet};
 
 /// What `-noX` becomes on clap's side: `--X=<NEGATED>`. A NUL byte cannot
 /// appear in a command-line argument, and the config file rejects it, so no
@@ -55,6 +56,21 @@ pub(crate) fn parse_ip_with_port(s: &str) -> Result<(IpAddr, Option<u16>), Strin
         Ok(_) => Err("not a port number".to_string()),
         Err(_) => Err("not an IP address (optionally with :<port>)".to_string()),
     }
+}
+
+/// A non-negative count (threads, queue depth, seconds).
+pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
+    s.parse::<u64>().map_err(|_| "not a non-negative whole number".to_string())
+}
+
+/// `-rpcallowip`: a single IP, network/netmask or network/CIDR.
+pub(crate) fn parse_subnet(s: &str) -> Result<Subnet, String> {
+    s.parse()
+}
+
+/// `-rpcauth`: `<user>:<salt>$<hash>`.
+pub(crate) fn parse_rpcauth(s: &str) -> Result<RpcAuthHash, String> {
+    s.parse()
 }
 
 pub(crate) fn parse_fd(s: &str) -> Result<i32, String> {

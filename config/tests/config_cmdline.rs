@@ -22,7 +22,13 @@ fn defaults() {
 chain: regtest
 datadir: $TMP/.mpx
 chain_datadir: $TMP/.mpx/regtest
-rpc_bind: 127.0.0.1:18443
+rpc_bind: [::1]:18443 127.0.0.1:18443
+rpc_bind_warnings: []
+rpc_allow: 127.0.0.0/8 ::1/128
+rpc_auth_users: []
+rpc_threads: 16
+rpc_work_queue: 64
+rpc_server_timeout: Some(30s)
 rpc_connect: 127.0.0.1:18443
 rpc_auth: Cookie {{ path: \"$TMP/.mpx/regtest/.cookie\" }}
 debug: {{}}
@@ -94,24 +100,80 @@ fn chain() {
 
 #[test]
 fn rpc_addresses() {
-    check(Node, &["-rpcport=18500"], "", "rpc_bind: 127.0.0.1:18500\nrpc_connect: 127.0.0.1:18500");
-    check(Node, &["-rpcport=1", "-rpcport=2"], "", "rpc_bind: 127.0.0.1:2\nrpc_connect: 127.0.0.1:2");
-    check(Node, &["-rpcbind=0.0.0.0"], "", "rpc_bind: 0.0.0.0:18443");
-    check(
-        Node,
-        &["-rpcbind=127.0.0.2:9000", "-rpcport=1"],
-        "",
-        "rpc_bind: 127.0.0.2:9000\nrpc_connect: 127.0.0.1:1",
-    );
-    check(Node, &["-rpcbind=::1"], "", "rpc_bind: [::1]:18443");
-    check(Node, &["-rpcbind=[::1]:5"], "", "rpc_bind: [::1]:5");
+    let loopback = |port| format!("rpc_bind: [::1]:{port} 127.0.0.1:{port}");
+    check(Node, &["-rpcport=18500"], "", &format!("{}\nrpc_connect: 127.0.0.1:18500", loopback(18500)));
+    check(Node, &["-rpcport=1", "-rpcport=2"], "", &format!("{}\nrpc_connect: 127.0.0.1:2", loopback(2)));
     check(Cli, &["-rpcconnect=10.0.0.1"], "", "rpc_connect: 10.0.0.1:18443");
     check(
         Cli,
         &["-rpcconnect=10.0.0.1:7", "-rpcport=8"],
         "",
-        "rpc_bind: 127.0.0.1:8\nrpc_connect: 10.0.0.1:7",
+        &format!("{}\nrpc_connect: 10.0.0.1:7", loopback(8)),
     );
+}
+
+#[test]
+fn rpcbind_counts_only_with_rpcallowip() {
+    // Alone, -rpcbind is ignored with bitcoind's warning: RPC stays on loopback.
+    check(
+        Node,
+        &["-rpcbind=0.0.0.0"],
+        "",
+        "rpc_bind_warnings: [\"Option -rpcbind was ignored because -rpcallowip was not specified, \
+         refusing to allow everyone to connect\"]",
+    );
+    check(
+        Node,
+        &["-rpcallowip=10.0.0.0/8"],
+        "",
+        "rpc_bind_warnings: [\"Option -rpcallowip was specified without -rpcbind; this doesn't usually \
+         make sense\"]\nrpc_allow: 127.0.0.0/8 ::1/128 10.0.0.0/8",
+    );
+    check(
+        Node,
+        &["-rpcbind=127.0.0.2:9000", "-rpcbind=::1", "-rpcallowip=1.2.3.4/255.255.255.0", "-rpcport=1"],
+        "",
+        "rpc_bind: 127.0.0.2:9000 [::1]:1\nrpc_allow: 127.0.0.0/8 ::1/128 1.2.3.0/24\nrpc_connect: 127.0.0.1:1",
+    );
+    check(
+        Node,
+        &["-rpcbind=[::1]:5", "-rpcallowip=::/0", "-norpcallowip"],
+        "",
+        "rpc_bind_warnings: [\"Option -rpcbind was ignored because -rpcallowip was not specified, \
+         refusing to allow everyone to connect\"]",
+    );
+    check(
+        Node,
+        &["-rpcallowip=1.2.3.4/33"],
+        "",
+        "Error: invalid value '1.2.3.4/33' for -rpcallowip: Invalid -rpcallowip subnet specification: \
+         1.2.3.4/33. Valid values are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. \
+         1.2.3.4/255.255.255.0), a network/CIDR (e.g. 1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0)",
+    );
+}
+
+#[test]
+fn rpc_server_sizes_and_rpcauth() {
+    let hash = "0".repeat(64);
+    check(
+        Node,
+        &["-rpcthreads=2", "-rpcworkqueue=0", "-rpcservertimeout=0", &format!("-rpcauth=alice:salt${hash}")],
+        "",
+        "rpc_auth_users: [\"alice\"]\nrpc_threads: 2\nrpc_work_queue: 1\nrpc_server_timeout: None",
+    );
+    check(
+        Node,
+        &["-rpcthreads=-1"],
+        "",
+        "Error: invalid value '-1' for -rpcthreads: not a non-negative whole number",
+    );
+    check(
+        Node,
+        &["-rpcauth=alice"],
+        "",
+        "Error: invalid value 'alice' for -rpcauth: Invalid -rpcauth argument (expected <user>:<salt>$<hash>)",
+    );
+    check(Cli, &["-rpcthreads=2"], "", "Error: unknown option -rpcthreads");
 }
 
 #[test]

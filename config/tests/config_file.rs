@@ -9,8 +9,18 @@ use config::Program::{Cli, Node};
 
 #[test]
 fn keys() {
-    check(Node, &[], "rpcport = 18500", "rpc_bind: 127.0.0.1:18500\nrpc_connect: 127.0.0.1:18500");
-    check(Node, &[], "rpcport = '18500'", "rpc_bind: 127.0.0.1:18500\nrpc_connect: 127.0.0.1:18500");
+    check(
+        Node,
+        &[],
+        "rpcport = 18500",
+        "rpc_bind: [::1]:18500 127.0.0.1:18500\nrpc_connect: 127.0.0.1:18500",
+    );
+    check(
+        Node,
+        &[],
+        "rpcport = '18500'",
+        "rpc_bind: [::1]:18500 127.0.0.1:18500\nrpc_connect: 127.0.0.1:18500",
+    );
     check(Node, &[], "printtoconsole = true\ndaemon = false", "print_to_console: true");
     check(Node, &[], "debug = ['ipc', 'rpc']", "debug: {\"ipc\", \"rpc\"}");
     check(Node, &[], "wallet = ['a']\nipcbind = ['unix']", "wallets: [\"a\"]\nipc_bind: [\"unix\"]");
@@ -30,9 +40,9 @@ fn keys() {
 fn precedence() {
     // default < top level < [regtest] < command line, for a single value ...
     let file = "rpcport = 1\n[regtest]\nrpcport = 2";
-    check(Node, &[], "rpcport = 1", "rpc_bind: 127.0.0.1:1\nrpc_connect: 127.0.0.1:1");
-    check(Node, &[], file, "rpc_bind: 127.0.0.1:2\nrpc_connect: 127.0.0.1:2");
-    check(Node, &["-rpcport=3"], file, "rpc_bind: 127.0.0.1:3\nrpc_connect: 127.0.0.1:3");
+    check(Node, &[], "rpcport = 1", "rpc_bind: [::1]:1 127.0.0.1:1\nrpc_connect: 127.0.0.1:1");
+    check(Node, &[], file, "rpc_bind: [::1]:2 127.0.0.1:2\nrpc_connect: 127.0.0.1:2");
+    check(Node, &["-rpcport=3"], file, "rpc_bind: [::1]:3 127.0.0.1:3\nrpc_connect: 127.0.0.1:3");
     check(Node, &["-printtoconsole=0"], "printtoconsole = true", "");
     check(Node, &["-noprinttoconsole"], "[regtest]\nprinttoconsole = true", "");
     check(Node, &[], "printtoconsole = true\n[regtest]\nprinttoconsole = false", "");
@@ -55,9 +65,14 @@ fn shared_between_programs() {
         Node,
         &[],
         file,
-        "rpc_bind: 127.0.0.1:18600\nrpc_connect: 127.0.0.1:18600\ndaemon: true\nwallets: [\"a\"]",
+        "rpc_bind: [::1]:18600 127.0.0.1:18600\nrpc_connect: 127.0.0.1:18600\ndaemon: true\nwallets: [\"a\"]",
     );
-    check(Cli, &[], file, "rpc_bind: 127.0.0.1:18600\nrpc_connect: 127.0.0.1:18600\nrpc_wait: true");
+    check(
+        Cli,
+        &[],
+        file,
+        "rpc_bind: [::1]:18600 127.0.0.1:18600\nrpc_connect: 127.0.0.1:18600\nrpc_wait: true",
+    );
 }
 
 #[test]
@@ -127,23 +142,23 @@ fn conf_option() {
     std::fs::write(datadir.join("node.toml"), "rpcport = 9").unwrap();
 
     let config = run(Node, &[], home.path()).unwrap();
-    assert_eq!(config.rpc_bind.port(), 9);
+    assert_eq!(config.rpc_connect.port(), 9);
     assert_eq!(config.config_file, Some(datadir.join("node.toml")));
 
     let config = run(Node, &["-conf=other.toml"], home.path()).unwrap();
-    assert_eq!(config.rpc_bind.port(), 7);
+    assert_eq!(config.rpc_connect.port(), 7);
     assert_eq!(config.config_file, Some(datadir.join("other.toml")));
 
     let abs = format!("-conf={}", home.path().join("abs.toml").display());
-    assert_eq!(run(Node, &[&abs], home.path()).unwrap().rpc_bind.port(), 8);
+    assert_eq!(run(Node, &[&abs], home.path()).unwrap().rpc_connect.port(), 8);
 
     let config = run(Node, &["-noconf"], home.path()).unwrap();
-    assert_eq!((config.rpc_bind.port(), config.config_file), (18443, None));
+    assert_eq!((config.rpc_connect.port(), config.config_file), (18443, None));
 
     // -datadir moves where the default and relative files are looked for.
     let other = format!("-datadir={}", home.path().display());
     let config = run(Node, &[&other, "-conf=abs.toml"], home.path()).unwrap();
-    assert_eq!(config.rpc_bind.port(), 8);
+    assert_eq!(config.rpc_connect.port(), 8);
 
     let e = run(Node, &["-conf=missing.toml"], home.path()).unwrap_err();
     let missing = datadir.join("missing.toml");

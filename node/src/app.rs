@@ -49,14 +49,10 @@ pub enum StartError {
     /// The wallets could not be set up or loaded.
     #[error("wallet: {0}")]
     Wallet(interfaces::Error),
-    /// The JSON-RPC server could not listen.
-    #[error("Unable to bind the RPC server on {addr}: {source}")]
-    RpcBind {
-        /// The address asked for.
-        addr: std::net::SocketAddr,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    /// The JSON-RPC server could not start (no address could be bound, or the cookie could
+    /// not be written).
+    #[error("Unable to start HTTP server: {0}")]
+    Rpc(crate::rpc::RpcServerError),
 }
 
 impl From<StorageError> for StartError {
@@ -143,8 +139,7 @@ impl App {
             app.wallets = Some(app.start_wallets(factory).map_err(StartError::Wallet)?);
         }
         let rpc_config = RpcServerConfig::from_config(config);
-        let server = RpcServer::start(app.dispatcher.clone(), &rpc_config)
-            .map_err(|source| StartError::RpcBind { addr: rpc_config.bind, source })?;
+        let server = RpcServer::start(app.dispatcher.clone(), &rpc_config).map_err(StartError::Rpc)?;
         app.rpc = Some(server);
         ui.init_message("Done loading");
         tracing::info!("init done");

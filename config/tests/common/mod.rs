@@ -65,7 +65,16 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("chain", config.chain.to_string()),
         ("datadir", config.datadir.display().to_string()),
         ("chain_datadir", config.chain_datadir.display().to_string()),
-        ("rpc_bind", config.rpc_bind.to_string()),
+        ("rpc_bind", join(&config.rpc_server.bind)),
+        ("rpc_bind_warnings", format!("{:?}", config.rpc_server.bind_warnings)),
+        ("rpc_allow", join(&config.rpc_server.allow)),
+        (
+            "rpc_auth_users",
+            format!("{:?}", config.rpc_server.auth_hashes.iter().map(|h| &h.user).collect::<Vec<_>>()),
+        ),
+        ("rpc_threads", config.rpc_server.threads.to_string()),
+        ("rpc_work_queue", config.rpc_server.work_queue.to_string()),
+        ("rpc_server_timeout", format!("{:?}", config.rpc_server.server_timeout)),
         ("rpc_connect", config.rpc_connect.to_string()),
         ("rpc_auth", format!("{:?}", config.rpc_auth)),
         ("debug", format!("{:?}", config.debug)),
@@ -80,4 +89,8 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("rpc_wallet", format!("{:?}", config.rpc_wallet)),
         ("args", format!("{:?}", config.args)),
     ]
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(T::to_string).collect::<Vec<_>>().join(" ")
 }

@@ -5,12 +5,14 @@
 //!   [`Dispatcher::register`] (the wallet's, through `interfaces::Chain::handle_rpc`), and builds
 //!   1.0-style (`{"result","error","id"}`) or 2.0-style (`{"jsonrpc":"2.0",...}`) replies with the
 //!   HTTP status bitcoind would use. It also implements [`interfaces::Rpc`].
-//! * [`RpcServer`]: a `tiny_http` server on the configured address with HTTP Basic authentication
-//!   (cookie or user/password), a few worker threads, and a clean stop.
+//! * [`RpcServer`]: HTTP/1.1 on the configured addresses (hyper on a one-thread tokio runtime)
+//!   with bitcoind's authentication (cookie, `-rpcuser`/`-rpcpassword`, `-rpcauth`), client
+//!   networks (`-rpcallowip`), worker pool and queue (`-rpcthreads`, `-rpcworkqueue`), timeouts
+//!   and limits, and a clean stop. See [`http`] for its threads and limits.
 
 pub mod amount;
+pub mod http;
 pub mod methods;
-mod server;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use interfaces::{CleanupHandler, Handler, RpcCommand, RpcError, RpcRequest};
 use serde_json::{json, Map, Value};
 
-pub use server::{RpcAuth, RpcServer, RpcServerConfig, COOKIE_USER};
+pub use http::{RpcAuth, RpcServer, RpcServerConfig, RpcServerError, COOKIE_USER};
 
 use crate::NodeState;
 
