@@ -125,7 +125,7 @@ pub enum StorageError {
     #[error(
         "Corrupted block database detected: {path} at byte offset {offset}: {reason}. \
          Please restart with -reindex to rebuild the chain from the intact blocks \
-         (the damaged file is kept aside, not deleted)"
+         (it keeps the damaged file aside and deletes nothing)"
     )]
     Corrupt {
         /// The block file.
