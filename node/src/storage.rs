@@ -73,7 +73,9 @@
 //! 3. the new file is renamed over `blocks.dat` and the directory is synced again.
 //!
 //! At every moment `blocks.dat` is either the complete old file or the complete new one; a crash
-//! in between leaves at most a stray temporary file or an extra name for the old file.
+//! in between leaves at most a stray temporary file (the next reindex overwrites it) or a second
+//! name for the old file. `-reindex` on an intact file costs no more than a normal start, so it
+//! may stay in a config file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -358,7 +360,7 @@ impl BlockStore {
     }
 }
 
-/// ", N intact records after it" for an error reason; nothing when there are none.
+/// ` (N intact records after it)` for an error reason; nothing when there are none.
 pub(crate) fn followed_by(records: usize) -> String {
     match records {
         0 => String::new(),
