@@ -130,6 +130,9 @@ pub struct Config {
     /// The pid file (`-pid`), resolved against `chain_datadir`; none by
     /// default.
     pub pid_file: Option<PathBuf>,
+    /// Whether to rebuild the chain from the intact blocks on disk
+    /// (`-reindex`).
+    pub reindex: bool,
     /// Wallets to load at start (`-wallet`), in order, without duplicates.
     pub wallets: Vec<String>,
     /// IPC addresses to listen on (`-ipcbind`): `unix` or `unix:<path>`.
@@ -205,6 +208,7 @@ impl Config {
             print_to_console: flag(m, "printtoconsole"),
             daemon: flag(m, "daemon"),
             pid_file: value::<PathBuf>(m, "pid").map(|pid| chain_datadir.join(pid)),
+            reindex: flag(m, "reindex"),
             wallets,
             ipc_bind: list(m, "ipcbind"),
             ipc_connect: value::<String>(m, "ipcconnect").filter(|address| address != "0"),

@@ -114,6 +114,7 @@ mod tests {
         check(Node, "rpcport = 18443", "-rpcport=18443");
         check(Node, "rpcbind = '127.0.0.2'", "-rpcbind=127.0.0.2");
         check(Node, "daemon = true\nprinttoconsole = false", "-daemon -noprinttoconsole");
+        check(Node, "reindex = true", "-reindex");
         check(Node, "debug = ['ipc', 'rpc']", "-debug=ipc -debug=rpc");
         check(Node, "debug = true", "-debug");
         check(Node, "debug = 'ipc'", "-debug=ipc");

@@ -138,6 +138,14 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         heading: GENERAL,
         parser: || ValueParser::new(setting(values::parse_path)),
     },
+    flag(
+        "reindex",
+        "Rebuild the chain from the intact blocks in blocks/blocks.dat; a damaged file is kept \
+         aside as blocks.dat.corrupt-<time>, not deleted",
+        NODE,
+        true,
+        GENERAL,
+    ),
     OptionDef {
         name: "chain",
         shape: Shape::Value,

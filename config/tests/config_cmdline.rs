@@ -35,6 +35,7 @@ debug: {{}}
 print_to_console: false
 daemon: false
 pid_file: None
+reindex: false
 wallets: []
 ipc_bind: []
 ipc_connect: None
@@ -238,6 +239,7 @@ fn unknown_options() {
         "Error: unexpected argument 'getblockcount' (options start with '-')",
     );
     check(Cli, &["-daemon"], "", "Error: unknown option -daemon");
+    check(Cli, &["-reindex"], "", "Error: unknown option -reindex");
     check(Cli, &["-wallet=a"], "", "Error: unknown option -wallet");
     check(Cli, &["-debug"], "", "Error: unknown option -debug");
 }
@@ -260,6 +262,8 @@ fn flags() {
         "Error: invalid value '0' for -nodaemon: use -nodaemon alone, or -daemon",
     );
     check(Node, &["-printtoconsole"], "", "print_to_console: true");
+    check(Node, &["-reindex"], "", "reindex: true");
+    check(Node, &["-reindex", "-noreindex"], "", "");
     check(Node, &["-printtoconsole", "-noprinttoconsole"], "", "");
     check(Cli, &["-rpcwait"], "", "rpc_wait: true");
     check(Cli, &["-rpcwait", "-norpcwait"], "", "");

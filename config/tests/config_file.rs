@@ -25,6 +25,8 @@ fn keys() {
     check(Node, &[], "debug = ['ipc', 'rpc']", "debug: {\"ipc\", \"rpc\"}");
     check(Node, &[], "wallet = ['a']\nipcbind = ['unix']", "wallets: [\"a\"]\nipc_bind: [\"unix\"]");
     check(Node, &[], "pid = 'n.pid'", "pid_file: Some(\"$TMP/.mpx/regtest/n.pid\")");
+    check(Node, &[], "[regtest]\nreindex = true", "reindex: true");
+    check(Node, &["-noreindex"], "reindex = true", "");
     check(
         Node,
         &[],

@@ -11,6 +11,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-datadir=<dir>", "$HOME/.mpx", "NC"),
     ("-daemon", "0", "N"),
     ("-pid=<file>", "none", "N"),
+    ("-reindex", "0", "N"),
     ("-chain=<chain>", "regtest", "NC"),
     ("-regtest", "1", "NC"),
     ("-debug, -debug=<category>", "none", "N"),

@@ -4,7 +4,8 @@
 //! Start: the caller locks `<chain datadir>/.lock` first ([`DatadirLock`], before anything
 //! writes there, the log included, so a second node cannot touch the first one's files); then
 //! `App::start` writes the pid file, load the chain from
-//! `<chain datadir>/blocks`, create the wallet loader through the factory the executable gives
+//! `<chain datadir>/blocks` (rebuilt from its intact blocks with `-reindex`; a damaged block file
+//! otherwise refuses the start, before any wallet is loaded), create the wallet loader through the factory the executable gives
 //! (in process today; a wallet process later: the node only sees `interfaces::WalletLoader`),
 //! register the wallet RPCs, load the wallets, then open the JSON-RPC server, so a client that
 //! gets an answer talks to a fully started node. Stop runs the same steps backwards.
@@ -19,7 +20,7 @@ use nix::fcntl::Flock;
 
 use crate::rpc::{Dispatcher, RpcServer, RpcServerConfig};
 use crate::ui::UiSignals;
-use crate::{ChainState, NodeChain, NodeState, StorageError};
+use crate::{ChainState, NodeChain, NodeState, OpenMode, StorageError};
 
 /// Name of the directory under the chain datadir holding the block file.
 pub const BLOCKS_DIR_NAME: &str = "blocks";
@@ -35,7 +36,8 @@ pub enum StartError {
     /// Another node uses the data directory.
     #[error("Cannot obtain a lock on data directory {0}. mpx-node is probably already running.")]
     DatadirLocked(PathBuf),
-    /// A file or directory could not be created, read or written.
+    /// A file or directory could not be created, read or written, or the block file is
+    /// damaged ([`StorageError::Corrupt`], the way out is `-reindex`).
     #[error("{0}")]
     Storage(StorageError),
     /// The pid file could not be written.
@@ -127,9 +129,15 @@ impl App {
             Some(path) => Some(write_pid_file(path)?),
             None => None,
         };
-        ui.init_message("Loading block index…");
-        let chain =
-            ChainState::open(&config.chain_datadir.join(BLOCKS_DIR_NAME), crate::ChainParams::regtest())?;
+        let mode = if config.reindex {
+            ui.init_message("Reindexing blocks…");
+            OpenMode::Reindex
+        } else {
+            ui.init_message("Loading block index…");
+            OpenMode::Normal
+        };
+        let blocks_dir = config.chain_datadir.join(BLOCKS_DIR_NAME);
+        let chain = ChainState::open_with(&blocks_dir, crate::ChainParams::regtest(), mode)?;
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
         let mut app = App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: lock };

@@ -36,8 +36,11 @@ mod state;
 mod storage;
 pub mod ui;
 
-pub use chain::{BlockError, ChainParams, ChainState, Coin, UtxoSet};
+pub use chain::{BlockError, ChainParams, ChainState, Coin, OpenMode, UtxoSet};
 pub use chain_client::NodeChain;
 pub use mempool::{Mempool, MempoolEntry, MempoolError, MIN_RELAY_FEE_SAT_PER_KVB};
 pub use state::{Inner, NodeState};
-pub use storage::{BlockStore, StorageError, StoredBlock, BLOCK_FILE_NAME, LOCK_FILE_NAME};
+pub use storage::{
+    BlockStore, Damage, Reindexed, StorageError, StoredBlock, BLOCK_FILE_NAME, CORRUPT_FILE_PREFIX,
+    LOCK_FILE_NAME,
+};

@@ -81,6 +81,7 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("print_to_console", config.print_to_console.to_string()),
         ("daemon", config.daemon.to_string()),
         ("pid_file", format!("{:?}", config.pid_file)),
+        ("reindex", config.reindex.to_string()),
         ("wallets", format!("{:?}", config.wallets)),
         ("ipc_bind", format!("{:?}", config.ipc_bind)),
         ("ipc_connect", format!("{:?}", config.ipc_connect)),

@@ -12,7 +12,12 @@
 //!   [`BlockStore`], appends and syncs the block, and only then commits the view and moves the tip.
 //!   A failing write therefore leaves the state unchanged.
 //! * **Opening** a directory replays the block file through the same validation; the UTXO set is
-//!   never stored, it is rebuilt.
+//!   never stored, it is rebuilt. Only the clock-dependent rule (a block time at most 2 h in the
+//!   future) is not applied again: a stored block passed it when it was accepted, and a clock set
+//!   back since must not make stored blocks invalid. A stored block that fails any other rule is
+//!   corruption ([`StorageError::Corrupt`]): the chain refuses to open. With
+//!   [`OpenMode::Reindex`] the chain is instead rebuilt from the intact stored blocks that connect
+//!   from genesis, and the damaged file is kept aside (see [`BlockStore::reindex`]).
 
 mod error;
 mod params;
@@ -39,7 +44,7 @@ pub use error::BlockError;
 pub use params::ChainParams;
 pub use utxo::{Coin, UtxoSet};
 
-use crate::storage::{BlockStore, StorageError};
+use crate::storage::{followed_by, BlockStore, StorageError};
 use utxo::{UtxoDelta, UtxoView};
 use validation::{check_block, check_sigops, connect_transactions};
 
@@ -49,6 +54,32 @@ const MIN_BLOCK_VERSION: i32 = 4;
 const TEMPLATE_BLOCK_VERSION: i32 = 0x2000_0000;
 /// Blocks the median time past is taken over.
 const MEDIAN_TIME_SPAN: usize = 11;
+
+/// How [`ChainState::open_with`] treats the stored blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OpenMode {
+    /// Replay and re-validate every stored block. A torn tail (an append a crash interrupted) is
+    /// cut off; any other damage, and a stored block that fails validation, refuses to open with
+    /// [`StorageError::Corrupt`] and changes nothing.
+    #[default]
+    Normal,
+    /// `-reindex`: rebuild the chain from the intact stored blocks, in file order, keeping each
+    /// one that connects to the chain rebuilt so far. If anything is left out (damaged records,
+    /// blocks that no longer connect), the block file is rewritten with the kept blocks and the
+    /// original is kept aside, not deleted (see [`BlockStore::reindex`]).
+    Reindex,
+}
+
+/// Where a block being validated comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A new block: every rule applies.
+    New,
+    /// A block read back from the block file: it passed the clock-dependent rule when it was
+    /// accepted, which is not applied again.
+    Stored,
+}
 
 /// What the block index knows about one block.
 #[derive(Debug, Clone)]
@@ -117,24 +148,68 @@ impl ChainState {
         }
     }
 
-    /// Opens the chain stored under `dir` (created if missing): replays and re-validates every
-    /// stored block, truncating the file at the first torn, corrupt or invalid record. Every block
-    /// accepted afterwards is written there before the tip moves.
+    /// Opens the chain stored under `dir` (created if missing) with [`OpenMode::Normal`]: replays
+    /// and re-validates every stored block; a torn tail is cut, any other damage is
+    /// [`StorageError::Corrupt`]. Every block accepted afterwards is written there before the tip
+    /// moves.
     pub fn open(dir: &Path, params: ChainParams) -> Result<ChainState, StorageError> {
-        let (mut store, stored) = BlockStore::open(dir, params.network)?;
+        ChainState::open_with(dir, params, OpenMode::Normal)
+    }
+
+    /// Opens the chain stored under `dir` (created if missing) as `mode` says.
+    pub fn open_with(dir: &Path, params: ChainParams, mode: OpenMode) -> Result<ChainState, StorageError> {
+        let network = params.network;
         let mut chain = ChainState::new(params);
-        for record in stored {
-            if let Err(e) = chain.validate_and_commit(record.block) {
-                tracing::warn!(
-                    target: "blockstorage",
-                    offset = record.offset,
-                    error = %e,
-                    "stored block does not connect; dropping it and everything after it"
-                );
-                store.truncate(record.offset)?;
-                break;
+        let store = match mode {
+            OpenMode::Normal => {
+                let (store, stored) = BlockStore::open(dir, network)?;
+                let count = stored.len();
+                for (i, record) in stored.into_iter().enumerate() {
+                    let hash = record.block.block_hash();
+                    let height = chain.height().saturating_add(1);
+                    if let Err(e) = chain.replay(record.block) {
+                        let reason = format!(
+                            "stored block {hash} (height {height}) fails re-validation: {e}{}",
+                            followed_by(count - i - 1)
+                        );
+                        return Err(store.corrupt(record.offset, reason));
+                    }
+                }
+                store
             }
-        }
+            OpenMode::Reindex => {
+                tracing::info!(target: "blockstorage", "Reindexing blocks from {}", dir.display());
+                let mut refused = 0usize;
+                let (store, _) = BlockStore::reindex(dir, network, |record| {
+                    let hash = record.block.block_hash();
+                    match chain.replay(record.block) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            // The first one says why; the later ones mostly fail because their
+                            // parent was lost with it.
+                            if refused == 0 {
+                                tracing::warn!(
+                                    target: "blockstorage",
+                                    offset = record.offset,
+                                    %hash,
+                                    "Reindex: stored block does not connect; setting it aside: {e}"
+                                );
+                            } else {
+                                tracing::debug!(
+                                    target: "blockstorage",
+                                    offset = record.offset,
+                                    %hash,
+                                    "Reindex: stored block does not connect; setting it aside: {e}"
+                                );
+                            }
+                            refused += 1;
+                            false
+                        }
+                    }
+                })?;
+                store
+            }
+        };
         tracing::info!("Loaded best chain: height={} hash={}", chain.height(), chain.tip());
         chain.store = Some(store);
         Ok(chain)
@@ -228,7 +303,7 @@ impl ChainState {
     /// Validates `block` and, if it is valid and extends the tip, stores it (synced to disk when
     /// the state has storage) and makes it the new tip. On any error nothing changes.
     pub fn accept_block(&mut self, block: Block) -> Result<(), BlockError> {
-        let connected = self.validate(&block)?;
+        let connected = self.validate(&block, Origin::New)?;
         if let Some(store) = self.store.as_mut() {
             store.append(&block)?;
         }
@@ -236,14 +311,15 @@ impl ChainState {
         Ok(())
     }
 
-    fn validate_and_commit(&mut self, block: Block) -> Result<(), BlockError> {
-        let connected = self.validate(&block)?;
+    /// Validates a block read back from the block file and makes it the tip (it is on disk).
+    fn replay(&mut self, block: Block) -> Result<(), BlockError> {
+        let connected = self.validate(&block, Origin::Stored)?;
         self.commit(block, connected);
         Ok(())
     }
 
     /// Every consensus rule, against the current tip; changes nothing.
-    fn validate(&self, block: &Block) -> Result<Connected, BlockError> {
+    fn validate(&self, block: &Block, origin: Origin) -> Result<Connected, BlockError> {
         let hash = block.block_hash();
         if self.index.contains_key(&hash) {
             return Err(BlockError::Duplicate(hash));
@@ -267,7 +343,9 @@ impl ChainState {
         if block.header.time <= median_time_past {
             return Err(BlockError::TimeTooOld { time: block.header.time, median_time_past });
         }
-        if block.header.time > now().saturating_add(self.params.max_future_block_time) {
+        if origin == Origin::New
+            && block.header.time > now().saturating_add(self.params.max_future_block_time)
+        {
             return Err(BlockError::TimeTooNew(block.header.time));
         }
 
