@@ -372,3 +372,95 @@ fn server_config_from_node_config() {
     assert!(password.settings.bind.iter().all(|addr| addr.port() == 1234));
     assert_eq!(password.auth, RpcAuth::UserPassword { user: "u".into(), password: "p".into() });
 }
+
+/// A method that blocks until released: it keeps a worker busy for as long as a test needs.
+struct Gate {
+    entered: std::sync::mpsc::SyncSender<()>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl interfaces::RpcActor for Gate {
+    fn execute(&self, request: interfaces::RpcRequest) -> interfaces::Result<interfaces::RpcReply> {
+        if request.method == "big" {
+            return Ok(interfaces::RpcReply::result(json!("x".repeat(1 << 20)).to_string()));
+        }
+        let _ = self.entered.send(());
+        let _ = self.release.lock().unwrap().recv();
+        Ok(interfaces::RpcReply::result("true"))
+    }
+}
+
+fn register(dispatcher: &Dispatcher, name: &str, actor: Arc<Gate>) -> Box<dyn interfaces::Handler> {
+    dispatcher.register(interfaces::RpcCommand {
+        category: "test".into(),
+        name: name.into(),
+        arg_names: vec![],
+        help: name.into(),
+        actor,
+    })
+}
+
+#[test]
+fn a_full_work_queue_answers_503_and_large_replies_carry_content_length() {
+    let node = Arc::new(NodeState::new(chain()));
+    let dispatcher = Arc::new(Dispatcher::new(node));
+    let (entered, entered_rx) = std::sync::mpsc::sync_channel(8);
+    let (release_tx, release) = std::sync::mpsc::channel();
+    let gate = Arc::new(Gate { entered, release: std::sync::Mutex::new(release) });
+    let _block = register(&dispatcher, "block", gate.clone());
+    let _big = register(&dispatcher, "big", gate);
+    let auth = RpcAuth::UserPassword { user: "alice".into(), password: "secret".into() };
+    let mut config = RpcServerConfig::local("127.0.0.1:0".parse().unwrap(), auth);
+    config.settings.threads = 1;
+    config.settings.work_queue = 1;
+    let server = RpcServer::start(dispatcher.clone(), &config).unwrap();
+    let addr = server.local_addr();
+
+    // One request runs (the only worker) ...
+    let (done, finished) = std::sync::mpsc::channel();
+    let send = |id: u32| {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let reply = post(addr, AUTH, "/", &format!(r#"{{"method":"block","id":{id}}}"#));
+            done.send((reply.status, reply.body)).unwrap();
+        })
+    };
+    let first = send(1);
+    entered_rx.recv_timeout(Duration::from_secs(20)).expect("the first request runs");
+    // ... of two more, one waits in the queue (depth 1) and the other is refused at once: the
+    // refusal is the first reply to arrive, while the worker is still held.
+    let (second, third) = (send(2), send(3));
+    let (status, body) = finished.recv_timeout(Duration::from_secs(20)).expect("a refusal");
+    assert_eq!((status, body.as_str()), (503, "Work queue depth exceeded"));
+    release_tx.send(()).unwrap();
+    release_tx.send(()).unwrap();
+    for _ in 0..2 {
+        let (status, body) = finished.recv_timeout(Duration::from_secs(20)).expect("a reply");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"result\":true"), "{body}");
+    }
+    for thread in [first, second, third] {
+        thread.join().unwrap();
+    }
+
+    // A 1 MiB reply: Content-Length, never chunked (bitcoincore-rpc accepts nothing else).
+    let big = post(addr, AUTH, "/", r#"{"method":"big","id":4}"#);
+    let headers = big.headers.to_ascii_lowercase();
+    assert!(!headers.contains("transfer-encoding"), "{}", big.headers);
+    assert!(headers.contains(&format!("content-length: {}", big.body.len())), "{}", big.headers);
+    assert_eq!(big.json()["result"].as_str().map(str::len), Some(1 << 20));
+    server.stop();
+}
+
+#[test]
+fn a_client_outside_the_allowed_networks_gets_403() {
+    let node = Arc::new(NodeState::new(chain()));
+    let dispatcher = Arc::new(Dispatcher::new(node));
+    let auth = RpcAuth::UserPassword { user: "alice".into(), password: "secret".into() };
+    let mut config = RpcServerConfig::local("127.0.0.1:0".parse().unwrap(), auth);
+    config.settings.allow = vec!["10.0.0.0/8".parse().unwrap()];
+    let server = RpcServer::start(dispatcher, &config).unwrap();
+    let reply = post(server.local_addr(), AUTH, "/", r#"{"method":"getblockcount","id":1}"#);
+    assert_eq!(reply.status, 403);
+    server.stop();
+}

@@ -161,11 +161,27 @@ async fn read_body(shared: &Shared, peer: SocketAddr, body: Incoming) -> Result<
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(e) if caused_by_silence(&*e) => {
+            REFUSED_LOG.log(|| tracing::debug!(target: "http", "HTTP request body from {peer} timed out"));
+            Err(closing(plain(StatusCode::REQUEST_TIMEOUT, "")))
+        }
         Err(e) => {
             tracing::debug!(target: "http", "Error reading HTTP request body from {peer}: {e}");
             Err(closing(plain(StatusCode::BAD_REQUEST, "")))
         }
     }
+}
+
+/// Whether `error` comes from the connection's silence timeout ([`TimedIo`]).
+fn caused_by_silence(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// Runs the request on a worker; the connection counts as busy (not silent) meanwhile.
