@@ -36,7 +36,10 @@ impl WorkQueue {
                 // The lock is held only while taking the next job, never while running it.
                 let job = receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
                 match job {
-                    Ok(job) => job(),
+                    // A panicking job loses its reply (the client gets a 500), not the worker.
+                    Ok(job) => {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
                     Err(mpsc::RecvError) => return,
                 }
             })?;
@@ -80,5 +83,45 @@ impl Submitter {
             TrySendError::Full(_) => Refused::Full,
             TrySendError::Disconnected(_) => Refused::Stopping,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    #[test]
+    fn a_full_queue_refuses_and_a_panicking_job_keeps_its_worker() {
+        let mut pool = WorkQueue::start(1, 1).unwrap();
+        let submitter = pool.submitter();
+        let (entered_tx, entered) = channel();
+        let (release, release_rx) = channel::<()>();
+        submitter
+            .submit(move || {
+                entered_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+            })
+            .unwrap();
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        submitter.submit(|| panic!("a bug in a job")).unwrap();
+        assert_eq!(submitter.submit(|| {}), Err(Refused::Full));
+        release.send(()).unwrap();
+        // The one worker survives the panic and runs the next job.
+        let (done_tx, done) = channel();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut job = Some(move || done_tx.send(()).unwrap());
+        while let Some(next) = job.take() {
+            if let Err(Refused::Full) = submitter.submit(next.clone()) {
+                assert!(std::time::Instant::now() < deadline);
+                std::thread::sleep(Duration::from_millis(10));
+                job = Some(next);
+            }
+        }
+        done.recv_timeout(Duration::from_secs(10)).unwrap();
+        drop(submitter);
+        pool.stop();
+        assert!(pool.submitter().submit(|| {}).is_err(), "a stopped pool takes nothing");
     }
 }
