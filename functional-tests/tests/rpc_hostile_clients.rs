@@ -45,6 +45,15 @@ fn request(node: &TestNode, method: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A connection that has sent an authenticated request head with `framing` (how the body is
+/// delimited) and no body yet.
+fn announce_body(node: &TestNode, framing: &str) -> TcpStream {
+    let mut stream = connect(node);
+    let head = format!("POST / HTTP/1.1\r\nAuthorization: {}\r\n{framing}\r\n\r\n", cookie_auth(node));
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
 /// One response read from `stream`: status, head (lower-cased), body. Reads exactly the
 /// `Content-Length` bytes; `None` when the connection closed or failed first.
 fn read_response(stream: &mut TcpStream) -> Option<(u16, String, Vec<u8>)> {
@@ -124,23 +133,13 @@ fn a_huge_declared_body_is_refused_before_anything_is_allocated() {
     assert!(head.contains("www-authenticate: basic realm=\"jsonrpc\""), "{head}");
 
     // With credentials: 413 from the declared length alone, and the connection is closed.
-    let mut stream = connect(node);
-    let head = format!(
-        "POST / HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: 1000000000000000000\r\n\r\n",
-        cookie_auth(node)
-    );
-    stream.write_all(head.as_bytes()).unwrap();
+    let mut stream = announce_body(node, "Content-Length: 1000000000000000000");
     let (status, head, _) = read_response(&mut stream).expect("a reply");
     assert_eq!(status, 413, "{head}");
     assert!(closed_by_server(&mut stream, PAST_TIMEOUT));
 
     // A chunked body that grows past the limit: 413 as soon as it does.
-    let mut stream = connect(node);
-    let head = format!(
-        "POST / HTTP/1.1\r\nAuthorization: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
-        cookie_auth(node)
-    );
-    stream.write_all(head.as_bytes()).unwrap();
+    let mut stream = announce_body(node, "Transfer-Encoding: chunked");
     let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, "x".repeat(1 << 20));
     let mut refused = false;
     for _ in 0..40 {
@@ -164,25 +163,10 @@ fn silent_and_trickling_clients_never_hold_a_worker() {
     let test = start("rpc_slow_clients", &[SERVER_TIMEOUT, "-rpcthreads=2"]);
     let node = &test.nodes[0];
     // More silent bodies than workers, and two bodies sent a byte at a time.
-    let mut silent: Vec<TcpStream> = (0..6)
-        .map(|_| {
-            let mut stream = connect(node);
-            let head = format!(
-                "POST / HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: 100\r\n\r\n",
-                cookie_auth(node)
-            );
-            stream.write_all(head.as_bytes()).unwrap();
-            stream
-        })
-        .collect();
+    let mut silent: Vec<TcpStream> = (0..6).map(|_| announce_body(node, "Content-Length: 100")).collect();
     let tricklers: Vec<_> = (0..2)
         .map(|_| {
-            let mut stream = connect(node);
-            let head = format!(
-                "POST / HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: 100\r\n\r\n",
-                cookie_auth(node)
-            );
-            stream.write_all(head.as_bytes()).unwrap();
+            let mut stream = announce_body(node, "Content-Length: 100");
             std::thread::spawn(move || {
                 // One byte every 300 ms: never silent for the timeout, never done in time.
                 for _ in 0..100 {
