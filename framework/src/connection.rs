@@ -28,8 +28,10 @@ static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct ConnectionCore {
     pub(crate) id: u64,
     disconnected: Cell<bool>,
-    /// The peer's bootstrap capability.
-    pub(crate) bootstrap: capnp::capability::Client,
+    /// The peer's bootstrap capability, until the connection closes: it
+    /// holds capnp-rpc's connection state, which holds our bootstrap object,
+    /// which holds this; letting go of it on disconnect breaks that cycle.
+    bootstrap: RefCell<Option<capnp::capability::Client>>,
     /// The ThreadMap this process serves to the peer.
     pub(crate) thread_map: RefCell<Option<thread_map::Client>>,
     remote_thread_map: RefCell<Option<thread_map::Client>>,
@@ -59,6 +61,11 @@ impl ConnectionCore {
 
     pub(crate) fn is_disconnected(&self) -> bool {
         self.disconnected.get()
+    }
+
+    /// The peer's bootstrap capability, while connected.
+    pub(crate) fn remote_bootstrap(&self) -> Option<capnp::capability::Client> {
+        self.bootstrap.borrow().clone()
     }
 
     pub(crate) fn remote_thread_map(&self) -> Option<thread_map::Client> {
@@ -105,6 +112,7 @@ impl ConnectionCore {
         if self.disconnected.replace(true) {
             return;
         }
+        self.bootstrap.borrow_mut().take();
         self.remote_thread_map.borrow_mut().take();
         self.thread_map.borrow_mut().take();
         if let Some(pool) = self.pool.borrow_mut().take() {
@@ -144,7 +152,7 @@ pub(crate) fn add_connection(
     let conn = Rc::new(ConnectionCore {
         id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
         disconnected: Cell::new(false),
-        bootstrap: remote_bootstrap,
+        bootstrap: RefCell::new(Some(remote_bootstrap)),
         thread_map: RefCell::new(None),
         remote_thread_map: RefCell::new(None),
         pool: RefCell::new(None),

@@ -37,7 +37,9 @@ impl LoopHandle {
     {
         let (conn_id, cap) = self.shared.with_state(move |st| -> Result<(u64, u64)> {
             let conn = add_connection(&st.local, stream, None, Side::Client)?;
-            let cap = st.hold_cap(conn.bootstrap.clone());
+            let bootstrap =
+                conn.remote_bootstrap().ok_or_else(|| Error::disconnected("the peer has disconnected"))?;
+            let cap = st.hold_cap(bootstrap);
             Ok((conn.id, cap))
         })??;
         let constructed = crate::proxy::construct::<C>(&self.shared, conn_id, cap);
