@@ -66,19 +66,57 @@ use crate::{Error, Result};
 /// Work queued to run on the loop state by a thread that cannot take the lock.
 pub(crate) type LoopOp = Box<dyn FnOnce(&mut LoopState) + Send>;
 
-/// Settings of an [`EventLoop`].
+/// Settings of an [`EventLoop`], including the limits that apply to each
+/// of its connections.
+///
+/// The per-connection limits bound what one peer can make this process hold
+/// however it behaves; defaults are chosen so that no well-behaved peer,
+/// C++ libmultiprocess ones included, comes near them.
 #[derive(Debug, Clone)]
 pub struct LoopConfig {
     /// Name used in log lines (the executable name by default).
     pub name: String,
     /// How often the backup thread checks whether anybody watches the sockets.
     pub idle_tick: Duration,
-    /// Largest incoming message, in bytes; larger ones close the connection.
+    /// Largest incoming message, in bytes (the traversal limit of every
+    /// message read); a larger one closes the connection.
+    ///
+    /// Default 64 MiB: the default traversal limit of Cap'n Proto's
+    /// `ReaderOptions` (8 Mi words), which is what C++ libmultiprocess peers
+    /// read with, so any message they accept we accept too (a Bitcoin block
+    /// is at most 4 MB). The declared size of a message is never allocated
+    /// before its bytes arrive: the buffer grows as they do, so a peer that
+    /// declares a large message and stalls costs a small constant.
     pub max_message_bytes: usize,
     /// Largest outgoing argument message, in bytes; larger ones fail the call.
+    /// Default 64 MiB, matching `max_message_bytes` of a default peer.
     pub max_outgoing_bytes: usize,
     /// Most server threads a single connection may create with `makeThread`.
+    /// Default 256.
     pub max_threads_per_connection: usize,
+    /// Most bytes of messages (replies, mostly) that may wait for one peer
+    /// to read them, each message counted as its size plus 1 KiB of
+    /// bookkeeping. On a connection this process serves, the peer's requests
+    /// are not read while it is over the limit: a peer that sends calls and
+    /// never reads the replies is made to wait, instead of costing about
+    /// 1 KiB per call without bound. Connections this process made always
+    /// read, so two processes of this framework never wait on each other.
+    ///
+    /// Default 8 MiB: several thousand small replies or a few large ones; a
+    /// single larger reply is still sent whole (reading resumes once it has
+    /// drained).
+    pub max_queued_bytes: usize,
+    /// Most calls of one peer that may be unfinished at once (received and
+    /// not yet answered, or answered with capabilities the peer has not
+    /// acknowledged with `Finish`). On a connection this process serves, the
+    /// peer is not read while it is at the limit.
+    ///
+    /// Default 1024: each costs around 1-2 KiB, and a synchronous client has
+    /// at most one call per thread in flight (its server threads are capped
+    /// by `max_threads_per_connection`). A peer with more unfinished calls
+    /// than this that all wait for the peer's own callbacks would stall, as
+    /// the callbacks' answers are not read until a call finishes.
+    pub max_pending_calls: usize,
 }
 
 impl Default for LoopConfig {
@@ -89,6 +127,8 @@ impl Default for LoopConfig {
             max_message_bytes: 64 << 20,
             max_outgoing_bytes: 64 << 20,
             max_threads_per_connection: 256,
+            max_queued_bytes: 8 << 20,
+            max_pending_calls: 1024,
         }
     }
 }
@@ -410,7 +450,7 @@ impl LoopShared {
         let ready: Vec<(RawFd, PollFlags)> = fds[..fds.len() - 1]
             .iter()
             .filter(|p| p.revents != 0)
-            .map(|p| (p.fd, PollFlags::from_bits_truncate(p.revents)))
+            .map(|p| (p.fd, PollFlags::from_bits_retain(p.revents)))
             .collect();
         let _ = self.with_state(|st| st.reactor.borrow_mut().end_poll(&ready));
     }

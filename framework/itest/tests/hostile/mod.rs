@@ -97,6 +97,25 @@ pub fn threads(pid: u32) -> usize {
     status_field(pid, "Threads:")
 }
 
+/// Open descriptors of process `pid`.
+pub fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
+}
+
+/// Waits (bounded) until process `pid` has at most `want` descriptors open
+/// (its connections to peers that left are closed).
+pub fn wait_for_fds(pid: u32, want: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = fds(pid);
+        if now <= want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "server has {now} descriptors open, expected {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits (bounded) until `cond` holds, polling every 20 ms; panics naming `what`.
 pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;

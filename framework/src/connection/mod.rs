@@ -5,6 +5,28 @@
 //! `ThreadMap` (received through `construct`). When the stream closes, the
 //! connection is marked disconnected, every pending call on it fails with a
 //! disconnected error, and its disconnect hooks run.
+//!
+//! # Limits
+//!
+//! The transport (`transport`, `read`, `write`, `backlog`) bounds what a
+//! peer can make a connection hold, with the [`LoopConfig`](crate::LoopConfig)
+//! settings (defaults in brackets):
+//! - `max_message_bytes` [64 MiB]: the largest incoming message. The
+//!   declared size is never allocated ahead of the bytes that arrive, so a
+//!   peer that declares a large message and stalls costs a small constant.
+//! - `max_queued_bytes` [8 MiB]: replies (and other messages) waiting for
+//!   the peer to read them.
+//! - `max_pending_calls` [1024]: the peer's calls not yet answered.
+//!
+//! Over a limit, a connection this process *serves* (accepted by
+//! [`listen`](crate::LoopHandle::listen) or made by
+//! [`serve_stream`](crate::LoopHandle::serve_stream)) stops reading from the
+//! peer until it is back under: the peer is made to wait and loses nothing.
+//! A connection this process *made* (`connect_stream`) always reads, so two
+//! processes of this framework can never wait on each other; it trusts the
+//! server it chose to connect to. Received messages still held (calls
+//! queued behind an unresolved promise) also pause a served connection when
+//! they exceed `max_message_bytes`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -15,8 +37,14 @@ use std::sync::Arc;
 
 use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::{twoparty, RpcSystem};
-use futures::io::{BufReader, BufWriter};
 use futures::FutureExt;
+
+mod backlog;
+mod read;
+mod transport;
+mod write;
+
+pub(crate) use backlog::Backlog;
 
 use crate::event_loop::{stream, LoopHandle, LoopLocal};
 use crate::proxy_capnp::thread_map;
@@ -44,6 +72,8 @@ pub(crate) struct ConnectionCore {
     /// connection (hook identity -> held capability id): dropping one after
     /// every call would cost a `Release` message and a wake-up per call.
     callback_threads: RefCell<HashMap<usize, u64>>,
+    /// What the peer has outstanding here (queued replies, unfinished calls).
+    pub(crate) backlog: Rc<Backlog>,
 }
 
 /// Most callback threads remembered per connection; beyond it (a peer with
@@ -138,14 +168,17 @@ pub(crate) fn add_connection(
     };
     let (reader, writer) = stream::split(stream, local.reactor.clone())
         .map_err(|e| Error::failed(format!("cannot use the socket: {e}")))?;
+    let config = &shared.config;
     let mut options = capnp::message::ReaderOptions::new();
-    options.traversal_limit_in_words(Some(shared.config.max_message_bytes / 8));
-    let network = twoparty::VatNetwork::new(
-        BufReader::with_capacity(64 * 1024, reader),
-        BufWriter::with_capacity(64 * 1024, writer),
-        side,
-        options,
-    );
+    options.traversal_limit_in_words(Some(config.max_message_bytes / 8));
+    let backlog = Rc::new(Backlog::new(backlog::Limits {
+        max_queued_bytes: config.max_queued_bytes,
+        max_held_bytes: config.max_message_bytes,
+        max_pending_calls: config.max_pending_calls.max(1),
+        pause: side == Side::Server,
+    }));
+    let network =
+        transport::Network::new(reader, writer, side, options, config.max_message_bytes, backlog.clone());
     let mut rpc = RpcSystem::new(Box::new(network), bootstrap);
     let peer_side = if side == Side::Client { Side::Server } else { Side::Client };
     let remote_bootstrap: capnp::capability::Client = rpc.bootstrap(peer_side);
@@ -160,7 +193,9 @@ pub(crate) fn add_connection(
         disconnect_hooks: RefCell::new(Vec::new()),
         disconnector: RefCell::new(Some(rpc.get_disconnector())),
         callback_threads: RefCell::new(HashMap::new()),
+        backlog,
     });
+    conn.backlog.conn_id.set(conn.id);
     let release_local = Rc::downgrade(local);
     let release_conn = Rc::downgrade(&conn);
     conn.on_disconnect(Box::new(move || {
