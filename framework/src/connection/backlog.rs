@@ -21,6 +21,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use capnp_rpc::rpc_capnp::message;
 
@@ -60,11 +61,14 @@ pub(crate) struct Backlog {
     queued: Cell<usize>,
     held: Cell<usize>,
     pending: RefCell<HashMap<u32, Question>>,
+    last_received: Cell<Instant>,
     /// The reader, while it waits for a count to fall.
     paused: RefCell<Option<Waker>>,
     /// Nothing more can be written: never pause again (the peer's end of
     /// stream must be read for the connection to close).
     write_failed: Cell<bool>,
+    /// The reason the peer gave when it closed the connection (`Abort`).
+    peer_abort: RefCell<Option<capnp::Error>>,
     /// For log lines.
     pub(crate) conn_id: Cell<u64>,
 }
@@ -76,8 +80,10 @@ impl Backlog {
             queued: Cell::new(0),
             held: Cell::new(0),
             pending: RefCell::new(HashMap::new()),
+            last_received: Cell::new(Instant::now()),
             paused: RefCell::new(None),
             write_failed: Cell::new(false),
+            peer_abort: RefCell::new(None),
             conn_id: Cell::new(0),
         }
     }
@@ -151,8 +157,17 @@ impl Backlog {
 
     /// A message of `bytes` arrived (and is now held).
     pub(crate) fn received(&self, bytes: usize, body: Option<message::Reader<'_>>) {
+        self.last_received.set(Instant::now());
         self.held.set(self.held.get() + bytes);
         let Some(which) = body.and_then(|m| m.which().ok()) else { return };
+        if let message::Abort(Ok(abort)) = &which {
+            let reason = abort.get_reason().ok().and_then(|r| r.to_str().ok()).unwrap_or("no reason given");
+            let kind = match abort.get_type() {
+                Ok(capnp_rpc::rpc_capnp::exception::Type::Overloaded) => capnp::ErrorKind::Overloaded,
+                _ => capnp::ErrorKind::Disconnected,
+            };
+            *self.peer_abort.borrow_mut() = Some(capnp::Error { kind, extra: reason.to_string() });
+        }
         if !self.limits.pause {
             return;
         }
@@ -207,5 +222,20 @@ impl Backlog {
         if let Some(waker) = self.paused.borrow_mut().take() {
             waker.wake();
         }
+    }
+
+    /// Whether the peer has a call (not a bootstrap request) unfinished.
+    pub(crate) fn has_pending_calls(&self) -> bool {
+        self.pending.borrow().values().any(|q| *q == Question::Call)
+    }
+
+    /// The reason the peer gave for closing the connection, if it gave one.
+    pub(crate) fn peer_abort(&self) -> Option<capnp::Error> {
+        self.peer_abort.borrow().clone()
+    }
+
+    /// When the last message from the peer arrived (or the connection started).
+    pub(crate) fn last_received(&self) -> Instant {
+        self.last_received.get()
     }
 }

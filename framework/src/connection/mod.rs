@@ -74,6 +74,10 @@ pub(crate) struct ConnectionCore {
     callback_threads: RefCell<HashMap<usize, u64>>,
     /// What the peer has outstanding here (queued replies, unfinished calls).
     pub(crate) backlog: Rc<Backlog>,
+    /// Objects served to the peer on this connection (the bootstrap object
+    /// included) and proxies of the peer's objects, alive now.
+    pub(crate) servers: Cell<usize>,
+    pub(crate) proxies: Cell<usize>,
 }
 
 /// Most callback threads remembered per connection; beyond it (a peer with
@@ -91,6 +95,25 @@ impl ConnectionCore {
 
     pub(crate) fn is_disconnected(&self) -> bool {
         self.disconnected.get()
+    }
+
+    /// The error for using this connection once the peer is gone: with the
+    /// reason the peer gave, if any (an `Overloaded` one, e.g. a server at
+    /// its connection limit, keeps its kind).
+    pub(crate) fn gone_error(&self) -> Error {
+        match self.backlog.peer_abort() {
+            Some(abort) => {
+                let abort = Error::from(abort);
+                Error::new(abort.kind(), format!("the peer closed the connection: {}", abort.message()))
+            }
+            None => Error::disconnected("the peer has disconnected"),
+        }
+    }
+
+    /// Whether the peer uses nothing here but its bootstrap object: no other
+    /// object of ours, no proxy of ours on its objects, no call unfinished.
+    pub(crate) fn is_unused(&self) -> bool {
+        self.servers.get() <= 1 && self.proxies.get() == 0 && !self.backlog.has_pending_calls()
     }
 
     /// The peer's bootstrap capability, while connected.
@@ -194,6 +217,8 @@ pub(crate) fn add_connection(
         disconnector: RefCell::new(Some(rpc.get_disconnector())),
         callback_threads: RefCell::new(HashMap::new()),
         backlog,
+        servers: Cell::new(0),
+        proxies: Cell::new(0),
     });
     conn.backlog.conn_id.set(conn.id);
     let release_local = Rc::downgrade(local);
@@ -220,7 +245,7 @@ pub(crate) fn add_connection(
             if let Some(conn) = weak_conn.upgrade() {
                 conn.mark_disconnected();
                 if let Some(local) = weak_local.upgrade() {
-                    local.connections.borrow_mut().remove(&conn.id);
+                    local.remove_connection(&conn);
                 }
             }
         })

@@ -67,7 +67,8 @@ use crate::{Error, Result};
 pub(crate) type LoopOp = Box<dyn FnOnce(&mut LoopState) + Send>;
 
 /// Settings of an [`EventLoop`], including the limits that apply to each
-/// of its connections.
+/// of its connections (see also [`LoopHandle::listen`] for the connection
+/// count).
 ///
 /// The per-connection limits bound what one peer can make this process hold
 /// however it behaves; defaults are chosen so that no well-behaved peer,
@@ -117,6 +118,14 @@ pub struct LoopConfig {
     /// than this that all wait for the peer's own callbacks would stall, as
     /// the callbacks' answers are not read until a call finishes.
     pub max_pending_calls: usize,
+    /// How long a connection accepted by [`LoopHandle::listen`] must have
+    /// sent nothing, while using nothing but its bootstrap object, before
+    /// it may be closed to make room for a new client when the listener is
+    /// at its connection limit.
+    ///
+    /// Default 10 s: far longer than a client takes between connecting and
+    /// its first calls, so a client being set up is never taken for idle.
+    pub evict_idle_after: Duration,
 }
 
 impl Default for LoopConfig {
@@ -129,6 +138,7 @@ impl Default for LoopConfig {
             max_threads_per_connection: 256,
             max_queued_bytes: 8 << 20,
             max_pending_calls: 1024,
+            evict_idle_after: Duration::from_secs(10),
         }
     }
 }
@@ -149,6 +159,9 @@ pub(crate) struct LoopLocal {
     caps: RefCell<HashMap<u64, capnp::capability::Client>>,
     next_cap: Cell<u64>,
     pub(crate) connections: RefCell<HashMap<u64, Rc<crate::connection::ConnectionCore>>>,
+    /// Why the last few closed connections closed, when the peer said why
+    /// (a call made right after still reports it).
+    gone: RefCell<VecDeque<(u64, Error)>>,
     pub(crate) threads: crate::thread::ThreadRegistry,
     /// One `CapabilityServerSet` per server adapter type, to recognise our
     /// own objects when they come back.
@@ -178,6 +191,31 @@ impl LoopLocal {
 
     pub(crate) fn connection(&self, id: u64) -> Option<Rc<crate::connection::ConnectionCore>> {
         self.connections.borrow().get(&id).cloned()
+    }
+
+    /// Forgets the closed connection `conn`, remembering why it closed.
+    pub(crate) fn remove_connection(&self, conn: &crate::connection::ConnectionCore) {
+        self.connections.borrow_mut().remove(&conn.id);
+        if conn.backlog.peer_abort().is_some() {
+            let mut gone = self.gone.borrow_mut();
+            if gone.len() == 16 {
+                gone.pop_front();
+            }
+            gone.push_back((conn.id, conn.gone_error()));
+        }
+    }
+
+    /// The error for using connection `id`, which is not open.
+    pub(crate) fn gone_error(&self, id: u64) -> Error {
+        match self.connection(id) {
+            Some(conn) => conn.gone_error(),
+            None => self
+                .gone
+                .borrow()
+                .iter()
+                .find(|(gone, _)| *gone == id)
+                .map_or_else(|| Error::disconnected("the peer has disconnected"), |(_, e)| e.clone()),
+        }
     }
 }
 
@@ -302,6 +340,7 @@ impl LoopShared {
                 caps: RefCell::new(HashMap::new()),
                 next_cap: Cell::new(0),
                 connections: RefCell::new(HashMap::new()),
+                gone: RefCell::new(VecDeque::new()),
                 threads: crate::thread::ThreadRegistry::default(),
                 server_sets: RefCell::new(HashMap::new()),
             });

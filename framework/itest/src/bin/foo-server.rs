@@ -5,7 +5,7 @@
 //! - `foo-server -pingpong -ipcfd N`: echo 8-byte pings (the benchmark's floor).
 //! - `-debug=ipc` anywhere: trace IPC to stderr.
 //! - `-<setting>=<n>` anywhere sets a [`LoopConfig`] limit: `-max-message-bytes`,
-//!   `-max-queued-bytes`, `-max-pending-calls`.
+//!   `-max-queued-bytes`, `-max-pending-calls`, `-evict-idle-ms`.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -82,6 +82,7 @@ fn loop_config(args: Vec<OsString>) -> Result<(LoopConfig, Vec<OsString>), Strin
             "-max-message-bytes" => config.max_message_bytes = n as usize,
             "-max-queued-bytes" => config.max_queued_bytes = n as usize,
             "-max-pending-calls" => config.max_pending_calls = n as usize,
+            "-evict-idle-ms" => config.evict_idle_after = std::time::Duration::from_millis(n),
             _ => rest.push(arg),
         }
     }
