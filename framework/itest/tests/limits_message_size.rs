@@ -90,3 +90,40 @@ fn stall_declared_messages(server: &ListenServer) -> Vec<std::os::unix::net::Uni
     assert!(std::io::Read::read_to_end(&mut too_big, &mut sink).is_ok(), "oversized message not refused");
     hostile
 }
+
+/// Peers that do send large messages (complete 32 MiB ones, then leave)
+/// do not leave the server holding their memory: the buffers are freed
+/// and the allocator settings of `foo-server` (see `tune_allocator`) do not
+/// keep them.
+#[test]
+fn memory_of_large_messages_returns_after_their_peers_leave() {
+    let server = ListenServer::start(0, &[]);
+    let pid = server.pid();
+    let event_loop = EventLoop::new().unwrap();
+    let (init, _conn) = server.connect(&event_loop).unwrap();
+    let foo = init.make_foo().unwrap();
+    assert_eq!(foo.pass_data(vec![1; 4 * MIB]).unwrap().len(), 4 * MIB);
+    let baseline = rss_kib(pid);
+
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            let mut s = server.raw();
+            std::thread::spawn(move || {
+                // A null root: not a valid RPC message, so the server closes
+                // the connection once it has read it all.
+                let _ = s.write_all(&header((32 * MIB / 8) as u32));
+                let _ = s.write_all(&vec![0u8; 32 * MIB]);
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut sink = Vec::new();
+                std::io::Read::read_to_end(&mut s, &mut sink).is_ok()
+            })
+        })
+        .collect();
+    for sender in senders {
+        assert!(common::within(Duration::from_secs(20), move || sender.join().unwrap()), "not closed");
+    }
+    assert_eq!(foo.add(1, 2).unwrap(), 3);
+    let after = settle_rss_below(pid, baseline + 16 * 1024, Duration::from_secs(5));
+    println!("server rss: baseline {baseline} KiB, after 4 x 32 MiB messages {after} KiB");
+    assert!(after < baseline + 16 * 1024, "rss {after} KiB after the peers left (baseline {baseline} KiB)");
+}
