@@ -8,25 +8,42 @@
 //!
 //! # Limits
 //!
-//! The transport (`transport`, `read`, `write`, `backlog`) bounds what a
-//! peer can make a connection hold, with the [`LoopConfig`](crate::LoopConfig)
-//! settings (defaults in brackets):
-//! - `max_message_bytes` [64 MiB]: the largest incoming message. The
-//!   declared size is never allocated ahead of the bytes that arrive, so a
-//!   peer that declares a large message and stalls costs a small constant.
-//! - `max_queued_bytes` [8 MiB]: replies (and other messages) waiting for
-//!   the peer to read them.
-//! - `max_pending_calls` [1024]: the peer's calls not yet answered.
+//! The connection runs on a transport of its own (`transport`; the wire
+//! framing is Cap'n Proto's, so any peer talks to it) that bounds what a
+//! peer can make it hold, with these [`LoopConfig`](crate::LoopConfig)
+//! settings (defaults in brackets; the reasons are on the fields):
+//! - `max_message_bytes` [64 MiB]: the largest incoming message. `read`
+//!   takes the segment table, then grows the body buffer as bytes arrive
+//!   (never beyond about twice what has arrived), so a peer that declares
+//!   a large message and stalls costs a small constant.
+//! - `max_queued_bytes` [8 MiB]: messages (replies, mostly) waiting for
+//!   the peer to read them, each counted as its size plus 1 KiB (`write`
+//!   charges them until their last byte is in the socket).
+//! - `max_pending_calls` [1024]: the peer's calls not yet answered, or
+//!   answered with capabilities and not yet finished.
 //!
-//! Over a limit, a connection this process *serves* (accepted by
-//! [`listen`](crate::LoopHandle::listen) or made by
-//! [`serve_stream`](crate::LoopHandle::serve_stream)) stops reading from the
-//! peer until it is back under: the peer is made to wait and loses nothing.
-//! A connection this process *made* (`connect_stream`) always reads, so two
-//! processes of this framework can never wait on each other; it trusts the
-//! server it chose to connect to. Received messages still held (calls
-//! queued behind an unresolved promise) also pause a served connection when
-//! they exceed `max_message_bytes`.
+//! What happens over a limit (`backlog`), step by step:
+//! 1. Before reading each message, a connection this process *serves*
+//!    (accepted by [`listen`](crate::LoopHandle::listen) or made by
+//!    [`serve_stream`](crate::LoopHandle::serve_stream)) checks the counts.
+//!    Over a limit (or holding more than `max_message_bytes` of received
+//!    messages, e.g. calls queued behind a promise), it does not read: the
+//!    peer's writes block once the kernel buffers fill. Nothing is lost.
+//! 2. Whatever lowers a count (a reply leaves the process, a call is
+//!    answered, a received message is dropped) wakes the paused reader once
+//!    every count is back under its limit; a well-behaved peer that reads
+//!    its replies therefore only ever waits briefly.
+//! 3. A paused reader still watches for the peer hanging up, and a failed
+//!    write ends pausing, so a peer that leaves while paused is noticed and
+//!    its connection closes.
+//! 4. A connection this process *made* (`connect_stream`) counts but never
+//!    pauses: it trusts the server it chose, and as one side of every
+//!    connection always reads, two processes of this framework can never
+//!    wait on each other.
+//!
+//! Closing (either side) writes what the socket takes at once and drops the
+//! rest, so a peer that never reads cannot keep a closing connection alive.
+//! A peer's `Abort` reason is kept: calls made afterwards report it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;

@@ -112,7 +112,7 @@ pub struct LoopConfig {
     /// acknowledged with `Finish`). On a connection this process serves, the
     /// peer is not read while it is at the limit.
     ///
-    /// Default 1024: each costs around 1-2 KiB, and a synchronous client has
+    /// Default 1024: each costs on the order of 1 KiB, and a synchronous client has
     /// at most one call per thread in flight (its server threads are capped
     /// by `max_threads_per_connection`). A peer with more unfinished calls
     /// than this that all wait for the peer's own callbacks would stall, as
