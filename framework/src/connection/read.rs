@@ -130,7 +130,8 @@ impl MessageReader {
         let mut ends = Vec::with_capacity(count);
         let mut total_words = 0usize;
         for size in table.chunks_exact(4).take(count) {
-            total_words += u32::from_le_bytes([size[0], size[1], size[2], size[3]]) as usize;
+            total_words =
+                total_words.saturating_add(u32::from_le_bytes([size[0], size[1], size[2], size[3]]) as usize);
             ends.push(total_words);
         }
         if total_words > self.max_words {
