@@ -130,6 +130,14 @@ impl LoopHandle {
     /// events are logged as warnings, at most one line per kind every 10
     /// seconds (with a count of the ones not logged).
     ///
+    /// Why this policy: libmultiprocess's own listener serves every client,
+    /// so its users expect a connection to be served or, with a limit,
+    /// told at once that it cannot be, never to hang; and they expect a
+    /// client in the middle of something (holding objects, waiting for a
+    /// call) never to be cut off. A client holding nothing but the
+    /// bootstrap object and silent for a while loses nothing it could not
+    /// get back by reconnecting.
+    ///
     /// [`LoopConfig::evict_idle_after`]: crate::LoopConfig::evict_idle_after
     pub fn listen<C, T, F>(
         &self,
