@@ -33,9 +33,10 @@
 //!    answered, a received message is dropped) wakes the paused reader once
 //!    every count is back under its limit; a well-behaved peer that reads
 //!    its replies therefore only ever waits briefly.
-//! 3. A paused reader still watches for the peer hanging up, and a failed
-//!    write ends pausing, so a peer that leaves while paused is noticed and
-//!    its connection closes.
+//! 3. A paused reader still watches for the peer hanging up, which ends the
+//!    connection at once (without reading on), and a failed write ends
+//!    pausing, so a peer that leaves while paused is noticed and its
+//!    connection closes.
 //! 4. A connection this process *made* (`connect_stream`) counts but never
 //!    pauses: it trusts the server it chose, and as one side of every
 //!    connection always reads, two processes of this framework can never

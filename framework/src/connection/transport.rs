@@ -104,13 +104,19 @@ async fn receive(
     let Some(mut stream) = reader.borrow_mut().take() else {
         return Err(capnp::Error::failed("a message is already being read".into()));
     };
-    // While paused, a peer that hangs up is still noticed: its connection
-    // must close (what it sent before is read first).
-    poll_fn(|cx| match backlog.poll_may_read(cx) {
-        Poll::Ready(()) => Poll::Ready(()),
-        Poll::Pending => stream.poll_hangup(cx),
+    // While paused, a peer that hangs up is still noticed, and taken as the
+    // end of the stream: what it sent meanwhile would only be read to be
+    // cancelled (capnp-rpc cancels every call when the stream ends), and
+    // reading it would queue replies past the limits.
+    let hung_up = poll_fn(|cx| match backlog.poll_may_read(cx) {
+        Poll::Ready(()) => Poll::Ready(false),
+        Poll::Pending => stream.poll_hangup(cx).map(|()| true),
     })
     .await;
+    if hung_up {
+        *reader.borrow_mut() = Some(stream);
+        return Ok(None);
+    }
     let segments = stream.read().await?;
     *reader.borrow_mut() = Some(stream);
     let Some(segments) = segments else { return Ok(None) };
