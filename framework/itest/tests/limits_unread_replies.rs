@@ -192,7 +192,9 @@ impl FooCallback for Times3 {
 
 /// Framework clients (which read whatever they are sent) are not stalled
 /// by a server with tiny limits: eight threads passing 256 KiB both ways,
-/// taking callbacks and making small calls all finish.
+/// taking callbacks and making small calls all finish; and a client keeping
+/// 200 objects (each answer carries a capability, so it counts against the
+/// limit of 16 unfinished calls until the client's `Finish`) gets them all.
 #[test]
 fn framework_clients_are_not_stalled_by_tiny_limits() {
     let event_loop = EventLoop::new().unwrap();
@@ -203,6 +205,13 @@ fn framework_clients_are_not_stalled_by_tiny_limits() {
     let (init, _conn) =
         event_loop.handle().connect_stream::<foo_init::Client, Box<dyn FooInit>>(stream).unwrap();
     let foo: Arc<dyn Foo> = Arc::from(init.make_foo().unwrap());
+    let kept = common::within(Duration::from_secs(60), move || {
+        let kept: Vec<Box<dyn Foo>> = (0..200).map(|_| init.make_foo().unwrap()).collect();
+        for (i, foo) in kept.iter().enumerate() {
+            assert_eq!(foo.add(i as i32, 1).unwrap(), i as i32 + 1);
+        }
+        kept
+    });
     let outcomes = common::within(Duration::from_secs(120), move || {
         let workers: Vec<_> = (0..8)
             .map(|t| {
@@ -233,5 +242,6 @@ fn framework_clients_are_not_stalled_by_tiny_limits() {
     for (t, outcome) in outcomes.into_iter().enumerate() {
         outcome.unwrap_or_else(|_| panic!("thread {t} panicked")).unwrap();
     }
+    common::within(Duration::from_secs(30), move || drop(kept));
     drop(child);
 }
