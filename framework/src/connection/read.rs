@@ -4,11 +4,12 @@
 //! A message starts with a segment table: the segment count and each
 //! segment's size in words. A peer may declare up to the connection's
 //! message limit and then send nothing, so the declared size is never
-//! allocated up front. The body buffer starts at what has arrived (what is
-//! already buffered plus what the kernel holds, at least [`FIRST_CHUNK`]
-//! bytes, at most the declared size) and doubles only when it is full, so
-//! it is never more than about twice the bytes received (plus
-//! `FIRST_CHUNK`). The bytes are read straight into it, with no zeroing and
+//! allocated up front. The body buffer is sized at twice what has arrived
+//! (what is already buffered plus what the kernel holds; at least
+//! [`FIRST_CHUNK`] bytes, at most the declared size) and grown the same way
+//! only when it is full, so it is never more than twice the bytes received
+//! (or `FIRST_CHUNK`), and a message that is mostly there when its reading
+//! starts is read without regrowing. The bytes are read straight into it, with no zeroing and
 //! no staging copy; small messages are taken from a per-connection staging
 //! buffer that holds whatever one read returned.
 
@@ -148,7 +149,7 @@ impl MessageReader {
         let first_allocation = if buffered == total {
             total
         } else {
-            (buffered + self.stream.pending_bytes()).max(FIRST_CHUNK).min(total)
+            (2 * (buffered + self.stream.pending_bytes())).max(FIRST_CHUNK).min(total)
         };
         let mut words: Vec<Word> = Vec::with_capacity(first_allocation.div_ceil(8));
         let from = &self.staging[self.start..self.start + buffered];
@@ -171,7 +172,7 @@ impl MessageReader {
         while filled < total {
             if filled == words.capacity() * 8 {
                 // Full (so `filled` is a whole number of words, all in `len`).
-                let grown = (filled * 2).max(filled + self.stream.pending_bytes()).min(total);
+                let grown = (2 * (filled + self.stream.pending_bytes())).min(total);
                 words.reserve_exact((grown - filled).div_ceil(8));
             }
             let room = (words.capacity() * 8).min(total) - filled;
