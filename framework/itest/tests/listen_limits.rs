@@ -69,18 +69,17 @@ fn idle_squatters_at_the_limit_make_room_for_newcomers() {
     let server = ListenServer::start(2, &["-evict-idle-ms=200"]);
     let pid = server.pid();
     let event_loop = EventLoop::new().unwrap();
-    // Warm up the server (its first connection allocates what every later
-    // one reuses), then measure.
+    // Threads with nobody connected; then warm up the server (its first
+    // connection allocates what every later one reuses) and measure memory
+    // once the warm-up client's threads are gone.
+    let baseline_threads = threads(pid);
     {
         let (init, conn) = server.connect(&event_loop).unwrap();
         assert_eq!(init.make_foo().unwrap().add(1, 1).unwrap(), 2);
         drop(init);
         conn.disconnect();
     }
-    let baseline_threads = {
-        std::thread::sleep(Duration::from_millis(100));
-        threads(pid)
-    };
+    wait_for_threads(pid, baseline_threads);
     let baseline_rss = rss_kib(pid);
 
     let mut squatters = [server.raw(), server.raw()];
