@@ -18,6 +18,13 @@
 //! Threading follows libmultiprocess: each client thread gets its own
 //! server thread per connection, and callbacks made during a call run on the
 //! calling thread. See `event_loop` for how a waiting caller drives the loop.
+//!
+//! What a peer can make this process hold is bounded whatever it sends:
+//! message size, replies it has not read, unfinished calls and server
+//! threads per connection are [`LoopConfig`] settings (with their defaults
+//! and reasons there), and [`LoopHandle::listen`] bounds connections without
+//! ever leaving a newcomer waiting. How the limits act is written out at the
+//! top of `src/connection/mod.rs`.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod connection;

@@ -37,7 +37,8 @@ impl LoopHandle {
     {
         let (conn_id, cap) = self.shared.with_state(move |st| -> Result<(u64, u64)> {
             let conn = add_connection(&st.local, stream, None, Side::Client)?;
-            let cap = st.hold_cap(conn.bootstrap.clone());
+            let bootstrap = conn.remote_bootstrap().ok_or_else(|| conn.gone_error())?;
+            let cap = st.hold_cap(bootstrap);
             Ok((conn.id, cap))
         })??;
         let constructed = crate::proxy::construct::<C>(&self.shared, conn_id, cap);
@@ -50,8 +51,7 @@ impl LoopHandle {
                 }
                 return Err(e);
             }
-            let conn =
-                st.connection(conn_id).ok_or_else(|| Error::disconnected("the peer has disconnected"))?;
+            let conn = st.connection(conn_id).ok_or_else(|| st.gone_error(conn_id))?;
             let link = Link { local: &st.local, conn: &conn };
             T::from_capability(C::new(bootstrap.hook), &mut ReadContext { link: Some(link) })
         })??;
@@ -110,9 +110,35 @@ impl std::future::Future for Accept<'_> {
 
 impl LoopHandle {
     /// Accepts connections on `listener`, serving each the bootstrap object
-    /// `make_init()` returns. At most `max_connections` are served at once
-    /// (0: no limit); further clients wait in the socket's backlog until one
-    /// leaves.
+    /// `make_init()` returns, and at most `max_connections` at once (0: no
+    /// limit).
+    ///
+    /// A client that arrives at the limit is never left waiting in the
+    /// socket's backlog (where a few idle clients could keep everybody else
+    /// out for good). The listener accepts it and either
+    /// - closes the connection that has been idle longest among those that
+    ///   use nothing but their bootstrap object (no other object of ours, no
+    ///   object of theirs held here, no call unfinished) and have sent
+    ///   nothing for [`LoopConfig::evict_idle_after`], and serves the new
+    ///   client in its place; or, if there is none,
+    /// - refuses the new client at once: it receives an `Abort` saying the
+    ///   server is at its connection limit (its calls fail with an
+    ///   [`Overloaded`](crate::ErrorKind::Overloaded) error) and the socket
+    ///   closes.
+    ///
+    /// Connections that are in use are never closed for a newcomer. Both
+    /// events are logged as warnings, at most one line per kind every 10
+    /// seconds (with a count of the ones not logged).
+    ///
+    /// Why this policy: libmultiprocess's own listener serves every client,
+    /// so its users expect a connection to be served or, with a limit,
+    /// told at once that it cannot be, never to hang; and they expect a
+    /// client in the middle of something (holding objects, waiting for a
+    /// call) never to be cut off. A client holding nothing but the
+    /// bootstrap object and silent for a while loses nothing it could not
+    /// get back by reconnecting.
+    ///
+    /// [`LoopConfig::evict_idle_after`]: crate::LoopConfig::evict_idle_after
     pub fn listen<C, T, F>(
         &self,
         listener: std::os::unix::net::UnixListener,
@@ -124,42 +150,65 @@ impl LoopHandle {
         T: ToCapability<C>,
         F: Fn() -> T + Send + 'static,
     {
-        use futures::StreamExt;
         listener.set_nonblocking(true).map_err(|e| Error::failed(format!("listen: {e}")))?;
         let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+        let evict_after = self.shared.config.evict_idle_after;
         self.shared.with_state(move |st| {
             let local = st.local.clone();
             let task = async move {
                 let _registration = Deregister { reactor: local.reactor.clone(), fd: listener.as_raw_fd() };
-                let active = Rc::new(std::cell::Cell::new(0usize));
-                let (freed_tx, mut freed_rx) = futures::channel::mpsc::unbounded::<()>();
+                let active: Rc<RefCell<HashMap<u64, Weak<ConnectionCore>>>> = Rc::default();
+                let mut evictions = RateLimited::default();
+                let mut refusals = RateLimited::default();
                 loop {
-                    while max_connections != 0 && active.get() >= max_connections {
-                        if freed_rx.next().await.is_none() {
-                            return;
-                        }
-                    }
                     let accepted = Accept { listener: &listener, reactor: &local.reactor }.await;
                     let stream = match accepted {
                         Ok(stream) => stream,
                         Err(e) => {
                             // Out of descriptors or memory: retrying at once would
-                            // spin with the loop lock held. Wait for a connection
-                            // to close, or a moment.
+                            // spin with the loop lock held.
                             tracing::warn!(target: crate::logging::TARGET, "IPC accept failed: {e}");
-                            let retry = crate::event_loop::delay(ACCEPT_RETRY);
-                            let _ = futures::future::select(retry, freed_rx.next()).await;
+                            let _ = crate::event_loop::delay(ACCEPT_RETRY).await;
                             continue;
                         }
                     };
-                    let served = serve_accepted(&local, stream, &make_init);
-                    match served {
+                    if max_connections != 0 && active.borrow().len() >= max_connections {
+                        let idle = longest_idle(&active.borrow(), evict_after);
+                        match idle {
+                            Some((conn, idle_for)) => {
+                                evictions.log(|suppressed| {
+                                    tracing::warn!(
+                                        target: crate::logging::TARGET,
+                                        "IPC server: at the limit of {max_connections} connections: closing \
+                                         connection #{} (idle for {:.0?}, using nothing but its bootstrap \
+                                         object) to serve a new client{suppressed}",
+                                        conn.id,
+                                        idle_for
+                                    )
+                                });
+                                conn.close(&local);
+                            }
+                            None => {
+                                refusals.log(|suppressed| {
+                                    tracing::warn!(
+                                        target: crate::logging::TARGET,
+                                        "IPC server: refused a new client: all {max_connections} connections \
+                                         are in use{suppressed}"
+                                    )
+                                });
+                                refuse(stream, max_connections);
+                                continue;
+                            }
+                        }
+                    }
+                    match serve_accepted(&local, stream, &make_init) {
                         Ok(conn) => {
-                            active.set(active.get() + 1);
-                            let (active, freed) = (active.clone(), freed_tx.clone());
+                            active.borrow_mut().insert(conn.id, Rc::downgrade(&conn));
+                            let (active, id) = (Rc::downgrade(&active), conn.id);
                             conn.on_disconnect(Box::new(move || {
-                                active.set(active.get().saturating_sub(1));
-                                let _ = freed.unbounded_send(());
+                                if let Some(active) = active.upgrade() {
+                                    active.borrow_mut().remove(&id);
+                                }
                             }));
                         }
                         Err(e) => {
@@ -175,8 +224,88 @@ impl LoopHandle {
     }
 }
 
+/// The connection idle longest among the unused ones idle for at least
+/// `min_idle`, and for how long.
+fn longest_idle(
+    active: &HashMap<u64, Weak<ConnectionCore>>,
+    min_idle: Duration,
+) -> Option<(Rc<ConnectionCore>, Duration)> {
+    let now = Instant::now();
+    active
+        .values()
+        .filter_map(Weak::upgrade)
+        .filter(|conn| !conn.is_disconnected() && conn.is_unused())
+        .map(|conn| {
+            let idle = now.saturating_duration_since(conn.backlog.last_received());
+            (conn, idle)
+        })
+        .filter(|(_, idle)| *idle >= min_idle)
+        .max_by_key(|(_, idle)| *idle)
+}
+
+/// Tells a client the server is full (a Cap'n Proto `Abort`, which its RPC
+/// system reports as the reason its calls fail) and closes the socket.
+fn refuse(stream: UnixStream, max_connections: usize) {
+    let mut message = capnp::message::Builder::new_default();
+    {
+        let root: capnp_rpc::rpc_capnp::message::Builder<'_> = message.init_root();
+        let mut abort = root.init_abort();
+        abort.set_reason(format!(
+            "the server is at its connection limit ({max_connections}) and every connection is in use; try again later"
+        ));
+        abort.set_type(capnp_rpc::rpc_capnp::exception::Type::Overloaded);
+    }
+    // A fresh socket's buffer takes the few bytes at once; if not, the
+    // client only misses the reason.
+    let _ = stream.set_nonblocking(true);
+    let _ = capnp::serialize::write_message(&stream, &message);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    // Read what the client already sent (bounded), so that closing with
+    // unread data does not reset the connection before it reads the reason.
+    let mut sink = [0u8; 4096];
+    for _ in 0..16 {
+        match (&stream).read(&mut sink) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
+        }
+    }
+}
+
+/// At most one log line every [`LOG_INTERVAL`]; the next one says how many
+/// were not logged.
+#[derive(Default)]
+struct RateLimited {
+    last: Option<Instant>,
+    suppressed: usize,
+}
+
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+impl RateLimited {
+    fn log(&mut self, emit: impl FnOnce(&str)) {
+        let now = Instant::now();
+        if self.last.is_some_and(|last| now.duration_since(last) < LOG_INTERVAL) {
+            self.suppressed += 1;
+            return;
+        }
+        let note = match self.suppressed {
+            0 => String::new(),
+            n => format!(" ({n} more since the last such line)"),
+        };
+        emit(&note);
+        self.last = Some(now);
+        self.suppressed = 0;
+    }
+}
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+use std::time::{Duration, Instant};
+
+use crate::connection::ConnectionCore;
 
 /// Pause after a failed accept.
 const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);

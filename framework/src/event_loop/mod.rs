@@ -66,19 +66,66 @@ use crate::{Error, Result};
 /// Work queued to run on the loop state by a thread that cannot take the lock.
 pub(crate) type LoopOp = Box<dyn FnOnce(&mut LoopState) + Send>;
 
-/// Settings of an [`EventLoop`].
+/// Settings of an [`EventLoop`], including the limits that apply to each
+/// of its connections (see also [`LoopHandle::listen`] for the connection
+/// count).
+///
+/// The per-connection limits bound what one peer can make this process hold
+/// however it behaves; defaults are chosen so that no well-behaved peer,
+/// C++ libmultiprocess ones included, comes near them.
 #[derive(Debug, Clone)]
 pub struct LoopConfig {
     /// Name used in log lines (the executable name by default).
     pub name: String,
     /// How often the backup thread checks whether anybody watches the sockets.
     pub idle_tick: Duration,
-    /// Largest incoming message, in bytes; larger ones close the connection.
+    /// Largest incoming message, in bytes (the traversal limit of every
+    /// message read); a larger one closes the connection.
+    ///
+    /// Default 64 MiB: the default traversal limit of Cap'n Proto's
+    /// `ReaderOptions` (8 Mi words), which is what C++ libmultiprocess peers
+    /// read with, so any message they accept we accept too (a Bitcoin block
+    /// is at most 4 MB). The declared size of a message is never allocated
+    /// before its bytes arrive: the buffer grows as they do, so a peer that
+    /// declares a large message and stalls costs a small constant.
     pub max_message_bytes: usize,
     /// Largest outgoing argument message, in bytes; larger ones fail the call.
+    /// Default 64 MiB, matching `max_message_bytes` of a default peer.
     pub max_outgoing_bytes: usize,
     /// Most server threads a single connection may create with `makeThread`.
+    /// Default 256.
     pub max_threads_per_connection: usize,
+    /// Most bytes of messages (replies, mostly) that may wait for one peer
+    /// to read them, each message counted as its size plus 1 KiB of
+    /// bookkeeping. On a connection this process serves, the peer's requests
+    /// are not read while it is over the limit: a peer that sends calls and
+    /// never reads the replies is made to wait, instead of costing about
+    /// 1 KiB per call without bound. Connections this process made always
+    /// read, so two processes of this framework never wait on each other.
+    ///
+    /// Default 8 MiB: several thousand small replies or a few large ones; a
+    /// single larger reply is still sent whole (reading resumes once it has
+    /// drained).
+    pub max_queued_bytes: usize,
+    /// Most calls of one peer that may be unfinished at once (received and
+    /// not yet answered, or answered with capabilities the peer has not
+    /// acknowledged with `Finish`). On a connection this process serves, the
+    /// peer is not read while it is at the limit.
+    ///
+    /// Default 1024: each costs on the order of 1 KiB, and a synchronous client has
+    /// at most one call per thread in flight (its server threads are capped
+    /// by `max_threads_per_connection`). A peer with more unfinished calls
+    /// than this that all wait for the peer's own callbacks would stall, as
+    /// the callbacks' answers are not read until a call finishes.
+    pub max_pending_calls: usize,
+    /// How long a connection accepted by [`LoopHandle::listen`] must have
+    /// sent nothing, while using nothing but its bootstrap object, before
+    /// it may be closed to make room for a new client when the listener is
+    /// at its connection limit.
+    ///
+    /// Default 10 s: far longer than a client takes between connecting and
+    /// its first calls, so a client being set up is never taken for idle.
+    pub evict_idle_after: Duration,
 }
 
 impl Default for LoopConfig {
@@ -89,6 +136,9 @@ impl Default for LoopConfig {
             max_message_bytes: 64 << 20,
             max_outgoing_bytes: 64 << 20,
             max_threads_per_connection: 256,
+            max_queued_bytes: 8 << 20,
+            max_pending_calls: 1024,
+            evict_idle_after: Duration::from_secs(10),
         }
     }
 }
@@ -109,6 +159,9 @@ pub(crate) struct LoopLocal {
     caps: RefCell<HashMap<u64, capnp::capability::Client>>,
     next_cap: Cell<u64>,
     pub(crate) connections: RefCell<HashMap<u64, Rc<crate::connection::ConnectionCore>>>,
+    /// Why the last few closed connections closed, when the peer said why
+    /// (a call made right after still reports it).
+    gone: RefCell<VecDeque<(u64, Error)>>,
     pub(crate) threads: crate::thread::ThreadRegistry,
     /// One `CapabilityServerSet` per server adapter type, to recognise our
     /// own objects when they come back.
@@ -138,6 +191,31 @@ impl LoopLocal {
 
     pub(crate) fn connection(&self, id: u64) -> Option<Rc<crate::connection::ConnectionCore>> {
         self.connections.borrow().get(&id).cloned()
+    }
+
+    /// Forgets the closed connection `conn`, remembering why it closed.
+    pub(crate) fn remove_connection(&self, conn: &crate::connection::ConnectionCore) {
+        self.connections.borrow_mut().remove(&conn.id);
+        if conn.backlog.peer_abort().is_some() {
+            let mut gone = self.gone.borrow_mut();
+            if gone.len() == 16 {
+                gone.pop_front();
+            }
+            gone.push_back((conn.id, conn.gone_error()));
+        }
+    }
+
+    /// The error for using connection `id`, which is not open.
+    pub(crate) fn gone_error(&self, id: u64) -> Error {
+        match self.connection(id) {
+            Some(conn) => conn.gone_error(),
+            None => self
+                .gone
+                .borrow()
+                .iter()
+                .find(|(gone, _)| *gone == id)
+                .map_or_else(|| Error::disconnected("the peer has disconnected"), |(_, e)| e.clone()),
+        }
     }
 }
 
@@ -262,6 +340,7 @@ impl LoopShared {
                 caps: RefCell::new(HashMap::new()),
                 next_cap: Cell::new(0),
                 connections: RefCell::new(HashMap::new()),
+                gone: RefCell::new(VecDeque::new()),
                 threads: crate::thread::ThreadRegistry::default(),
                 server_sets: RefCell::new(HashMap::new()),
             });
@@ -410,7 +489,7 @@ impl LoopShared {
         let ready: Vec<(RawFd, PollFlags)> = fds[..fds.len() - 1]
             .iter()
             .filter(|p| p.revents != 0)
-            .map(|p| (p.fd, PollFlags::from_bits_truncate(p.revents)))
+            .map(|p| (p.fd, PollFlags::from_bits_retain(p.revents)))
             .collect();
         let _ = self.with_state(|st| st.reactor.borrow_mut().end_poll(&ready));
     }

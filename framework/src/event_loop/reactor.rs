@@ -17,6 +17,24 @@ use nix::poll::PollFlags;
 struct Interest {
     read: Option<Waker>,
     write: Option<Waker>,
+    /// Woken when the peer hangs up (closes or shuts down its writing side),
+    /// even if the fd has unread data: for a reader that is not reading.
+    hangup: Option<Waker>,
+}
+
+/// `POLLRDHUP` (Linux): the peer closed or shut down its writing side.
+/// (nix does not name it.)
+const POLLRDHUP: PollFlags = PollFlags::from_bits_retain(libc::POLLRDHUP);
+
+/// What `poll(2)` reports when the peer has hung up (or the fd failed).
+const HANGUP: PollFlags =
+    POLLRDHUP.union(PollFlags::POLLHUP).union(PollFlags::POLLERR).union(PollFlags::POLLNVAL);
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Read,
+    Write,
+    Hangup,
 }
 
 /// What the poller sleeps on: `(fd, events)` pairs.
@@ -37,14 +55,28 @@ impl Reactor {
     }
 
     pub(crate) fn register(&mut self, fd: RawFd, write: bool, waker: &Waker) {
+        let (flag, slot) =
+            if write { (PollFlags::POLLOUT, Slot::Write) } else { (PollFlags::POLLIN, Slot::Read) };
+        self.register_slot(fd, slot, flag, waker);
+    }
+
+    /// Wakes `waker` when the peer of `fd` hangs up.
+    pub(crate) fn register_hangup(&mut self, fd: RawFd, waker: &Waker) {
+        self.register_slot(fd, Slot::Hangup, POLLRDHUP, waker);
+    }
+
+    fn register_slot(&mut self, fd: RawFd, which: Slot, flag: PollFlags, waker: &Waker) {
         let interest = self.interests.entry(fd).or_default();
-        let slot = if write { &mut interest.write } else { &mut interest.read };
+        let slot = match which {
+            Slot::Read => &mut interest.read,
+            Slot::Write => &mut interest.write,
+            Slot::Hangup => &mut interest.hangup,
+        };
         match slot {
             Some(existing) if existing.will_wake(waker) => {}
             _ => *slot = Some(waker.clone()),
         }
         if let Some(polled) = &self.polled {
-            let flag = if write { PollFlags::POLLOUT } else { PollFlags::POLLIN };
             let watched = polled.iter().any(|(f, ev)| *f == fd && ev.contains(flag));
             if !watched {
                 self.stale_poll_set.store(true, SeqCst);
@@ -55,7 +87,7 @@ impl Reactor {
     /// Forgets an fd that is being closed, waking whoever waited on it.
     pub(crate) fn deregister(&mut self, fd: RawFd) {
         if let Some(interest) = self.interests.remove(&fd) {
-            interest.read.into_iter().chain(interest.write).for_each(Waker::wake);
+            interest.read.into_iter().chain(interest.write).chain(interest.hangup).for_each(Waker::wake);
         }
         if self.polled.is_some() {
             self.stale_poll_set.store(true, SeqCst);
@@ -74,6 +106,9 @@ impl Reactor {
                 }
                 if i.write.is_some() {
                     events |= PollFlags::POLLOUT;
+                }
+                if i.hangup.is_some() {
+                    events |= POLLRDHUP;
                 }
                 (!events.is_empty()).then_some((*fd, events))
             })
@@ -96,6 +131,11 @@ impl Reactor {
             }
             if revents.intersects(PollFlags::POLLOUT | hangup) {
                 if let Some(w) = interest.write.take() {
+                    w.wake();
+                }
+            }
+            if revents.intersects(HANGUP) {
+                if let Some(w) = interest.hangup.take() {
                     w.wake();
                 }
             }

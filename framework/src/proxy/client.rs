@@ -58,6 +58,7 @@ impl<C: Interface> ProxyClient<C> {
         let shared =
             link.local.shared.upgrade().ok_or_else(|| Error::disconnected("the event loop has stopped"))?;
         let cap = link.local.hold_cap(capnp::capability::Client::new(client.into_client_hook()));
+        link.conn.proxies.set(link.conn.proxies.get() + 1);
         Ok(Self {
             shared,
             conn: link.conn.id,
@@ -158,7 +159,7 @@ pub(crate) fn construct<C: Interface>(shared: &Arc<LoopShared>, conn_id: u64, ca
 fn live_connection(st: &LoopLocal, id: u64) -> Result<Rc<ConnectionCore>> {
     match st.connection(id) {
         Some(conn) if !conn.is_disconnected() => Ok(conn),
-        _ => Err(Error::disconnected("the peer has disconnected")),
+        _ => Err(st.gone_error(id)),
     }
 }
 
@@ -189,6 +190,9 @@ impl<C: Interface> Drop for ProxyClient<C> {
         let thread = thread::context::cached_target_thread(self.shared.id(), conn_id);
         let own = thread::context::cached_own_thread(self.shared.id());
         self.shared.defer(Box::new(move |st| {
+            if let Some(conn) = st.connection(conn_id) {
+                conn.proxies.set(conn.proxies.get().saturating_sub(1));
+            }
             if let Some(method) = C::DESTROY {
                 let live = live_connection(&st.local, conn_id);
                 if let (Ok(_), Some(client)) = (live, st.cap(cap)) {

@@ -3,12 +3,13 @@
 mod client;
 mod registry;
 mod server;
+pub(crate) mod server_set;
 
 use std::any::{Any, TypeId};
 use std::fmt;
 
 use capnp::capability::{FromClientHook, FromServer};
-use capnp_rpc::CapabilityServerSet;
+use server_set::ServerSet;
 
 pub(crate) use client::construct;
 pub use client::{ClientCall, ClientReply, ProxyClient};
@@ -79,19 +80,15 @@ pub enum Imported<O, P> {
     Remote(P),
 }
 
-fn with_server_set<S: ServerAdapter, R>(
-    link: Link<'_>,
-    f: impl FnOnce(&mut CapabilityServerSet<S, S::Client>) -> R,
-) -> R {
+fn with_server_set<S: ServerAdapter, R>(link: Link<'_>, f: impl FnOnce(&mut ServerSet<S>) -> R) -> R {
     let mut sets = link.local.server_sets.borrow_mut();
-    let set = sets
-        .entry(TypeId::of::<S>())
-        .or_insert_with(|| Box::new(CapabilityServerSet::<S, S::Client>::new()) as Box<dyn Any>);
-    match set.downcast_mut::<CapabilityServerSet<S, S::Client>>() {
+    let set =
+        sets.entry(TypeId::of::<S>()).or_insert_with(|| Box::new(ServerSet::<S>::default()) as Box<dyn Any>);
+    match set.downcast_mut::<ServerSet<S>>() {
         Some(set) => f(set),
         // The map is keyed by the set's own type id, so this cannot happen;
         // a fresh set keeps us correct regardless.
-        None => f(&mut CapabilityServerSet::new()),
+        None => f(&mut ServerSet::default()),
     }
 }
 

@@ -66,6 +66,7 @@ type Outcome = std::result::Result<(), capnp::Error>;
 
 impl ServerBase {
     pub(crate) fn new(link: Link<'_>) -> Self {
+        link.conn.servers.set(link.conn.servers.get() + 1);
         Self { local: link.local.clone(), conn: link.conn.clone() }
     }
 
@@ -187,6 +188,12 @@ impl ServerBase {
     ) -> impl Future<Output = Outcome> + 'static {
         crate::logging::ipc_debug!("IPC server destroy {interface}");
         std::future::ready(Ok(()))
+    }
+}
+
+impl Drop for ServerBase {
+    fn drop(&mut self) {
+        self.conn.servers.set(self.conn.servers.get().saturating_sub(1));
     }
 }
 

@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use capnp_rpc::CapabilityServerSet;
+use crate::proxy::server_set::ServerSet;
 
 pub(crate) use map::new_thread_map;
 pub(crate) use pool::start_pool;
@@ -87,7 +87,7 @@ impl thread::Server for ThreadServer {
 /// recognised as ours.
 #[derive(Default)]
 pub(crate) struct ThreadRegistry {
-    servers: RefCell<CapabilityServerSet<ThreadServer, thread::Client>>,
+    servers: RefCell<ServerSet<ThreadServer>>,
     workers: RefCell<Vec<std::sync::Weak<Waiter>>>,
 }
 

@@ -4,13 +4,15 @@
 //! - `foo-server -listen PATH MAX`: accept up to MAX clients at once on a unix socket.
 //! - `foo-server -pingpong -ipcfd N`: echo 8-byte pings (the benchmark's floor).
 //! - `-debug=ipc` anywhere: trace IPC to stderr.
+//! - `-<setting>=<n>` anywhere sets a [`LoopConfig`] limit: `-max-message-bytes`,
+//!   `-max-queued-bytes`, `-max-pending-calls`, `-evict-idle-ms`.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use framework::EventLoop;
+use framework::{EventLoop, LoopConfig};
 use framework_itest::foo_capnp::foo_init;
 use framework_itest::{FooInit, FooInitImpl};
 
@@ -23,6 +25,7 @@ fn run() -> Result<(), String> {
             .try_init();
     }
     let args: Vec<OsString> = args.into_iter().filter(|a| a != "-debug=ipc").collect();
+    let (config, args) = loop_config(args)?;
     if args.first().is_some_and(|a| a == "-listen") {
         let path = PathBuf::from(args.get(1).ok_or("-listen needs a path")?);
         let max: usize = args
@@ -30,7 +33,7 @@ fn run() -> Result<(), String> {
             .and_then(|m| m.to_str())
             .and_then(|m| m.parse().ok())
             .ok_or("-listen needs a connection limit")?;
-        let event_loop = EventLoop::new().map_err(|e| e.to_string())?;
+        let event_loop = EventLoop::with_config(config).map_err(|e| e.to_string())?;
         let listener = framework::bind_unix(&path).map_err(|e| e.to_string())?;
         let _listening = event_loop
             .handle()
@@ -56,13 +59,34 @@ fn run() -> Result<(), String> {
         }
         return Ok(());
     }
-    let event_loop = EventLoop::new().map_err(|e| e.to_string())?;
+    let event_loop = EventLoop::with_config(config).map_err(|e| e.to_string())?;
     let connection = event_loop
         .handle()
         .serve_stream::<foo_init::Client, _>(stream, Box::new(FooInitImpl) as Box<dyn FooInit>)
         .map_err(|e| e.to_string())?;
     connection.wait_disconnected();
     Ok(())
+}
+
+/// Takes the `-<setting>=<n>` arguments out of `args`.
+fn loop_config(args: Vec<OsString>) -> Result<(LoopConfig, Vec<OsString>), String> {
+    let mut config = LoopConfig::default();
+    let mut rest = Vec::new();
+    for arg in args {
+        let Some((name, value)) = arg.to_str().and_then(|a| a.split_once('=')) else {
+            rest.push(arg);
+            continue;
+        };
+        let n: u64 = value.parse().map_err(|_| format!("{name}: not a number: {value}"))?;
+        match name {
+            "-max-message-bytes" => config.max_message_bytes = n as usize,
+            "-max-queued-bytes" => config.max_queued_bytes = n as usize,
+            "-max-pending-calls" => config.max_pending_calls = n as usize,
+            "-evict-idle-ms" => config.evict_idle_after = std::time::Duration::from_millis(n),
+            _ => rest.push(arg),
+        }
+    }
+    Ok((config, rest))
 }
 
 fn main() -> ExitCode {

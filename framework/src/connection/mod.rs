@@ -5,6 +5,46 @@
 //! `ThreadMap` (received through `construct`). When the stream closes, the
 //! connection is marked disconnected, every pending call on it fails with a
 //! disconnected error, and its disconnect hooks run.
+//!
+//! # Limits
+//!
+//! The connection runs on a transport of its own (`transport`; the wire
+//! framing is Cap'n Proto's, so any peer talks to it) that bounds what a
+//! peer can make it hold, with these [`LoopConfig`](crate::LoopConfig)
+//! settings (defaults in brackets; the reasons are on the fields):
+//! - `max_message_bytes` [64 MiB]: the largest incoming message. `read`
+//!   takes the segment table, then grows the body buffer as bytes arrive
+//!   (never beyond about twice what has arrived), so a peer that declares
+//!   a large message and stalls costs a small constant.
+//! - `max_queued_bytes` [8 MiB]: messages (replies, mostly) waiting for
+//!   the peer to read them, each counted as its size plus 1 KiB (`write`
+//!   charges them until their last byte is in the socket).
+//! - `max_pending_calls` [1024]: the peer's calls not yet answered, or
+//!   answered with capabilities and not yet finished.
+//!
+//! What happens over a limit (`backlog`), step by step:
+//! 1. Before reading each message, a connection this process *serves*
+//!    (accepted by [`listen`](crate::LoopHandle::listen) or made by
+//!    [`serve_stream`](crate::LoopHandle::serve_stream)) checks the counts.
+//!    Over a limit (or holding more than `max_message_bytes` of received
+//!    messages, e.g. calls queued behind a promise), it does not read: the
+//!    peer's writes block once the kernel buffers fill. Nothing is lost.
+//! 2. Whatever lowers a count (a reply leaves the process, a call is
+//!    answered, a received message is dropped) wakes the paused reader once
+//!    every count is back under its limit; a well-behaved peer that reads
+//!    its replies therefore only ever waits briefly.
+//! 3. A paused reader still watches for the peer hanging up, which ends the
+//!    connection at once (without reading on), and a failed write ends
+//!    pausing, so a peer that leaves while paused is noticed and its
+//!    connection closes.
+//! 4. A connection this process *made* (`connect_stream`) counts but never
+//!    pauses: it trusts the server it chose, and as one side of every
+//!    connection always reads, two processes of this framework can never
+//!    wait on each other.
+//!
+//! Closing (either side) writes what the socket takes at once and drops the
+//! rest, so a peer that never reads cannot keep a closing connection alive.
+//! A peer's `Abort` reason is kept: calls made afterwards report it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -15,8 +55,14 @@ use std::sync::Arc;
 
 use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::{twoparty, RpcSystem};
-use futures::io::{BufReader, BufWriter};
 use futures::FutureExt;
+
+mod backlog;
+mod read;
+mod transport;
+mod write;
+
+pub(crate) use backlog::Backlog;
 
 use crate::event_loop::{stream, LoopHandle, LoopLocal};
 use crate::proxy_capnp::thread_map;
@@ -28,8 +74,10 @@ static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct ConnectionCore {
     pub(crate) id: u64,
     disconnected: Cell<bool>,
-    /// The peer's bootstrap capability.
-    pub(crate) bootstrap: capnp::capability::Client,
+    /// The peer's bootstrap capability, until the connection closes: it
+    /// holds capnp-rpc's connection state, which holds our bootstrap object,
+    /// which holds this; letting go of it on disconnect breaks that cycle.
+    bootstrap: RefCell<Option<capnp::capability::Client>>,
     /// The ThreadMap this process serves to the peer.
     pub(crate) thread_map: RefCell<Option<thread_map::Client>>,
     remote_thread_map: RefCell<Option<thread_map::Client>>,
@@ -42,6 +90,12 @@ pub(crate) struct ConnectionCore {
     /// connection (hook identity -> held capability id): dropping one after
     /// every call would cost a `Release` message and a wake-up per call.
     callback_threads: RefCell<HashMap<usize, u64>>,
+    /// What the peer has outstanding here (queued replies, unfinished calls).
+    pub(crate) backlog: Rc<Backlog>,
+    /// Objects served to the peer on this connection (the bootstrap object
+    /// included) and proxies of the peer's objects, alive now.
+    pub(crate) servers: Cell<usize>,
+    pub(crate) proxies: Cell<usize>,
 }
 
 /// Most callback threads remembered per connection; beyond it (a peer with
@@ -59,6 +113,30 @@ impl ConnectionCore {
 
     pub(crate) fn is_disconnected(&self) -> bool {
         self.disconnected.get()
+    }
+
+    /// The error for using this connection once the peer is gone: with the
+    /// reason the peer gave, if any (an `Overloaded` one, e.g. a server at
+    /// its connection limit, keeps its kind).
+    pub(crate) fn gone_error(&self) -> Error {
+        match self.backlog.peer_abort() {
+            Some(abort) => {
+                let abort = Error::from(abort);
+                Error::new(abort.kind(), format!("the peer closed the connection: {}", abort.message()))
+            }
+            None => Error::disconnected("the peer has disconnected"),
+        }
+    }
+
+    /// Whether the peer uses nothing here but its bootstrap object: no other
+    /// object of ours, no proxy of ours on its objects, no call unfinished.
+    pub(crate) fn is_unused(&self) -> bool {
+        self.servers.get() <= 1 && self.proxies.get() == 0 && !self.backlog.has_pending_calls()
+    }
+
+    /// The peer's bootstrap capability, while connected.
+    pub(crate) fn remote_bootstrap(&self) -> Option<capnp::capability::Client> {
+        self.bootstrap.borrow().clone()
     }
 
     pub(crate) fn remote_thread_map(&self) -> Option<thread_map::Client> {
@@ -105,6 +183,7 @@ impl ConnectionCore {
         if self.disconnected.replace(true) {
             return;
         }
+        self.bootstrap.borrow_mut().take();
         self.remote_thread_map.borrow_mut().take();
         self.thread_map.borrow_mut().take();
         if let Some(pool) = self.pool.borrow_mut().take() {
@@ -130,21 +209,24 @@ pub(crate) fn add_connection(
     };
     let (reader, writer) = stream::split(stream, local.reactor.clone())
         .map_err(|e| Error::failed(format!("cannot use the socket: {e}")))?;
+    let config = &shared.config;
     let mut options = capnp::message::ReaderOptions::new();
-    options.traversal_limit_in_words(Some(shared.config.max_message_bytes / 8));
-    let network = twoparty::VatNetwork::new(
-        BufReader::with_capacity(64 * 1024, reader),
-        BufWriter::with_capacity(64 * 1024, writer),
-        side,
-        options,
-    );
+    options.traversal_limit_in_words(Some(config.max_message_bytes / 8));
+    let backlog = Rc::new(Backlog::new(backlog::Limits {
+        max_queued_bytes: config.max_queued_bytes,
+        max_held_bytes: config.max_message_bytes,
+        max_pending_calls: config.max_pending_calls.max(1),
+        pause: side == Side::Server,
+    }));
+    let network =
+        transport::Network::new(reader, writer, side, options, config.max_message_bytes, backlog.clone());
     let mut rpc = RpcSystem::new(Box::new(network), bootstrap);
     let peer_side = if side == Side::Client { Side::Server } else { Side::Client };
     let remote_bootstrap: capnp::capability::Client = rpc.bootstrap(peer_side);
     let conn = Rc::new(ConnectionCore {
         id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
         disconnected: Cell::new(false),
-        bootstrap: remote_bootstrap,
+        bootstrap: RefCell::new(Some(remote_bootstrap)),
         thread_map: RefCell::new(None),
         remote_thread_map: RefCell::new(None),
         pool: RefCell::new(None),
@@ -152,7 +234,11 @@ pub(crate) fn add_connection(
         disconnect_hooks: RefCell::new(Vec::new()),
         disconnector: RefCell::new(Some(rpc.get_disconnector())),
         callback_threads: RefCell::new(HashMap::new()),
+        backlog,
+        servers: Cell::new(0),
+        proxies: Cell::new(0),
     });
+    conn.backlog.conn_id.set(conn.id);
     let release_local = Rc::downgrade(local);
     let release_conn = Rc::downgrade(&conn);
     conn.on_disconnect(Box::new(move || {
@@ -177,7 +263,7 @@ pub(crate) fn add_connection(
             if let Some(conn) = weak_conn.upgrade() {
                 conn.mark_disconnected();
                 if let Some(local) = weak_local.upgrade() {
-                    local.connections.borrow_mut().remove(&conn.id);
+                    local.remove_connection(&conn);
                 }
             }
         })
