@@ -212,7 +212,10 @@ fn loops() -> Loops {
 
 /// A connection to a new raw peer and a Foo on it.
 struct Peer {
-    foo: Arc<dyn Foo>,
+    /// Shared in the box it came in: `Arc::from(Box<dyn Foo>)` would move the
+    /// proxy out of the allocation the framework registered it at, and a
+    /// callback later boxed at that address would be taken for the proxy.
+    foo: Arc<Box<dyn Foo>>,
     _init: Box<dyn FooInit>,
     _connections: (Connection, Connection),
 }
@@ -222,7 +225,7 @@ fn connect(loops: &Loops) -> Peer {
     let served = loops.peer.handle().serve_stream::<foo_init::Client, _>(theirs, RawInit).unwrap();
     let (init, connection) =
         loops.client.handle().connect_stream::<foo_init::Client, Box<dyn FooInit>>(ours).unwrap();
-    let foo = Arc::from(init.make_foo().unwrap());
+    let foo = Arc::new(init.make_foo().unwrap());
     Peer { foo, _init: init, _connections: (served, connection) }
 }
 
@@ -307,7 +310,7 @@ fn a_peer_calling_a_kept_callback_thread_after_the_call_is_refused() {
 /// Calls `foo.call_saved(arg)` on another thread while this one serves a
 /// callback of another peer, and keeps what it answered.
 struct CallSavedElsewhere {
-    foo: Arc<dyn Foo>,
+    foo: Arc<Box<dyn Foo>>,
     outcome: Arc<Mutex<Option<TestResult<i32>>>>,
 }
 
@@ -348,7 +351,7 @@ fn a_peer_calling_a_callback_thread_that_waits_for_another_peer_is_refused() {
 /// A callback that calls `foo.callback` again, `depth` times: each level
 /// is a callback of the peer into a call this thread made from a callback.
 struct Nested {
-    foo: Arc<dyn Foo>,
+    foo: Arc<Box<dyn Foo>>,
     depth: i32,
     probe: Probe,
 }
