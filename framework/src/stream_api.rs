@@ -138,6 +138,46 @@ impl LoopHandle {
     /// bootstrap object and silent for a while loses nothing it could not
     /// get back by reconnecting.
     ///
+    /// `make_init` is called, and the object it returns is served, on
+    /// whichever thread drives the loop at that moment, so both must be
+    /// `Send`. An object holding a thread-bound value cannot be served:
+    ///
+    /// ```compile_fail,E0277
+    /// use std::os::unix::net::UnixListener;
+    /// use std::rc::Rc;
+    /// use framework::convert::{BuildContext, ToCapability};
+    /// use framework::proxy_capnp::thread;
+    ///
+    /// struct Init(Rc<u32>);
+    /// impl ToCapability<thread::Client> for Init {
+    ///     fn to_capability(self, _: &mut BuildContext<'_>) -> framework::Result<thread::Client> {
+    ///         unimplemented!()
+    ///     }
+    /// }
+    /// fn serve(handle: &framework::LoopHandle, listener: UnixListener) -> framework::Result<framework::Listener> {
+    ///     handle.listen(listener, 0, || Init(Rc::new(1)))
+    /// }
+    /// ```
+    ///
+    /// while the same object holding an `Arc` can:
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixListener;
+    /// use std::sync::Arc;
+    /// use framework::convert::{BuildContext, ToCapability};
+    /// use framework::proxy_capnp::thread;
+    ///
+    /// struct Init(Arc<u32>);
+    /// impl ToCapability<thread::Client> for Init {
+    ///     fn to_capability(self, _: &mut BuildContext<'_>) -> framework::Result<thread::Client> {
+    ///         unimplemented!()
+    ///     }
+    /// }
+    /// fn serve(handle: &framework::LoopHandle, listener: UnixListener) -> framework::Result<framework::Listener> {
+    ///     handle.listen(listener, 0, || Init(Arc::new(1)))
+    /// }
+    /// ```
+    ///
     /// [`LoopConfig::evict_idle_after`]: crate::LoopConfig::evict_idle_after
     pub fn listen<C, T, F>(
         &self,
@@ -147,7 +187,7 @@ impl LoopHandle {
     ) -> Result<Listener>
     where
         C: FromClientHook,
-        T: ToCapability<C>,
+        T: ToCapability<C> + Send,
         F: Fn() -> T + Send + 'static,
     {
         listener.set_nonblocking(true).map_err(|e| Error::failed(format!("listen: {e}")))?;

@@ -8,6 +8,7 @@
 
 mod foo_impl;
 mod harness;
+pub mod server_bounds;
 
 pub use foo_impl::{FooImpl, FooInitImpl};
 pub use harness::{spawn_foo, tune_allocator, SpawnedFoo};

@@ -233,7 +233,11 @@ struct StateCell(LoopState);
 // mutex guard, so at most one thread touches its `Rc`s and `RefCell`s at a
 // time and the mutex orders those accesses. Nothing in it is tied to a thread
 // (no thread-locals or thread ids in capnp/capnp-rpc/capnp-futures 0.27.3),
-// and the API only lets `Send` values leave the guard.
+// and the API only lets `Send` values leave the guard. What the API puts
+// into the state from outside is `Send` too (`with_state` closures, served
+// objects: `ServerAdapter::Object` is `Send + Sync`, `listen`'s `make_init`
+// and what it makes are `Send`), so no `Rc` or guard of one thread's is
+// touched by another through it.
 unsafe impl Send for StateCell {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,7 @@ use crate::convert::context::Link;
 use crate::convert::{BuildContext, ReadContext};
 use crate::event_loop::{block_on, LoopLocal, LoopShared};
 use crate::internal_capnp::{context_slot, thread_map_slot};
+use crate::waiter::InCall;
 use crate::{logging, thread, Error, Result};
 
 /// A remote object of interface `C`. Generated proxies wrap one and
@@ -100,6 +101,9 @@ impl<C: Interface> ProxyClient<C> {
     {
         let thread =
             if info.context { Some(thread::context::target_thread(&self.shared, self.conn)?) } else { None };
+        // The call names this thread as its callback thread: the peer may
+        // call back on it until the call returns, and only then.
+        let _in_call = info.context.then(|| InCall::enter((self.shared.id(), self.conn)));
         let (conn_id, cap) = (self.conn, self.cap);
         let shared = &self.shared;
         block_on(shared, move |st| {

@@ -63,8 +63,10 @@ pub trait FromProxyClient<C: Interface> {
 pub trait ServerAdapter: Sized + 'static {
     /// The interface's capnp client type.
     type Client: Interface + FromServer<Self>;
-    /// The Rust object served.
-    type Object: Clone + 'static;
+    /// The Rust object served. `Send + Sync`: the adapter lives on the loop,
+    /// which any waiting thread may drive, and hands clones of the object to
+    /// the threads running its calls (and to callers it comes back to).
+    type Object: Clone + Send + Sync + 'static;
     /// The adapter for `object`.
     fn new_server(base: ServerBase, object: Self::Object) -> Self;
     /// The object this adapter serves.

@@ -21,7 +21,7 @@ use crate::convert::{BuildContext, ReadContext};
 use crate::event_loop::LoopLocal;
 use crate::internal_capnp::thread_map_slot;
 use crate::thread::context::{with_frame, RequestFrame};
-use crate::waiter::{JobKind, Waiter};
+use crate::waiter::{Job, JobKind, Waiter};
 use crate::{logging, Error, Result};
 
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
@@ -120,33 +120,42 @@ impl ServerBase {
                 Target::Thread(waiter, kind) => {
                     let (sender, receiver) = oneshot::channel();
                     let cancelled = Arc::new(AtomicBool::new(false));
-                    let guard = CancelOnDrop { cancelled: cancelled.clone(), request, armed: true };
+                    let mut guard = CancelOnDrop { cancelled: cancelled.clone(), request, armed: true };
                     crate::logging::ipc_debug!("IPC server post request  #{request} {}", waiter.name());
                     let shared = local.shared.clone();
                     let conn_id = conn.id;
-                    waiter.post(
-                        Box::new(move || {
-                            if cancelled.load(SeqCst) {
-                                return;
+                    let job: Job = Box::new(move || {
+                        if cancelled.load(SeqCst) {
+                            return;
+                        }
+                        let frame = RequestFrame { loop_id, conn_id, callback_thread, cancelled };
+                        let value = with_frame(frame, || run_method(info, run));
+                        // Deliver under the loop lock: the reply is encoded
+                        // and written by this thread, no hand-off.
+                        match shared.upgrade() {
+                            Some(shared) => {
+                                let _ = shared.with_state(move |_| sender.send(value));
                             }
-                            let frame = RequestFrame { loop_id, conn_id, callback_thread, cancelled };
-                            let value = with_frame(frame, || run_method(info, run));
-                            // Deliver under the loop lock: the reply is encoded
-                            // and written by this thread, no hand-off.
-                            match shared.upgrade() {
-                                Some(shared) => {
-                                    let _ = shared.with_state(move |_| sender.send(value));
-                                }
-                                None => drop(sender),
-                            }
-                        }),
-                        kind,
-                    );
+                            None => drop(sender),
+                        }
+                    });
+                    if kind == JobKind::Nested {
+                        // A callback thread takes calls only from the peer
+                        // it is waiting on (see `waiter`'s module doc).
+                        if let Err(job) = waiter.post_callback(job, (loop_id, conn_id)) {
+                            guard.armed = false;
+                            drop(job);
+                            return Err(thread_busy(request, &waiter).into());
+                        }
+                    } else {
+                        waiter.post(job, kind);
+                    }
                     let value = receiver.await;
-                    let mut guard = guard;
                     guard.armed = false;
-                    value.map_err(|_| {
-                        Error::disconnected("the server thread exited before running the call")
+                    value.map_err(|_| match kind {
+                        // Accepted as our call was returning, dropped unrun.
+                        JobKind::Nested => thread_busy(request, &waiter),
+                        _ => Error::disconnected("the server thread exited before running the call"),
                     })?
                 }
             };
@@ -224,6 +233,17 @@ fn run_method<T, E: std::fmt::Display>(
             Err(Error::failed(format!("{info} panicked: {message}")))
         }
     }
+}
+
+/// The refusal of a request on one of our callback threads that is not
+/// waiting in a call to the requesting peer: libmultiprocess's words for a
+/// request its thread cannot take.
+fn thread_busy(request: u64, waiter: &Waiter) -> Error {
+    crate::logging::ipc_debug!(
+        "IPC server error request #{request} {{{}}}, thread busy (it is not waiting in a call to this peer)",
+        waiter.name()
+    );
+    Error::failed("thread busy")
 }
 
 /// Releases a call's own callback-thread capability however the call ends.

@@ -7,7 +7,10 @@
 //! client thread, so the calls of one client thread run, in order, on one
 //! server thread. The client also sends a `Thread` capability for itself in
 //! `Context.callbackThread`: calls the server makes back during the call run
-//! on the waiting client thread.
+//! on the waiting client thread. The peer keeps that capability (the
+//! connection reuses it across calls), but calls on it are accepted only
+//! while the thread waits in a call to that peer; any other is answered
+//! `thread busy` (see `waiter`).
 //!
 //! A worker thread lives until the peer releases its `Thread` capability
 //! (or disconnects); then it finishes its queue and exits.
