@@ -12,9 +12,10 @@
 //! # Callbacks only during a call
 //!
 //! A thread's callback thread capability (the `Context.callbackThread` it
-//! sends) stays with the peer after the call: the connection keeps it for
-//! the next calls. A peer may still only use it while the thread waits in a
-//! call to that peer, the one time the thread is there to run the callback:
+//! sends) stays with the peer after the call (a peer of this framework
+//! keeps it per connection for the next calls). The peer may still only
+//! use it while the thread waits in a call to that peer, the one time the
+//! thread is there to run the callback:
 //! 1. Before a call with a Context, the caller notes the connection in its
 //!    waiter ([`InCall::enter`]); the note goes when the call returns.
 //! 2. A request naming the callback thread is posted only if, under the
@@ -25,10 +26,10 @@
 //!    are taken out of the queue, under the same lock, and dropped: they
 //!    are answered `thread busy` too.
 //!
-//! So a callback either runs inside the call it belongs to or is refused at
-//! once; it never waits in an idle thread's mailbox (the peer's call would
-//! hang, and what it holds would leak) and never runs inside a later,
-//! unrelated call of the thread.
+//! So a callback either runs while the thread waits for its peer or is
+//! refused at once; it never waits in an idle thread's mailbox (the peer's
+//! call would hang, and what it holds would leak), and never runs inside a
+//! call to another peer or after the calls to its own have returned.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
