@@ -25,6 +25,21 @@
 //! as a waiting thread asks (through the eventfd). Waking the backup eagerly
 //! on every call would cost as much as the hops it removes, hence the tick.
 //!
+//! # Application code and the lock
+//!
+//! Application threads take the loop lock while they may hold their own
+//! locks (in a call, when they drop a proxy), so the loop lock is never held
+//! while application code that might want such a lock runs:
+//! - a proxy drop never waits for the lock: it runs its release at once if
+//!   the lock is free, else queues it (`defer`) for the holder or the
+//!   poller, whom it wakes; the next `with_state` of any thread runs queued
+//!   work before its own, so a call made after a drop still goes out after
+//!   the release;
+//! - the `Drop` of an object a peer released runs on the `ipc-release`
+//!   thread, with no lock held (see `release.rs`);
+//! - methods without a Context do run on the loop; their rules are in
+//!   ARCHITECTURE.md.
+//!
 //! # Lost wake-ups
 //!
 //! A poller announces `sleeping` before it re-checks for work; anyone who
@@ -38,9 +53,12 @@
 //! Dropping the [`EventLoop`] sets `shutdown`, wakes and joins the loop
 //! thread, then drops every task and connection under the lock: pending
 //! calls fail with a disconnected error, worker threads are told to exit.
+//! The objects served are handed to the release thread, which is then
+//! stopped and joined.
 
 mod executor;
 mod reactor;
+mod release;
 pub(crate) mod stream;
 
 use std::cell::{Cell, RefCell};
@@ -59,6 +77,8 @@ use nix::poll::PollFlags;
 use executor::Executor;
 pub(crate) use executor::Spawner;
 pub(crate) use reactor::Reactor;
+pub(crate) use release::Released;
+use release::Releaser;
 
 use crate::waiter::{JobKind, Waiter};
 use crate::{Error, Result};
@@ -166,6 +186,10 @@ pub(crate) struct LoopLocal {
     /// One `CapabilityServerSet` per server adapter type, to recognise our
     /// own objects when they come back.
     pub(crate) server_sets: RefCell<HashMap<std::any::TypeId, Box<dyn std::any::Any>>>,
+    /// Application objects whose adapters went, to be dropped on the
+    /// release thread (see `release.rs`). Declared last: what is still here
+    /// when the loop itself goes is dropped after everything that stages.
+    pub(crate) released: RefCell<Vec<Released>>,
 }
 
 impl LoopLocal {
@@ -265,9 +289,12 @@ pub(crate) struct LoopShared {
     attention: AtomicBool,
     /// An fd registration the sleeping poller does not watch.
     stale_poll_set: Arc<AtomicBool>,
-    /// Work queued by code that could not take the lock itself (it runs on
-    /// the loop already): proxy releases mostly.
+    /// Work queued by code that could not take the lock at once (it runs on
+    /// a loop already, or another thread holds the lock): proxy releases
+    /// mostly.
     deferred: Mutex<Vec<LoopOp>>,
+    /// Where released application objects are dropped.
+    releaser: Arc<Releaser>,
     waker: OnceLock<Waker>,
 }
 
@@ -343,6 +370,7 @@ impl LoopShared {
                 gone: RefCell::new(VecDeque::new()),
                 threads: crate::thread::ThreadRegistry::default(),
                 server_sets: RefCell::new(HashMap::new()),
+                released: RefCell::new(Vec::new()),
             });
             LoopShared {
                 id: NEXT_LOOP_ID.fetch_add(1, SeqCst),
@@ -356,6 +384,7 @@ impl LoopShared {
                 attention: AtomicBool::new(false),
                 stale_poll_set: stale,
                 deferred: Mutex::new(Vec::new()),
+                releaser: Arc::default(),
                 waker: OnceLock::new(),
             }
         });
@@ -380,6 +409,10 @@ impl LoopShared {
         self.sched.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn lock_state(&self) -> MutexGuard<'_, StateCell> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Runs `f` on the loop state, then runs every ready task. Fails if the
     /// calling thread already runs loop code (the lock is not re-entrant).
     /// `f` and its result must be `Send`: that is what keeps `Rc`s and
@@ -391,35 +424,71 @@ impl LoopShared {
                  methods without a Context parameter must not call out synchronously",
             ));
         }
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self.lock_state();
+        Ok(self.run_locked(guard, f))
+    }
+
+    /// Runs, on the locked state: the work queued by [`defer`](Self::defer)
+    /// (so `f` comes after it: a call made after a proxy was dropped reaches
+    /// the peer after that proxy's release), then `f`, then the ready tasks.
+    /// Once the lock is released, hands the application objects released
+    /// meanwhile to the release thread.
+    fn run_locked<R>(&self, mut guard: MutexGuard<'_, StateCell>, f: impl FnOnce(&mut LoopState) -> R) -> R {
         let inside = InLoop::enter(self.id);
-        let result = f(&mut guard.0);
-        self.run_ready(&mut guard.0);
+        let state = &mut guard.0;
+        self.run_deferred(state);
+        let result = f(state);
+        self.run_ready(state);
+        let released = std::mem::take(&mut *state.released.borrow_mut());
         drop(inside);
         drop(guard);
+        self.releaser.send(released);
         if self.stale_poll_set.load(SeqCst) {
             self.wake_poller_if_sleeping();
         }
-        Ok(result)
+        result
     }
 
-    /// Queues `op` to run on the loop state: right away if this thread can
-    /// take the lock, else at the end of the current executor pass.
-    pub(crate) fn defer(&self, op: LoopOp) {
-        // Inside any loop's lock, taking this one could deadlock against a
-        // thread doing the reverse: queue instead.
-        let inside_any = IN_LOOP.try_with(|l| !l.borrow().is_empty()).unwrap_or(true);
-        if inside_any {
-            self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
-            self.needs_run.store(true, SeqCst);
-        } else {
-            // Cannot fail: the re-entrancy case is handled above.
-            let _ = self.with_state(op);
+    fn run_deferred(&self, state: &mut LoopState) {
+        let ops = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+        for op in ops {
+            op(state);
         }
     }
 
-    /// Queues `op` for the next executor pass without touching the lock or
-    /// any thread-local (safe from thread-local destructors).
+    /// Queues `op` to run on the loop state without ever waiting for the
+    /// loop lock: runs it at once if the lock is free, else leaves it to
+    /// the thread holding the lock (or to the poller) and wakes that one.
+    /// Proxy drops use it: application code drops proxies while holding its
+    /// own locks, and the loop lock may be held by a thread that waits for
+    /// one of them.
+    pub(crate) fn defer(&self, op: LoopOp) {
+        if self.is_current_thread_inside() {
+            // The running executor pass picks it up.
+            self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
+            self.needs_run.store(true, SeqCst);
+            return;
+        }
+        // Inside another loop's lock this loop's work is not run here (its
+        // code could not make blocking calls on the other loop).
+        let inside_any = IN_LOOP.try_with(|l| !l.borrow().is_empty()).unwrap_or(true);
+        if !inside_any {
+            let guard = match self.state.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            if let Some(guard) = guard {
+                self.run_locked(guard, op);
+                return;
+            }
+        }
+        self.defer_later(op);
+    }
+
+    /// Queues `op` for the next executor pass and wakes whoever drives the
+    /// loop, without touching the lock or any thread-local (safe from
+    /// thread-local destructors).
     pub(crate) fn defer_later(&self, op: LoopOp) {
         self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
         self.needs_run.store(true, SeqCst);
@@ -431,10 +500,7 @@ impl LoopShared {
         let Some(waker) = self.waker.get() else { return };
         loop {
             self.needs_run.store(false, SeqCst);
-            let ops = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
-            for op in ops {
-                op(state);
-            }
+            self.run_deferred(state);
             state.executor.poll_ready(waker);
             if !self.needs_run.load(SeqCst) && !state.executor.has_incoming() {
                 break;
@@ -648,12 +714,14 @@ impl LoopShared {
     }
 }
 
-/// Owner of an event loop and its `capnp-loop` thread. Dropping it
-/// disconnects every connection and fails every pending call.
+/// Owner of an event loop, its `capnp-loop` thread and its `ipc-release`
+/// thread. Dropping it disconnects every connection, fails every pending
+/// call and drops the objects served on it.
 #[derive(Debug)]
 pub struct EventLoop {
     handle: LoopHandle,
     thread: Option<JoinHandle<()>>,
+    release_thread: Option<JoinHandle<()>>,
 }
 
 /// A cheap, `Send + Sync` handle to an [`EventLoop`].
@@ -680,12 +748,22 @@ impl EventLoop {
     /// Starts a loop with `config`.
     pub fn with_config(config: LoopConfig) -> Result<Self> {
         let shared = LoopShared::new(config)?;
+        let releaser = shared.releaser.clone();
+        let release_thread = std::thread::Builder::new()
+            .name("ipc-release".into())
+            .spawn(move || releaser.run())
+            .map_err(|e| Error::failed(format!("cannot start the ipc-release thread: {e}")))?;
         let backup = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("capnp-loop".into())
-            .spawn(move || backup.run_backup_poller())
-            .map_err(|e| Error::failed(format!("cannot start the capnp-loop thread: {e}")))?;
-        Ok(Self { handle: LoopHandle { shared }, thread: Some(thread) })
+        let thread =
+            std::thread::Builder::new().name("capnp-loop".into()).spawn(move || backup.run_backup_poller());
+        let thread = match thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                shared.releaser.stop();
+                return Err(Error::failed(format!("cannot start the capnp-loop thread: {e}")));
+            }
+        };
+        Ok(Self { handle: LoopHandle { shared }, thread: Some(thread), release_thread: Some(release_thread) })
     }
 
     /// A handle for creating connections and proxies on this loop.
@@ -701,7 +779,8 @@ impl Drop for EventLoop {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let _ = shared.with_state(|st| {
+        let releaser = shared.releaser.clone();
+        let _ = shared.with_state(move |st| {
             let connections = std::mem::take(&mut *st.connections.borrow_mut());
             for conn in connections.into_values() {
                 conn.mark_disconnected();
@@ -710,7 +789,18 @@ impl Drop for EventLoop {
             let caps = std::mem::take(&mut *st.caps.borrow_mut());
             drop(caps);
             st.executor.clear();
+            // Every adapter dropped above has finished dropping: its object
+            // may go to the release thread now, which then stops.
+            releaser.send(std::mem::take(&mut *st.released.borrow_mut()));
+            releaser.stop();
         });
+        if let Some(t) = self.release_thread.take() {
+            // Objects may own their event loop: the release thread may be
+            // the one dropping it.
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
     }
 }
 
