@@ -40,6 +40,18 @@
 //! - methods without a Context do run on the loop; their rules are in
 //!   ARCHITECTURE.md.
 //!
+//! # Busy peers
+//!
+//! A peer that keeps its socket full keeps tasks ready for ever. So one
+//! `with_state` runs at most `MAX_PASSES` executor passes; what is left
+//! stays flagged (`needs_run`) for the poller, who is woken. The poller
+//! then works through it in chunks of that size: between chunks it looks
+//! at its own mailbox, and collects socket readiness with a poll(2) that
+//! does not sleep (skipping it would leave every other socket unread). A
+//! thread that leaves work behind also lets the threads blocked on the loop
+//! lock in before it takes the lock again (`hand_over_rest`), so a thread
+//! that only sends a request or reads a flag waits for at most a chunk.
+//!
 //! # Lost wake-ups
 //!
 //! A poller announces `sleeping` before it re-checks for work; anyone who
@@ -65,11 +77,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Wake, Waker};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::LocalBoxFuture;
 use nix::poll::PollFlags;
@@ -82,6 +94,17 @@ use release::Releaser;
 
 use crate::waiter::{JobKind, Waiter};
 use crate::{Error, Result};
+
+/// Most executor passes one `with_state` runs. A peer that keeps its socket
+/// full keeps tasks ready (capnp-rpc's task set yields, and wakes itself,
+/// every 32 polls): past this budget the rest is left to the poller, so a
+/// thread that only sends a request or releases a proxy returns. A call needs
+/// two or three passes.
+const MAX_PASSES: usize = 8;
+
+/// How long a thread that leaves work behind lets the threads blocked on the
+/// loop lock take it before it may take it again.
+const LET_IN_WAITERS: Duration = Duration::from_millis(2);
 
 /// Work queued to run on the loop state by a thread that cannot take the lock.
 pub(crate) type LoopOp = Box<dyn FnOnce(&mut LoopState) + Send>;
@@ -287,6 +310,8 @@ pub(crate) struct LoopShared {
     needs_run: AtomicBool,
     /// The poller must look up: hand-off wanted, shutdown.
     attention: AtomicBool,
+    /// Threads blocked waiting for the loop lock.
+    lock_waiters: AtomicUsize,
     /// An fd registration the sleeping poller does not watch.
     stale_poll_set: Arc<AtomicBool>,
     /// Work queued by code that could not take the lock at once (it runs on
@@ -382,6 +407,7 @@ impl LoopShared {
                 sleeping: AtomicBool::new(false),
                 needs_run: AtomicBool::new(false),
                 attention: AtomicBool::new(false),
+                lock_waiters: AtomicUsize::new(0),
                 stale_poll_set: stale,
                 deferred: Mutex::new(Vec::new()),
                 releaser: Arc::default(),
@@ -409,8 +435,17 @@ impl LoopShared {
         self.sched.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Takes the loop lock, counted in `lock_waiters` while it waits.
     fn lock_state(&self) -> MutexGuard<'_, StateCell> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        match self.state.try_lock() {
+            Ok(guard) => return guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        self.lock_waiters.fetch_add(1, SeqCst);
+        let guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.lock_waiters.fetch_sub(1, SeqCst);
+        guard
     }
 
     /// Runs `f` on the loop state, then runs every ready task. Fails if the
@@ -438,12 +473,14 @@ impl LoopShared {
         let state = &mut guard.0;
         self.run_deferred(state);
         let result = f(state);
-        self.run_ready(state);
+        let finished = self.run_ready(state);
         let released = std::mem::take(&mut *state.released.borrow_mut());
         drop(inside);
         drop(guard);
         self.releaser.send(released);
-        if self.stale_poll_set.load(SeqCst) {
+        if !finished {
+            self.hand_over_rest();
+        } else if self.stale_poll_set.load(SeqCst) {
             self.wake_poller_if_sleeping();
         }
         result
@@ -496,15 +533,33 @@ impl LoopShared {
         self.loop_cv.notify_one();
     }
 
-    fn run_ready(&self, state: &mut LoopState) {
-        let Some(waker) = self.waker.get() else { return };
-        loop {
+    /// Runs ready tasks, at most [`MAX_PASSES`] executor passes; returns
+    /// whether it ran out of work (else the rest is left flagged for the
+    /// poller).
+    fn run_ready(&self, state: &mut LoopState) -> bool {
+        let Some(waker) = self.waker.get() else { return true };
+        for _ in 0..MAX_PASSES {
             self.needs_run.store(false, SeqCst);
             self.run_deferred(state);
             state.executor.poll_ready(waker);
             if !self.needs_run.load(SeqCst) && !state.executor.has_incoming() {
-                break;
+                return true;
             }
+        }
+        self.needs_run.store(true, SeqCst);
+        false
+    }
+
+    /// After a `with_state` left work behind: makes sure the poller sees it,
+    /// and lets the threads waiting for the lock in before this one takes it
+    /// again (a poller that drives a flood would otherwise retake the lock
+    /// before a woken waiter is scheduled, every time).
+    fn hand_over_rest(&self) {
+        self.wake_poller_if_sleeping();
+        self.loop_cv.notify_one();
+        let deadline = Instant::now() + LET_IN_WAITERS;
+        while self.lock_waiters.load(SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::yield_now();
         }
     }
 
@@ -538,15 +593,19 @@ impl LoopShared {
         fds.push(libc::pollfd { fd: self.wake_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
 
         self.sleeping.store(true, SeqCst);
-        let must_look = self.needs_run.load(SeqCst)
-            || self.attention.load(SeqCst)
+        let must_look = self.attention.load(SeqCst)
             || self.stale_poll_set.load(SeqCst)
             || me.is_some_and(|w| w.has_work(outermost));
         if !must_look {
+            // With tasks still ready (a busy peer), only collect what the
+            // sockets have without sleeping: skipping the poll would leave
+            // every other socket unread for as long as the busy one keeps
+            // the executor busy.
+            let timeout = if self.needs_run.load(SeqCst) { 0 } else { -1 };
             // SAFETY: `fds` is a live, correctly sized array of pollfd. A listed fd
             // closed meanwhile yields POLLNVAL or a spurious wake, which the
             // reactor tolerates (futures re-check and re-register).
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
             let _ = n; // EINTR and errors: just look again.
         }
         self.sleeping.store(false, SeqCst);
