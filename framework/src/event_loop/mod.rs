@@ -135,9 +135,20 @@ pub struct LoopConfig {
     /// Largest outgoing argument message, in bytes; larger ones fail the call.
     /// Default 64 MiB, matching `max_message_bytes` of a default peer.
     pub max_outgoing_bytes: usize,
-    /// Most server threads a single connection may create with `makeThread`.
-    /// Default 256.
+    /// Most server threads (workers from `makeThread`, pool threads) a
+    /// single connection may have. Default 256.
     pub max_threads_per_connection: usize,
+    /// Most server threads this whole process may have, summed over every
+    /// connection of every loop (the count is process-wide; a loop refuses a
+    /// new thread once the count is at its own limit). Without it, a
+    /// listener with no connection limit would start up to
+    /// `max_threads_per_connection` threads per client, without bound.
+    ///
+    /// Default 1024: four peers at their full per-connection limit, far
+    /// beyond what well-behaved peers use (one thread per client thread
+    /// that makes calls); at most ~2 GiB of stack address space and a few
+    /// tens of MiB resident, and well under common per-user thread limits.
+    pub max_server_threads: usize,
     /// Most bytes of messages (replies, mostly) that may wait for one peer
     /// to read them, each message counted as its size plus 1 KiB of
     /// bookkeeping. On a connection this process serves, the peer's requests
@@ -179,6 +190,7 @@ impl Default for LoopConfig {
             max_message_bytes: 64 << 20,
             max_outgoing_bytes: 64 << 20,
             max_threads_per_connection: 256,
+            max_server_threads: 1024,
             max_queued_bytes: 8 << 20,
             max_pending_calls: 1024,
             evict_idle_after: Duration::from_secs(10),
