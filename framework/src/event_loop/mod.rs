@@ -72,6 +72,8 @@ mod executor;
 mod reactor;
 mod release;
 pub(crate) mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -324,6 +326,9 @@ pub(crate) struct LoopShared {
     attention: AtomicBool,
     /// Threads blocked waiting for the loop lock.
     lock_waiters: AtomicUsize,
+    /// Set once the loop is shutting down (`Sched::shutdown`, readable
+    /// without the scheduling lock).
+    stopped: AtomicBool,
     /// An fd registration the sleeping poller does not watch.
     stale_poll_set: Arc<AtomicBool>,
     /// Work queued by code that could not take the lock at once (it runs on
@@ -420,6 +425,7 @@ impl LoopShared {
                 needs_run: AtomicBool::new(false),
                 attention: AtomicBool::new(false),
                 lock_waiters: AtomicUsize::new(0),
+                stopped: AtomicBool::new(false),
                 stale_poll_set: stale,
                 deferred: Mutex::new(Vec::new()),
                 releaser: Arc::default(),
@@ -437,10 +443,6 @@ impl LoopShared {
     /// Whether the calling thread holds this loop's lock (runs loop code).
     pub(crate) fn is_current_thread_inside(&self) -> bool {
         IN_LOOP.try_with(|l| l.borrow().contains(&self.id)).unwrap_or(false)
-    }
-
-    pub(crate) fn is_shut_down(&self) -> bool {
-        self.lock_sched().shutdown
     }
 
     fn lock_sched(&self) -> MutexGuard<'_, Sched> {
@@ -486,6 +488,11 @@ impl LoopShared {
         self.run_deferred(state);
         let result = f(state);
         let finished = self.run_ready(state);
+        if self.stopped.load(SeqCst) {
+            // An `EventLoop` dropped by loop code queued its cleanup: it runs
+            // before the lock is let go, whatever the budget left.
+            self.run_deferred(state);
+        }
         let released = std::mem::take(&mut *state.released.borrow_mut());
         drop(inside);
         drop(guard);
@@ -721,6 +728,18 @@ impl LoopShared {
             if done() {
                 break;
             }
+            if self.stopped.load(SeqCst) {
+                // A stopped loop has nothing to poll for: what a wait waits
+                // for is posted when the shutdown drops the loop's tasks
+                // (results fail, workers are closed). Polling would spin on
+                // `attention`.
+                if role.held {
+                    self.release_role(Some(me));
+                    role.held = false;
+                }
+                me.sleep(outermost);
+                continue;
+            }
             if !role.held {
                 role.held = self.try_take_role(me);
                 if !role.held {
@@ -778,6 +797,7 @@ impl LoopShared {
     fn shut_down(&self) {
         let mut sched = self.lock_sched();
         sched.shutdown = true;
+        self.stopped.store(true, SeqCst);
         self.attention.store(true, SeqCst);
         drop(sched);
         self.wake_poller();
@@ -844,14 +864,24 @@ impl EventLoop {
 }
 
 impl Drop for EventLoop {
+    /// Stops the loop: see "Shutdown" in the module docs. Loop code may drop
+    /// its own loop (an object owning it, dropped by a method without a
+    /// Context): then the thread that drops it holds the loop lock further
+    /// up its stack, so the cleanup is queued to run before that lock is let
+    /// go, and neither thread is joined (the loop thread may be waiting for
+    /// that lock, or be this very thread); both exit on their own.
     fn drop(&mut self) {
         let shared = &self.handle.shared;
         shared.shut_down();
+        let inside = shared.is_current_thread_inside();
+        let joinable = |t: &JoinHandle<()>| !inside && t.thread().id() != std::thread::current().id();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            if joinable(&t) {
+                let _ = t.join();
+            }
         }
         let releaser = shared.releaser.clone();
-        let _ = shared.with_state(move |st| {
+        let cleanup = move |st: &mut LoopState| {
             let connections = std::mem::take(&mut *st.connections.borrow_mut());
             for conn in connections.into_values() {
                 conn.mark_disconnected();
@@ -864,11 +894,16 @@ impl Drop for EventLoop {
             // may go to the release thread now, which then stops.
             releaser.send(std::mem::take(&mut *st.released.borrow_mut()));
             releaser.stop();
-        });
+        };
+        if inside {
+            shared.defer(Box::new(cleanup));
+        } else {
+            let _ = shared.with_state(cleanup);
+        }
         if let Some(t) = self.release_thread.take() {
             // Objects may own their event loop: the release thread may be
             // the one dropping it.
-            if t.thread().id() != std::thread::current().id() {
+            if joinable(&t) {
                 let _ = t.join();
             }
         }
@@ -897,22 +932,29 @@ pub(crate) fn block_on<R: Send + 'static>(
 ) -> Result<R> {
     let me = Waiter::current();
     let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
-    if shared.is_shut_down() {
-        return Err(Error::disconnected("the event loop has stopped"));
-    }
     let task_slot = slot.clone();
     let task_waiter = me.clone();
-    shared.with_state(move |st| match start(st) {
-        Err(e) => {
-            *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
-        }
-        Ok(future) => {
-            let delivery = Delivery { slot: Some(task_slot), waiter: task_waiter };
-            st.spawn(Box::pin(async move {
-                let mut delivery = delivery;
-                let result = future.await;
-                delivery.deliver(result);
-            }));
+    let stopped = &shared.stopped;
+    shared.with_state(move |st| {
+        // Checked under the lock, as the shutdown drops (and so fails) the
+        // loop's tasks under it: a task spawned after that would never run.
+        let started = if stopped.load(SeqCst) {
+            Err(Error::disconnected("the event loop has stopped"))
+        } else {
+            start(st)
+        };
+        match started {
+            Err(e) => {
+                *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
+            }
+            Ok(future) => {
+                let delivery = Delivery { slot: Some(task_slot), waiter: task_waiter };
+                st.spawn(Box::pin(async move {
+                    let mut delivery = delivery;
+                    let result = future.await;
+                    delivery.deliver(result);
+                }));
+            }
         }
     })?;
     shared.wait_until(&me, false, || slot.lock().unwrap_or_else(|p| p.into_inner()).is_some());
