@@ -24,6 +24,8 @@
 //! nobody else holds it (checked every `idle_tick`), and gives it up as soon
 //! as a waiting thread asks (through the eventfd). Waking the backup eagerly
 //! on every call would cost as much as the hops it removes, hence the tick.
+//! While one thread keeps the role the backup checks less often (up to 16
+//! ticks); then the thread that gives the role up wakes it.
 //!
 //! # Application code and the lock
 //!
@@ -66,7 +68,10 @@
 //! thread, then drops every task and connection under the lock: pending
 //! calls fail with a disconnected error, worker threads are told to exit.
 //! The objects served are handed to the release thread, which is then
-//! stopped and joined.
+//! stopped and joined. Threads still waiting stop polling (there is nothing
+//! to poll for) and sleep until their wait is answered. Loop code may drop
+//! its own loop: then the cleanup is queued to run before the lock is let
+//! go, and no thread is joined (see [`EventLoop`]'s `Drop`).
 
 mod executor;
 mod reactor;
@@ -308,6 +313,9 @@ struct Sched {
     role: Role,
     candidates: VecDeque<Arc<Waiter>>,
     shutdown: bool,
+    /// The backup thread sleeps longer than one tick (it saw one thread
+    /// keep the role): a thread giving the role up wakes it.
+    backup_dozing: bool,
 }
 
 /// What every thread shares about one loop.
@@ -418,7 +426,12 @@ impl LoopShared {
                 id: NEXT_LOOP_ID.fetch_add(1, SeqCst),
                 config,
                 state: Mutex::new(StateCell(LoopState { executor, local })),
-                sched: Mutex::new(Sched { role: Role::Free, candidates: VecDeque::new(), shutdown: false }),
+                sched: Mutex::new(Sched {
+                    role: Role::Free,
+                    candidates: VecDeque::new(),
+                    shutdown: false,
+                    backup_dozing: false,
+                }),
                 loop_cv: Condvar::new(),
                 wake_fd,
                 sleeping: AtomicBool::new(false),
@@ -684,7 +697,15 @@ impl LoopShared {
                 sched.role = Role::Thread(next.id());
                 next.grant(self.clone());
             }
-            None => sched.role = Role::Free,
+            None => {
+                sched.role = Role::Free;
+                // Nobody watches the sockets now. A backup that checks only
+                // every few ticks would leave them so for up to 16 ticks;
+                // one that checks every tick is not worth a wake-up per call.
+                if std::mem::take(&mut sched.backup_dozing) {
+                    self.loop_cv.notify_one();
+                }
+            }
         }
         if sched.shutdown {
             self.attention.store(true, SeqCst);
@@ -761,7 +782,9 @@ impl LoopShared {
                 let mut sched = self.lock_sched();
                 // While one thread keeps the role, check less and less often
                 // (up to 16 ticks): an idle child's main thread holds it for
-                // good, and need not cost a wake-up every millisecond.
+                // good, and need not cost a wake-up every millisecond. Past
+                // one tick, giving the role up wakes this thread
+                // (`backup_dozing`).
                 let mut tick = self.config.idle_tick.max(Duration::from_micros(100));
                 let mut last_holder = sched.role;
                 loop {
@@ -770,6 +793,7 @@ impl LoopShared {
                     }
                     if sched.role == Role::Free {
                         sched.role = Role::LoopThread;
+                        sched.backup_dozing = false;
                         break;
                     }
                     if sched.role == last_holder {
@@ -778,6 +802,7 @@ impl LoopShared {
                         tick = self.config.idle_tick;
                         last_holder = sched.role;
                     }
+                    sched.backup_dozing = tick > self.config.idle_tick;
                     sched = self.loop_cv.wait_timeout(sched, tick).unwrap_or_else(|p| p.into_inner()).0;
                 }
             }
@@ -923,13 +948,52 @@ pub(crate) fn delay(duration: Duration) -> futures::channel::oneshot::Receiver<(
     receiver
 }
 
+/// Most calls one thread may have waiting at once, nested through callbacks
+/// (a waiting call runs the peer's callback, which calls, which waits, ...).
+/// A level costs a few KiB of this thread's stack (about 4 in a debug
+/// build) plus the application's own frames, so a peer bouncing callbacks
+/// without end would overflow a stack (2 MiB for spawned threads) and abort
+/// the process; Bitcoin Core's interfaces nest two or three deep.
+const MAX_NESTED_CALLS: usize = 32;
+
+thread_local! {
+    /// Calls this thread has waiting now (see [`MAX_NESTED_CALLS`]).
+    static NESTED_CALLS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts one waiting call on this thread while it lives.
+struct NestedCall;
+
+impl NestedCall {
+    fn enter() -> Result<Self> {
+        let depth = NESTED_CALLS.try_with(Cell::get).unwrap_or(0);
+        if depth >= MAX_NESTED_CALLS {
+            return Err(Error::overloaded(format!(
+                "IPC calls nested too deeply: {depth} calls already wait on this thread, each for a \
+                 callback that made the next (at most {MAX_NESTED_CALLS})"
+            )));
+        }
+        let _ = NESTED_CALLS.try_with(|d| d.set(depth + 1));
+        Ok(Self)
+    }
+}
+
+impl Drop for NestedCall {
+    fn drop(&mut self) {
+        let _ = NESTED_CALLS.try_with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 /// Runs a loop future to completion for a synchronous caller: `start` runs
 /// under the loop lock and returns the future; its output is handed back to
 /// the calling thread, which serves the loop (and callbacks) meanwhile.
+/// Fails without starting if [`MAX_NESTED_CALLS`] calls already wait on
+/// this thread.
 pub(crate) fn block_on<R: Send + 'static>(
     shared: &Arc<LoopShared>,
     start: impl FnOnce(&mut LoopState) -> Result<LocalBoxFuture<'static, Result<R>>> + Send,
 ) -> Result<R> {
+    let _nested = NestedCall::enter()?;
     let me = Waiter::current();
     let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
     let task_slot = slot.clone();
