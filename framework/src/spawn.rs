@@ -388,16 +388,19 @@ static CLAIMED_FDS: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
 ///
 /// Returns `Ok(None)` if there is no such argument (the process was not
 /// spawned by a parent), otherwise the socket and the arguments with the
-/// descriptor argument(s) removed. `N` must be an open unix-domain stream
-/// socket other than the standard descriptors; the error names the argument,
+/// descriptor argument(s) removed. `N` must be an open, connected
+/// unix-domain stream socket other than the standard descriptors, inherited
+/// from the parent (close-on-exec clear); the error names the argument,
 /// e.g. `-ipcfd 7: not an open socket (descriptor is closed)`. The socket is
 /// made close-on-exec again so it does not leak into this process's own
 /// children.
 ///
 /// The descriptor is taken over because the command line hands it to this
 /// process for exactly this purpose: nothing else in the process may use it.
-/// Each descriptor number can be taken once per process; a second attempt is
-/// an error.
+/// A number naming a descriptor this process opened itself (close-on-exec
+/// set, as Rust and most libraries open every descriptor), or a listening
+/// socket, is refused, and each descriptor number can be taken once per
+/// process: a forged argument cannot make two owners of one descriptor.
 pub fn ipc_fd_from_args<I>(args: I) -> Result<Option<(UnixStream, Vec<OsString>)>>
 where
     I: IntoIterator,
@@ -489,17 +492,45 @@ fn claim_socket_fd(label: &str, value: &OsStr) -> Result<UnixStream> {
     if rc != 0 || sock_type != libc::SOCK_STREAM {
         return Err(not_socket("not a stream socket"));
     }
+    let mut listening: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: SO_ACCEPTCONN writes one c_int; `listening` and `len` are
+    // valid locals of the right sizes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut listening as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 || listening != 0 {
+        return Err(not_socket("a listening socket, not a connection"));
+    }
 
     let mut claimed = CLAIMED_FDS.lock().unwrap_or_else(|poison| poison.into_inner());
     if claimed.contains(&fd) {
         return Err(usage("descriptor already taken by an earlier call"));
     }
+    // A descriptor handed over by a parent survived exec, so close-on-exec
+    // is clear. One with it set was opened by this process (Rust and most
+    // libraries open every descriptor close-on-exec) and has an owner here
+    // already: a forged number must not make a second one.
+    let flags = fcntl(fd, FcntlArg::F_GETFD)
+        .map_err(|e| Error::failed(format!("{label} {fd}: cannot read descriptor flags: {e}")))?;
+    if FdFlag::from_bits_truncate(flags).contains(FdFlag::FD_CLOEXEC) {
+        return Err(usage(
+            "not a descriptor handed to this process (close-on-exec is set: it was opened here, not inherited)",
+        ));
+    }
     fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
         .map_err(|e| Error::failed(format!("{label} {fd}: cannot set close-on-exec: {e}")))?;
     claimed.push(fd);
-    // SAFETY: `fd` is open (fstat succeeded) and is a unix stream socket.
-    // The command line designates it as handed to this process for IPC, so
-    // nothing else in the process owns it, and CLAIMED_FDS guarantees this
+    // SAFETY: `fd` is open (fstat succeeded) and is a connected unix stream
+    // socket. It was inherited across exec (close-on-exec was clear), and
+    // the command line designates it as handed to this process for IPC, so
+    // nothing else in the process owns it; CLAIMED_FDS guarantees this
     // function creates at most one owner for it.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     Ok(UnixStream::from(owned))
@@ -747,10 +778,11 @@ echo >&$fd
     }
 
     /// Moves a fresh socket end to a descriptor number no other test uses,
-    /// so the once-per-number claim registry cannot make tests interfere.
+    /// so the once-per-number claim registry cannot make tests interfere,
+    /// without close-on-exec, as a parent hands it over.
     fn socket_at(min_fd: RawFd) -> (RawFd, UnixStream) {
         let (a, b) = UnixStream::pair().unwrap();
-        let fd = fcntl(a.as_raw_fd(), FcntlArg::F_DUPFD_CLOEXEC(min_fd)).unwrap();
+        let fd = fcntl(a.as_raw_fd(), FcntlArg::F_DUPFD(min_fd)).unwrap();
         drop(a);
         (fd, b)
     }
@@ -766,7 +798,6 @@ echo >&$fd
         let (fd2, peer2) = socket_at(921);
         let (fd3, peer3) = socket_at(941);
         // The descriptor was handed over without FD_CLOEXEC; it gets it back.
-        fcntl(fd1, FcntlArg::F_SETFD(FdFlag::empty())).unwrap();
 
         let (s1, rest) =
             ipc_fd_from_args(["-ipcfd".to_string(), fd1.to_string(), "-x".into()]).unwrap().unwrap();
@@ -789,6 +820,53 @@ echo >&$fd
         let err = ipc_fd_from_args(["-ipcfd".to_string(), fd1.to_string()]).unwrap_err();
         assert!(err.message().contains("already taken"), "{err}");
         drop((s1, s2, s3));
+    }
+
+    /// A forged `-ipcfd N` naming a socket this process opened itself (a
+    /// connection or a listener it owns) must not make a second owner of it.
+    #[test]
+    fn ipc_fd_from_args_refuses_sockets_this_process_owns() {
+        // Opened close-on-exec, as Rust (and most libraries) open every descriptor.
+        let (mine, _peer) = UnixStream::pair().unwrap();
+        let fd = mine.as_raw_fd();
+        match ipc_fd_from_args(["-ipcfd".to_string(), fd.to_string()]) {
+            Ok(Some((second, _))) => {
+                // Two owners now: let only `mine` close it.
+                std::mem::forget(second);
+                panic!("took over descriptor {fd}, which this process already owns");
+            }
+            Ok(None) => panic!("no descriptor found"),
+            Err(err) => {
+                assert_eq!(
+                    err.message(),
+                    format!(
+                        "-ipcfd {fd}: not a descriptor handed to this process \
+                         (close-on-exec is set: it was opened here, not inherited)"
+                    )
+                );
+            }
+        }
+        (&mine).write_all(b"still mine\n").unwrap();
+        assert_eq!(read_line(&_peer), "still mine\n");
+
+        // A listening socket is no connection, even one without close-on-exec.
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::os::unix::net::UnixListener::bind(dir.path().join("s")).unwrap();
+        let fd = fcntl(listener.as_raw_fd(), FcntlArg::F_DUPFD(961)).unwrap();
+        // SAFETY: `fd` was just created by F_DUPFD and is owned by nobody else.
+        let listening = unsafe { OwnedFd::from_raw_fd(fd) };
+        match ipc_fd_from_args([fd.to_string()]) {
+            Ok(Some((second, _))) => {
+                std::mem::forget(second);
+                panic!("took a listening socket as a connection");
+            }
+            Ok(None) => panic!("no descriptor found"),
+            Err(err) => assert_eq!(
+                err.message(),
+                format!("IPC fd argument {fd}: not an open socket (a listening socket, not a connection)")
+            ),
+        }
+        drop((mine, listening, listener));
     }
 
     #[test]

@@ -68,10 +68,11 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Stops accepting new connections.
+    /// Stops accepting new connections (at once when the loop is free, else
+    /// as soon as the thread running it lets go; never waits for the loop).
     pub fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = self.handle.shared.with_state(move |_| drop(stop));
+            self.handle.shared.defer(Box::new(move |_| drop(stop)));
         }
     }
 }

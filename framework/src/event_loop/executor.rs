@@ -34,17 +34,14 @@ impl Executor {
         !self.incoming.borrow().is_empty()
     }
 
-    /// Polls every woken task once, and the ones they wake, until none is ready.
+    /// Adds the tasks spawned since the last pass, then polls the woken ones
+    /// until none is ready (or the task set yields). Tasks spawned meanwhile
+    /// wait for the next pass (see [`has_incoming`](Self::has_incoming)).
     pub(crate) fn poll_ready(&mut self, waker: &Waker) {
         let mut cx = Context::from_waker(waker);
-        loop {
-            let new: Vec<_> = std::mem::take(&mut *self.incoming.borrow_mut());
-            self.tasks.extend(new);
-            while let Poll::Ready(Some(())) = self.tasks.poll_next_unpin(&mut cx) {}
-            if self.incoming.borrow().is_empty() {
-                return;
-            }
-        }
+        let new: Vec<_> = std::mem::take(&mut *self.incoming.borrow_mut());
+        self.tasks.extend(new);
+        while let Poll::Ready(Some(())) = self.tasks.poll_next_unpin(&mut cx) {}
     }
 
     /// Drops every task (at shutdown), which fails the calls they carried.

@@ -24,6 +24,35 @@
 //! nobody else holds it (checked every `idle_tick`), and gives it up as soon
 //! as a waiting thread asks (through the eventfd). Waking the backup eagerly
 //! on every call would cost as much as the hops it removes, hence the tick.
+//! While one thread keeps the role the backup checks less often (up to 16
+//! ticks); then the thread that gives the role up wakes it.
+//!
+//! # Application code and the lock
+//!
+//! Application threads take the loop lock while they may hold their own
+//! locks (in a call, when they drop a proxy), so the loop lock is never held
+//! while application code that might want such a lock runs:
+//! - a proxy drop never waits for the lock: it runs its release at once if
+//!   the lock is free, else queues it (`defer`) for the holder or the
+//!   poller, whom it wakes; the next `with_state` of any thread runs queued
+//!   work before its own, so a call made after a drop still goes out after
+//!   the release;
+//! - the `Drop` of an object a peer released runs on the `ipc-release`
+//!   thread, with no lock held (see `release.rs`);
+//! - methods without a Context do run on the loop; their rules are in
+//!   ARCHITECTURE.md.
+//!
+//! # Busy peers
+//!
+//! A peer that keeps its socket full keeps tasks ready for ever. So one
+//! `with_state` runs at most `MAX_PASSES` executor passes; what is left
+//! stays flagged (`needs_run`) for the poller, who is woken. The poller
+//! then works through it in chunks of that size: between chunks it looks
+//! at its own mailbox, and collects socket readiness with a poll(2) that
+//! does not sleep (skipping it would leave every other socket unread). A
+//! thread that leaves work behind also lets the threads blocked on the loop
+//! lock in before it takes the lock again (`hand_over_rest`), so a thread
+//! that only sends a request or reads a flag waits for at most a chunk.
 //!
 //! # Lost wake-ups
 //!
@@ -38,20 +67,28 @@
 //! Dropping the [`EventLoop`] sets `shutdown`, wakes and joins the loop
 //! thread, then drops every task and connection under the lock: pending
 //! calls fail with a disconnected error, worker threads are told to exit.
+//! The objects served are handed to the release thread, which is then
+//! stopped and joined. Threads still waiting stop polling (there is nothing
+//! to poll for) and sleep until their wait is answered. Loop code may drop
+//! its own loop: then the cleanup is queued to run before the lock is let
+//! go, and no thread is joined (see [`EventLoop`]'s `Drop`).
 
 mod executor;
 mod reactor;
+mod release;
 pub(crate) mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Wake, Waker};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::LocalBoxFuture;
 use nix::poll::PollFlags;
@@ -59,9 +96,22 @@ use nix::poll::PollFlags;
 use executor::Executor;
 pub(crate) use executor::Spawner;
 pub(crate) use reactor::Reactor;
+pub(crate) use release::Released;
+use release::Releaser;
 
 use crate::waiter::{JobKind, Waiter};
 use crate::{Error, Result};
+
+/// Most executor passes one `with_state` runs. A peer that keeps its socket
+/// full keeps tasks ready (capnp-rpc's task set yields, and wakes itself,
+/// every 32 polls): past this budget the rest is left to the poller, so a
+/// thread that only sends a request or releases a proxy returns. A call needs
+/// two or three passes.
+const MAX_PASSES: usize = 8;
+
+/// How long a thread that leaves work behind lets the threads blocked on the
+/// loop lock take it before it may take it again.
+const LET_IN_WAITERS: Duration = Duration::from_millis(2);
 
 /// Work queued to run on the loop state by a thread that cannot take the lock.
 pub(crate) type LoopOp = Box<dyn FnOnce(&mut LoopState) + Send>;
@@ -92,9 +142,20 @@ pub struct LoopConfig {
     /// Largest outgoing argument message, in bytes; larger ones fail the call.
     /// Default 64 MiB, matching `max_message_bytes` of a default peer.
     pub max_outgoing_bytes: usize,
-    /// Most server threads a single connection may create with `makeThread`.
-    /// Default 256.
+    /// Most server threads (workers from `makeThread`, pool threads) a
+    /// single connection may have. Default 256.
     pub max_threads_per_connection: usize,
+    /// Most server threads this whole process may have, summed over every
+    /// connection of every loop (the count is process-wide; a loop refuses a
+    /// new thread once the count is at its own limit). Without it, a
+    /// listener with no connection limit would start up to
+    /// `max_threads_per_connection` threads per client, without bound.
+    ///
+    /// Default 1024: four peers at their full per-connection limit, far
+    /// beyond what well-behaved peers use (one thread per client thread
+    /// that makes calls); at most ~2 GiB of stack address space and a few
+    /// tens of MiB resident, and well under common per-user thread limits.
+    pub max_server_threads: usize,
     /// Most bytes of messages (replies, mostly) that may wait for one peer
     /// to read them, each message counted as its size plus 1 KiB of
     /// bookkeeping. On a connection this process serves, the peer's requests
@@ -136,6 +197,7 @@ impl Default for LoopConfig {
             max_message_bytes: 64 << 20,
             max_outgoing_bytes: 64 << 20,
             max_threads_per_connection: 256,
+            max_server_threads: 1024,
             max_queued_bytes: 8 << 20,
             max_pending_calls: 1024,
             evict_idle_after: Duration::from_secs(10),
@@ -166,6 +228,10 @@ pub(crate) struct LoopLocal {
     /// One `CapabilityServerSet` per server adapter type, to recognise our
     /// own objects when they come back.
     pub(crate) server_sets: RefCell<HashMap<std::any::TypeId, Box<dyn std::any::Any>>>,
+    /// Application objects whose adapters went, to be dropped on the
+    /// release thread (see `release.rs`). Declared last: what is still here
+    /// when the loop itself goes is dropped after everything that stages.
+    pub(crate) released: RefCell<Vec<Released>>,
 }
 
 impl LoopLocal {
@@ -251,6 +317,9 @@ struct Sched {
     role: Role,
     candidates: VecDeque<Arc<Waiter>>,
     shutdown: bool,
+    /// The backup thread sleeps longer than one tick (it saw one thread
+    /// keep the role): a thread giving the role up wakes it.
+    backup_dozing: bool,
 }
 
 /// What every thread shares about one loop.
@@ -267,11 +336,19 @@ pub(crate) struct LoopShared {
     needs_run: AtomicBool,
     /// The poller must look up: hand-off wanted, shutdown.
     attention: AtomicBool,
+    /// Threads blocked waiting for the loop lock.
+    lock_waiters: AtomicUsize,
+    /// Set once the loop is shutting down (`Sched::shutdown`, readable
+    /// without the scheduling lock).
+    stopped: AtomicBool,
     /// An fd registration the sleeping poller does not watch.
     stale_poll_set: Arc<AtomicBool>,
-    /// Work queued by code that could not take the lock itself (it runs on
-    /// the loop already): proxy releases mostly.
+    /// Work queued by code that could not take the lock at once (it runs on
+    /// a loop already, or another thread holds the lock): proxy releases
+    /// mostly.
     deferred: Mutex<Vec<LoopOp>>,
+    /// Where released application objects are dropped.
+    releaser: Arc<Releaser>,
     waker: OnceLock<Waker>,
 }
 
@@ -347,19 +424,28 @@ impl LoopShared {
                 gone: RefCell::new(VecDeque::new()),
                 threads: crate::thread::ThreadRegistry::default(),
                 server_sets: RefCell::new(HashMap::new()),
+                released: RefCell::new(Vec::new()),
             });
             LoopShared {
                 id: NEXT_LOOP_ID.fetch_add(1, SeqCst),
                 config,
                 state: Mutex::new(StateCell(LoopState { executor, local })),
-                sched: Mutex::new(Sched { role: Role::Free, candidates: VecDeque::new(), shutdown: false }),
+                sched: Mutex::new(Sched {
+                    role: Role::Free,
+                    candidates: VecDeque::new(),
+                    shutdown: false,
+                    backup_dozing: false,
+                }),
                 loop_cv: Condvar::new(),
                 wake_fd,
                 sleeping: AtomicBool::new(false),
                 needs_run: AtomicBool::new(false),
                 attention: AtomicBool::new(false),
+                lock_waiters: AtomicUsize::new(0),
+                stopped: AtomicBool::new(false),
                 stale_poll_set: stale,
                 deferred: Mutex::new(Vec::new()),
+                releaser: Arc::default(),
                 waker: OnceLock::new(),
             }
         });
@@ -376,12 +462,21 @@ impl LoopShared {
         IN_LOOP.try_with(|l| l.borrow().contains(&self.id)).unwrap_or(false)
     }
 
-    pub(crate) fn is_shut_down(&self) -> bool {
-        self.lock_sched().shutdown
-    }
-
     fn lock_sched(&self) -> MutexGuard<'_, Sched> {
         self.sched.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the loop lock, counted in `lock_waiters` while it waits.
+    fn lock_state(&self) -> MutexGuard<'_, StateCell> {
+        match self.state.try_lock() {
+            Ok(guard) => return guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        self.lock_waiters.fetch_add(1, SeqCst);
+        let guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.lock_waiters.fetch_sub(1, SeqCst);
+        guard
     }
 
     /// Runs `f` on the loop state, then runs every ready task. Fails if the
@@ -395,35 +490,78 @@ impl LoopShared {
                  methods without a Context parameter must not call out synchronously",
             ));
         }
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self.lock_state();
+        Ok(self.run_locked(guard, f))
+    }
+
+    /// Runs, on the locked state: the work queued by [`defer`](Self::defer)
+    /// (so `f` comes after it: a call made after a proxy was dropped reaches
+    /// the peer after that proxy's release), then `f`, then the ready tasks.
+    /// Once the lock is released, hands the application objects released
+    /// meanwhile to the release thread.
+    fn run_locked<R>(&self, mut guard: MutexGuard<'_, StateCell>, f: impl FnOnce(&mut LoopState) -> R) -> R {
         let inside = InLoop::enter(self.id);
-        let result = f(&mut guard.0);
-        self.run_ready(&mut guard.0);
+        let state = &mut guard.0;
+        self.run_deferred(state);
+        let result = f(state);
+        let finished = self.run_ready(state);
+        if self.stopped.load(SeqCst) {
+            // An `EventLoop` dropped by loop code queued its cleanup: it runs
+            // before the lock is let go, whatever the budget left.
+            self.run_deferred(state);
+        }
+        let released = std::mem::take(&mut *state.released.borrow_mut());
         drop(inside);
         drop(guard);
-        if self.stale_poll_set.load(SeqCst) {
+        self.releaser.send(released);
+        if !finished {
+            self.hand_over_rest();
+        } else if self.stale_poll_set.load(SeqCst) {
             self.wake_poller_if_sleeping();
         }
-        Ok(result)
+        result
     }
 
-    /// Queues `op` to run on the loop state: right away if this thread can
-    /// take the lock, else at the end of the current executor pass.
-    pub(crate) fn defer(&self, op: LoopOp) {
-        // Inside any loop's lock, taking this one could deadlock against a
-        // thread doing the reverse: queue instead.
-        let inside_any = IN_LOOP.try_with(|l| !l.borrow().is_empty()).unwrap_or(true);
-        if inside_any {
-            self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
-            self.needs_run.store(true, SeqCst);
-        } else {
-            // Cannot fail: the re-entrancy case is handled above.
-            let _ = self.with_state(op);
+    fn run_deferred(&self, state: &mut LoopState) {
+        let ops = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+        for op in ops {
+            op(state);
         }
     }
 
-    /// Queues `op` for the next executor pass without touching the lock or
-    /// any thread-local (safe from thread-local destructors).
+    /// Queues `op` to run on the loop state without ever waiting for the
+    /// loop lock: runs it at once if the lock is free, else leaves it to
+    /// the thread holding the lock (or to the poller) and wakes that one.
+    /// Proxy drops use it: application code drops proxies while holding its
+    /// own locks, and the loop lock may be held by a thread that waits for
+    /// one of them.
+    pub(crate) fn defer(&self, op: LoopOp) {
+        if self.is_current_thread_inside() {
+            // The running executor pass picks it up.
+            self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
+            self.needs_run.store(true, SeqCst);
+            return;
+        }
+        // Inside another loop's lock this loop's work is not run here (its
+        // code could not make blocking calls on the other loop).
+        let inside_any = IN_LOOP.try_with(|l| !l.borrow().is_empty()).unwrap_or(true);
+        if !inside_any {
+            let guard = match self.state.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            if let Some(guard) = guard {
+                self.run_locked(guard, op);
+                return;
+            }
+        }
+        self.defer_later(op);
+    }
+
+    /// Queues `op` for the next executor pass and wakes whoever drives the
+    /// loop, without touching the lock or any thread-local (safe from
+    /// thread-local destructors).
     pub(crate) fn defer_later(&self, op: LoopOp) {
         self.deferred.lock().unwrap_or_else(|p| p.into_inner()).push(op);
         self.needs_run.store(true, SeqCst);
@@ -431,18 +569,33 @@ impl LoopShared {
         self.loop_cv.notify_one();
     }
 
-    fn run_ready(&self, state: &mut LoopState) {
-        let Some(waker) = self.waker.get() else { return };
-        loop {
+    /// Runs ready tasks, at most [`MAX_PASSES`] executor passes; returns
+    /// whether it ran out of work (else the rest is left flagged for the
+    /// poller).
+    fn run_ready(&self, state: &mut LoopState) -> bool {
+        let Some(waker) = self.waker.get() else { return true };
+        for _ in 0..MAX_PASSES {
             self.needs_run.store(false, SeqCst);
-            let ops = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
-            for op in ops {
-                op(state);
-            }
+            self.run_deferred(state);
             state.executor.poll_ready(waker);
             if !self.needs_run.load(SeqCst) && !state.executor.has_incoming() {
-                break;
+                return true;
             }
+        }
+        self.needs_run.store(true, SeqCst);
+        false
+    }
+
+    /// After a `with_state` left work behind: makes sure the poller sees it,
+    /// and lets the threads waiting for the lock in before this one takes it
+    /// again (a poller that drives a flood would otherwise retake the lock
+    /// before a woken waiter is scheduled, every time).
+    fn hand_over_rest(&self) {
+        self.wake_poller_if_sleeping();
+        self.loop_cv.notify_one();
+        let deadline = Instant::now() + LET_IN_WAITERS;
+        while self.lock_waiters.load(SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::yield_now();
         }
     }
 
@@ -476,15 +629,19 @@ impl LoopShared {
         fds.push(libc::pollfd { fd: self.wake_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
 
         self.sleeping.store(true, SeqCst);
-        let must_look = self.needs_run.load(SeqCst)
-            || self.attention.load(SeqCst)
+        let must_look = self.attention.load(SeqCst)
             || self.stale_poll_set.load(SeqCst)
             || me.is_some_and(|w| w.has_work(outermost));
         if !must_look {
+            // With tasks still ready (a busy peer), only collect what the
+            // sockets have without sleeping: skipping the poll would leave
+            // every other socket unread for as long as the busy one keeps
+            // the executor busy.
+            let timeout = if self.needs_run.load(SeqCst) { 0 } else { -1 };
             // SAFETY: `fds` is a live, correctly sized array of pollfd. A listed fd
             // closed meanwhile yields POLLNVAL or a spurious wake, which the
             // reactor tolerates (futures re-check and re-register).
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
             let _ = n; // EINTR and errors: just look again.
         }
         self.sleeping.store(false, SeqCst);
@@ -544,7 +701,15 @@ impl LoopShared {
                 sched.role = Role::Thread(next.id());
                 next.grant(self.clone());
             }
-            None => sched.role = Role::Free,
+            None => {
+                sched.role = Role::Free;
+                // Nobody watches the sockets now. A backup that checks only
+                // every few ticks would leave them so for up to 16 ticks;
+                // one that checks every tick is not worth a wake-up per call.
+                if std::mem::take(&mut sched.backup_dozing) {
+                    self.loop_cv.notify_one();
+                }
+            }
         }
         if sched.shutdown {
             self.attention.store(true, SeqCst);
@@ -588,6 +753,18 @@ impl LoopShared {
             if done() {
                 break;
             }
+            if self.stopped.load(SeqCst) {
+                // A stopped loop has nothing to poll for: what a wait waits
+                // for is posted when the shutdown drops the loop's tasks
+                // (results fail, workers are closed). Polling would spin on
+                // `attention`.
+                if role.held {
+                    self.release_role(Some(me));
+                    role.held = false;
+                }
+                me.sleep(outermost);
+                continue;
+            }
             if !role.held {
                 role.held = self.try_take_role(me);
                 if !role.held {
@@ -609,7 +786,9 @@ impl LoopShared {
                 let mut sched = self.lock_sched();
                 // While one thread keeps the role, check less and less often
                 // (up to 16 ticks): an idle child's main thread holds it for
-                // good, and need not cost a wake-up every millisecond.
+                // good, and need not cost a wake-up every millisecond. Past
+                // one tick, giving the role up wakes this thread
+                // (`backup_dozing`).
                 let mut tick = self.config.idle_tick.max(Duration::from_micros(100));
                 let mut last_holder = sched.role;
                 loop {
@@ -618,6 +797,7 @@ impl LoopShared {
                     }
                     if sched.role == Role::Free {
                         sched.role = Role::LoopThread;
+                        sched.backup_dozing = false;
                         break;
                     }
                     if sched.role == last_holder {
@@ -626,6 +806,7 @@ impl LoopShared {
                         tick = self.config.idle_tick;
                         last_holder = sched.role;
                     }
+                    sched.backup_dozing = tick > self.config.idle_tick;
                     sched = self.loop_cv.wait_timeout(sched, tick).unwrap_or_else(|p| p.into_inner()).0;
                 }
             }
@@ -645,6 +826,7 @@ impl LoopShared {
     fn shut_down(&self) {
         let mut sched = self.lock_sched();
         sched.shutdown = true;
+        self.stopped.store(true, SeqCst);
         self.attention.store(true, SeqCst);
         drop(sched);
         self.wake_poller();
@@ -652,12 +834,14 @@ impl LoopShared {
     }
 }
 
-/// Owner of an event loop and its `capnp-loop` thread. Dropping it
-/// disconnects every connection and fails every pending call.
+/// Owner of an event loop, its `capnp-loop` thread and its `ipc-release`
+/// thread. Dropping it disconnects every connection, fails every pending
+/// call and drops the objects served on it.
 #[derive(Debug)]
 pub struct EventLoop {
     handle: LoopHandle,
     thread: Option<JoinHandle<()>>,
+    release_thread: Option<JoinHandle<()>>,
 }
 
 /// A cheap, `Send + Sync` handle to an [`EventLoop`].
@@ -684,12 +868,22 @@ impl EventLoop {
     /// Starts a loop with `config`.
     pub fn with_config(config: LoopConfig) -> Result<Self> {
         let shared = LoopShared::new(config)?;
+        let releaser = shared.releaser.clone();
+        let release_thread = std::thread::Builder::new()
+            .name("ipc-release".into())
+            .spawn(move || releaser.run())
+            .map_err(|e| Error::failed(format!("cannot start the ipc-release thread: {e}")))?;
         let backup = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("capnp-loop".into())
-            .spawn(move || backup.run_backup_poller())
-            .map_err(|e| Error::failed(format!("cannot start the capnp-loop thread: {e}")))?;
-        Ok(Self { handle: LoopHandle { shared }, thread: Some(thread) })
+        let thread =
+            std::thread::Builder::new().name("capnp-loop".into()).spawn(move || backup.run_backup_poller());
+        let thread = match thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                shared.releaser.stop();
+                return Err(Error::failed(format!("cannot start the capnp-loop thread: {e}")));
+            }
+        };
+        Ok(Self { handle: LoopHandle { shared }, thread: Some(thread), release_thread: Some(release_thread) })
     }
 
     /// A handle for creating connections and proxies on this loop.
@@ -699,13 +893,24 @@ impl EventLoop {
 }
 
 impl Drop for EventLoop {
+    /// Stops the loop: see "Shutdown" in the module docs. Loop code may drop
+    /// its own loop (an object owning it, dropped by a method without a
+    /// Context): then the thread that drops it holds the loop lock further
+    /// up its stack, so the cleanup is queued to run before that lock is let
+    /// go, and neither thread is joined (the loop thread may be waiting for
+    /// that lock, or be this very thread); both exit on their own.
     fn drop(&mut self) {
         let shared = &self.handle.shared;
         shared.shut_down();
+        let inside = shared.is_current_thread_inside();
+        let joinable = |t: &JoinHandle<()>| !inside && t.thread().id() != std::thread::current().id();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            if joinable(&t) {
+                let _ = t.join();
+            }
         }
-        let _ = shared.with_state(|st| {
+        let releaser = shared.releaser.clone();
+        let cleanup = move |st: &mut LoopState| {
             let connections = std::mem::take(&mut *st.connections.borrow_mut());
             for conn in connections.into_values() {
                 conn.mark_disconnected();
@@ -714,7 +919,23 @@ impl Drop for EventLoop {
             let caps = std::mem::take(&mut *st.caps.borrow_mut());
             drop(caps);
             st.executor.clear();
-        });
+            // Every adapter dropped above has finished dropping: its object
+            // may go to the release thread now, which then stops.
+            releaser.send(std::mem::take(&mut *st.released.borrow_mut()));
+            releaser.stop();
+        };
+        if inside {
+            shared.defer(Box::new(cleanup));
+        } else {
+            let _ = shared.with_state(cleanup);
+        }
+        if let Some(t) = self.release_thread.take() {
+            // Objects may own their event loop: the release thread may be
+            // the one dropping it.
+            if joinable(&t) {
+                let _ = t.join();
+            }
+        }
     }
 }
 
@@ -731,31 +952,77 @@ pub(crate) fn delay(duration: Duration) -> futures::channel::oneshot::Receiver<(
     receiver
 }
 
+/// Most calls one thread may have waiting at once, nested through callbacks
+/// (a waiting call runs the peer's callback, which calls, which waits, ...).
+/// A level costs a few KiB of this thread's stack (about 4 in a debug
+/// build) plus the application's own frames, so a peer bouncing callbacks
+/// without end would overflow a stack (2 MiB for spawned threads) and abort
+/// the process; Bitcoin Core's interfaces nest two or three deep.
+const MAX_NESTED_CALLS: usize = 32;
+
+thread_local! {
+    /// Calls this thread has waiting now (see [`MAX_NESTED_CALLS`]).
+    static NESTED_CALLS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts one waiting call on this thread while it lives.
+struct NestedCall;
+
+impl NestedCall {
+    fn enter() -> Result<Self> {
+        let depth = NESTED_CALLS.try_with(Cell::get).unwrap_or(0);
+        if depth >= MAX_NESTED_CALLS {
+            return Err(Error::overloaded(format!(
+                "IPC calls nested too deeply: {depth} calls already wait on this thread, each for a \
+                 callback that made the next (at most {MAX_NESTED_CALLS})"
+            )));
+        }
+        let _ = NESTED_CALLS.try_with(|d| d.set(depth + 1));
+        Ok(Self)
+    }
+}
+
+impl Drop for NestedCall {
+    fn drop(&mut self) {
+        let _ = NESTED_CALLS.try_with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 /// Runs a loop future to completion for a synchronous caller: `start` runs
 /// under the loop lock and returns the future; its output is handed back to
 /// the calling thread, which serves the loop (and callbacks) meanwhile.
+/// Fails without starting if [`MAX_NESTED_CALLS`] calls already wait on
+/// this thread.
 pub(crate) fn block_on<R: Send + 'static>(
     shared: &Arc<LoopShared>,
     start: impl FnOnce(&mut LoopState) -> Result<LocalBoxFuture<'static, Result<R>>> + Send,
 ) -> Result<R> {
+    let _nested = NestedCall::enter()?;
     let me = Waiter::current();
     let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
-    if shared.is_shut_down() {
-        return Err(Error::disconnected("the event loop has stopped"));
-    }
     let task_slot = slot.clone();
     let task_waiter = me.clone();
-    shared.with_state(move |st| match start(st) {
-        Err(e) => {
-            *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
-        }
-        Ok(future) => {
-            let delivery = Delivery { slot: Some(task_slot), waiter: task_waiter };
-            st.spawn(Box::pin(async move {
-                let mut delivery = delivery;
-                let result = future.await;
-                delivery.deliver(result);
-            }));
+    let stopped = &shared.stopped;
+    shared.with_state(move |st| {
+        // Checked under the lock, as the shutdown drops (and so fails) the
+        // loop's tasks under it: a task spawned after that would never run.
+        let started = if stopped.load(SeqCst) {
+            Err(Error::disconnected("the event loop has stopped"))
+        } else {
+            start(st)
+        };
+        match started {
+            Err(e) => {
+                *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
+            }
+            Ok(future) => {
+                let delivery = Delivery { slot: Some(task_slot), waiter: task_waiter };
+                st.spawn(Box::pin(async move {
+                    let mut delivery = delivery;
+                    let result = future.await;
+                    delivery.deliver(result);
+                }));
+            }
         }
     })?;
     shared.wait_until(&me, false, || slot.lock().unwrap_or_else(|p| p.into_inner()).is_some());

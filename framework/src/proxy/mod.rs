@@ -94,11 +94,16 @@ fn with_server_set<S: ServerAdapter, R>(link: Link<'_>, f: impl FnOnce(&mut Serv
     }
 }
 
-/// Serves `object` to the peer of `ctx`'s connection.
-pub fn export_object<S: ServerAdapter>(ctx: &mut BuildContext<'_>, object: S::Object) -> Result<S::Client> {
+/// Serves `object` to the peer of `ctx`'s connection. When the peer
+/// releases it, `object` is dropped on the loop's release thread.
+pub fn export_object<S>(ctx: &mut BuildContext<'_>, object: S::Object) -> Result<S::Client>
+where
+    S: ServerAdapter,
+    S::Object: Send,
+{
     let link =
         ctx.link.ok_or_else(|| Error::usage("an interface object can only be sent over a connection"))?;
-    let server = S::new_server(ServerBase::new(link), object);
+    let server = S::new_server(ServerBase::new(link, Box::new(object.clone())), object);
     Ok(with_server_set::<S, _>(link, |set| set.new_client(server)))
 }
 

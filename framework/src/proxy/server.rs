@@ -18,7 +18,7 @@ use super::CallInfo;
 use crate::connection::ConnectionCore;
 use crate::convert::context::Link;
 use crate::convert::{BuildContext, ReadContext};
-use crate::event_loop::LoopLocal;
+use crate::event_loop::{LoopLocal, Released};
 use crate::internal_capnp::thread_map_slot;
 use crate::thread::context::{with_frame, RequestFrame};
 use crate::waiter::{Job, JobKind, Waiter};
@@ -26,10 +26,14 @@ use crate::{logging, Error, Result};
 
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
 
-/// What every generated server adapter holds: where it serves.
+/// What every generated server adapter holds: where it serves, and a
+/// reference to the object served, which outlives the adapter so that the
+/// object is dropped on the release thread, never by loop code (see
+/// `event_loop/release.rs`).
 pub struct ServerBase {
     local: Rc<LoopLocal>,
     conn: Rc<ConnectionCore>,
+    keep: Option<Released>,
 }
 
 impl Debug for ServerBase {
@@ -65,9 +69,10 @@ pub struct ServerReply<'a> {
 type Outcome = std::result::Result<(), capnp::Error>;
 
 impl ServerBase {
-    pub(crate) fn new(link: Link<'_>) -> Self {
+    /// The base of an adapter serving `object` (a second reference to it).
+    pub(crate) fn new(link: Link<'_>, object: Released) -> Self {
         link.conn.servers.set(link.conn.servers.get() + 1);
-        Self { local: link.local.clone(), conn: link.conn.clone() }
+        Self { local: link.local.clone(), conn: link.conn.clone(), keep: Some(object) }
     }
 
     /// Serves one request. `decode` reads the params and returns the method
@@ -203,6 +208,9 @@ impl ServerBase {
 impl Drop for ServerBase {
     fn drop(&mut self) {
         self.conn.servers.set(self.conn.servers.get().saturating_sub(1));
+        if let Some(object) = self.keep.take() {
+            self.local.released.borrow_mut().push(object);
+        }
     }
 }
 

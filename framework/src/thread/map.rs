@@ -30,8 +30,10 @@ impl thread_map::Server for ThreadMapServer {
                 return Err(Error::disconnected("connection closed").into());
             };
             let name = params.get()?.get_name()?.to_string().map_err(capnp::Error::from)?;
-            let limit = local.shared.upgrade().map_or(0, |s| s.config.max_threads_per_connection);
-            super::reserve_threads(&conn.thread_count, 1, limit)?;
+            let Some(shared) = local.shared.upgrade() else {
+                return Err(Error::disconnected("the event loop has stopped").into());
+            };
+            super::reserve_threads(&conn.thread_count, 1, super::ThreadLimits::of(&shared.config))?;
             let thread = local.threads.start_worker(local.shared.clone(), name, conn.thread_count.clone())?;
             results.get().set_result(thread);
             Ok(())
@@ -49,15 +51,13 @@ impl thread_map::Server for ThreadMapServer {
                 return Err(Error::disconnected("connection closed").into());
             };
             let count = params.get()?.get_count() as usize;
-            let limit = self
-                .local
-                .upgrade()
-                .and_then(|l| l.shared.upgrade())
-                .map_or(0, |s| s.config.max_threads_per_connection);
+            let Some(shared) = self.local.upgrade().and_then(|l| l.shared.upgrade()) else {
+                return Err(Error::disconnected("the event loop has stopped").into());
+            };
             if count == 0 {
                 return Err(Error::failed("a pool needs at least one thread").into());
             }
-            super::reserve_threads(&conn.thread_count, count, limit)?;
+            super::reserve_threads(&conn.thread_count, count, super::ThreadLimits::of(&shared.config))?;
             let pool = super::start_pool(count, &conn.thread_count)?;
             if let Some(old) = conn.pool.replace(Some(pool)) {
                 old.close();

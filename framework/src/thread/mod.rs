@@ -55,24 +55,62 @@ impl Drop for ThreadServer {
 /// peer cannot exceed the limit by releasing threads that are still busy.
 pub(crate) type ThreadCount = Arc<AtomicUsize>;
 
+/// Live server threads of the whole process, counted like [`ThreadCount`].
+static PROCESS_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// One server thread, counted in its connection's and the process's count
+/// until it is dropped (when the OS thread exits, or was never started).
 struct CountedThread(ThreadCount);
 
 impl Drop for CountedThread {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        unreserve_threads(&self.0, 1);
     }
 }
 
-/// Reserves `n` threads of `count` against `limit`, or says why not.
-pub(crate) fn reserve_threads(count: &ThreadCount, n: usize, limit: usize) -> Result<()> {
-    let reserved = count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
-        c.checked_add(n).filter(|total| *total <= limit)
-    });
-    reserved.map(|_| ()).map_err(|current| {
+/// The limits server threads are counted against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThreadLimits {
+    pub(crate) per_connection: usize,
+    pub(crate) process: usize,
+}
+
+impl ThreadLimits {
+    pub(crate) fn of(config: &crate::LoopConfig) -> Self {
+        Self { per_connection: config.max_threads_per_connection, process: config.max_server_threads }
+    }
+}
+
+fn reserve(count: &AtomicUsize, n: usize, limit: usize) -> std::result::Result<(), usize> {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+            c.checked_add(n).filter(|total| *total <= limit)
+        })
+        .map(|_| ())
+}
+
+/// Reserves `n` threads of the connection's `count` and of the process's,
+/// or says which limit refuses them.
+pub(crate) fn reserve_threads(count: &ThreadCount, n: usize, limits: ThreadLimits) -> Result<()> {
+    reserve(&PROCESS_THREADS, n, limits.process).map_err(|current| {
         Error::overloaded(format!(
-            "too many server threads: this connection has {current} of at most {limit}"
+            "too many server threads in this process: it has {current} of at most {}",
+            limits.process
+        ))
+    })?;
+    reserve(count, n, limits.per_connection).map_err(|current| {
+        PROCESS_THREADS.fetch_sub(n, Ordering::SeqCst);
+        Error::overloaded(format!(
+            "too many server threads: this connection has {current} of at most {}",
+            limits.per_connection
         ))
     })
+}
+
+/// Gives back `n` threads reserved by [`reserve_threads`].
+pub(crate) fn unreserve_threads(count: &ThreadCount, n: usize) {
+    count.fetch_sub(n, Ordering::SeqCst);
+    PROCESS_THREADS.fetch_sub(n, Ordering::SeqCst);
 }
 
 impl thread::Server for ThreadServer {

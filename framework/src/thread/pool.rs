@@ -22,7 +22,7 @@ pub(crate) fn start_pool(count: usize, threads: &ThreadCount) -> Result<Arc<Wait
             // The threads already started exit; the ones never started give
             // back their reservation.
             queue.close();
-            threads.fetch_sub(count - i - 1, std::sync::atomic::Ordering::SeqCst);
+            super::unreserve_threads(threads, count - i - 1);
             return Err(Error::overloaded(format!("cannot start a pool thread: {e}")));
         }
     }

@@ -5,7 +5,8 @@
 //! - `foo-server -pingpong -ipcfd N`: echo 8-byte pings (the benchmark's floor).
 //! - `-debug=ipc` anywhere: trace IPC to stderr.
 //! - `-<setting>=<n>` anywhere sets a [`LoopConfig`] limit: `-max-message-bytes`,
-//!   `-max-queued-bytes`, `-max-pending-calls`, `-evict-idle-ms`.
+//!   `-max-queued-bytes`, `-max-pending-calls`, `-max-threads-per-connection`,
+//!   `-max-server-threads`, `-evict-idle-ms`.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -82,6 +83,8 @@ fn loop_config(args: Vec<OsString>) -> Result<(LoopConfig, Vec<OsString>), Strin
             "-max-message-bytes" => config.max_message_bytes = n as usize,
             "-max-queued-bytes" => config.max_queued_bytes = n as usize,
             "-max-pending-calls" => config.max_pending_calls = n as usize,
+            "-max-threads-per-connection" => config.max_threads_per_connection = n as usize,
+            "-max-server-threads" => config.max_server_threads = n as usize,
             "-evict-idle-ms" => config.evict_idle_after = std::time::Duration::from_millis(n),
             _ => rest.push(arg),
         }
