@@ -316,8 +316,11 @@ struct Sched {
     candidates: VecDeque<Arc<Waiter>>,
     shutdown: bool,
     /// The backup thread sleeps longer than one tick (it saw one thread
-    /// keep the role): a thread giving the role up wakes it.
+    /// keep the role): a thread giving the role up after holding it for a
+    /// tick or more wakes it.
     backup_dozing: bool,
+    /// When the role went to its current holder thread.
+    held_since: Instant,
 }
 
 /// What every thread shares about one loop.
@@ -433,6 +436,7 @@ impl LoopShared {
                     candidates: VecDeque::new(),
                     shutdown: false,
                     backup_dozing: false,
+                    held_since: Instant::now(),
                 }),
                 loop_cv: Condvar::new(),
                 wake_fd,
@@ -659,6 +663,7 @@ impl LoopShared {
         match sched.role {
             Role::Free => {
                 sched.role = Role::Thread(me.id());
+                sched.held_since = Instant::now();
                 me.set_polling(Some(self.clone()));
                 true
             }
@@ -697,14 +702,20 @@ impl LoopShared {
         match sched.candidates.pop_front() {
             Some(next) => {
                 sched.role = Role::Thread(next.id());
+                sched.held_since = Instant::now();
                 next.grant(self.clone());
             }
             None => {
                 sched.role = Role::Free;
-                // Nobody watches the sockets now. A backup that checks only
-                // every few ticks would leave them so for up to 16 ticks;
-                // one that checks every tick is not worth a wake-up per call.
-                if std::mem::take(&mut sched.backup_dozing) {
+                // Nobody watches the sockets now. A backup that saw this
+                // thread hold the role for long checks only every few ticks
+                // and would leave them so for up to 16 ticks: wake it. Not
+                // after a short hold (a call): the backup would take the role
+                // each time, and the next call would wait for it to hand the
+                // role back, which costs as much as the hops saved.
+                let long_hold =
+                    who != Role::LoopThread && sched.held_since.elapsed() >= self.config.idle_tick;
+                if long_hold && std::mem::take(&mut sched.backup_dozing) {
                     self.loop_cv.notify_one();
                 }
             }
