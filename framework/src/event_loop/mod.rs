@@ -73,6 +73,7 @@
 //! its own loop: then the cleanup is queued to run before the lock is let
 //! go, and no thread is joined (see [`EventLoop`]'s `Drop`).
 
+mod block_on;
 mod executor;
 mod reactor;
 mod release;
@@ -93,20 +94,21 @@ use std::time::{Duration, Instant};
 use futures::future::LocalBoxFuture;
 use nix::poll::PollFlags;
 
+pub(crate) use block_on::block_on;
 use executor::Executor;
 pub(crate) use executor::Spawner;
 pub(crate) use reactor::Reactor;
 pub(crate) use release::Released;
 use release::Releaser;
 
-use crate::waiter::{JobKind, Waiter};
+use crate::waiter::Waiter;
 use crate::{Error, Result};
 
 /// Most executor passes one `with_state` runs. A peer that keeps its socket
 /// full keeps tasks ready (capnp-rpc's task set yields, and wakes itself,
 /// every 32 polls): past this budget the rest is left to the poller, so a
-/// thread that only sends a request or releases a proxy returns. A call needs
-/// two or three passes.
+/// thread that only sends a request or releases a proxy returns. Ordinary
+/// work takes a few passes.
 const MAX_PASSES: usize = 8;
 
 /// How long a thread that leaves work behind lets the threads blocked on the
@@ -318,8 +320,11 @@ struct Sched {
     candidates: VecDeque<Arc<Waiter>>,
     shutdown: bool,
     /// The backup thread sleeps longer than one tick (it saw one thread
-    /// keep the role): a thread giving the role up wakes it.
+    /// keep the role): a thread giving the role up after holding it for a
+    /// tick or more wakes it.
     backup_dozing: bool,
+    /// When the role went to its current holder thread.
+    held_since: Instant,
 }
 
 /// What every thread shares about one loop.
@@ -435,6 +440,7 @@ impl LoopShared {
                     candidates: VecDeque::new(),
                     shutdown: false,
                     backup_dozing: false,
+                    held_since: Instant::now(),
                 }),
                 loop_cv: Condvar::new(),
                 wake_fd,
@@ -466,12 +472,19 @@ impl LoopShared {
         self.sched.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The loop lock, if nobody holds it.
+    fn try_lock_state(&self) -> Option<MutexGuard<'_, StateCell>> {
+        match self.state.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Takes the loop lock, counted in `lock_waiters` while it waits.
     fn lock_state(&self) -> MutexGuard<'_, StateCell> {
-        match self.state.try_lock() {
-            Ok(guard) => return guard,
-            Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => {}
+        if let Some(guard) = self.try_lock_state() {
+            return guard;
         }
         self.lock_waiters.fetch_add(1, SeqCst);
         let guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -542,21 +555,14 @@ impl LoopShared {
             self.needs_run.store(true, SeqCst);
             return;
         }
-        // Inside another loop's lock this loop's work is not run here (its
-        // code could not make blocking calls on the other loop).
+        // Inside another loop's lock, queue rather than run this loop's work
+        // nested inside that loop's.
         let inside_any = IN_LOOP.try_with(|l| !l.borrow().is_empty()).unwrap_or(true);
-        if !inside_any {
-            let guard = match self.state.try_lock() {
-                Ok(guard) => Some(guard),
-                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => None,
-            };
-            if let Some(guard) = guard {
-                self.run_locked(guard, op);
-                return;
-            }
+        let guard = if inside_any { None } else { self.try_lock_state() };
+        match guard {
+            Some(guard) => self.run_locked(guard, op),
+            None => self.defer_later(op),
         }
-        self.defer_later(op);
     }
 
     /// Queues `op` for the next executor pass and wakes whoever drives the
@@ -661,6 +667,7 @@ impl LoopShared {
         match sched.role {
             Role::Free => {
                 sched.role = Role::Thread(me.id());
+                sched.held_since = Instant::now();
                 me.set_polling(Some(self.clone()));
                 true
             }
@@ -699,14 +706,20 @@ impl LoopShared {
         match sched.candidates.pop_front() {
             Some(next) => {
                 sched.role = Role::Thread(next.id());
+                sched.held_since = Instant::now();
                 next.grant(self.clone());
             }
             None => {
                 sched.role = Role::Free;
-                // Nobody watches the sockets now. A backup that checks only
-                // every few ticks would leave them so for up to 16 ticks;
-                // one that checks every tick is not worth a wake-up per call.
-                if std::mem::take(&mut sched.backup_dozing) {
+                // Nobody watches the sockets now. A backup that saw this
+                // thread hold the role for long checks only every few ticks
+                // and would leave them so for up to 16 ticks: wake it. Not
+                // after a short hold (a call): the backup would take the role
+                // each time, and the next call would wait for it to hand the
+                // role back, which costs as much as the hops saved.
+                let long_hold =
+                    who != Role::LoopThread && sched.held_since.elapsed() >= self.config.idle_tick;
+                if long_hold && std::mem::take(&mut sched.backup_dozing) {
                     self.loop_cv.notify_one();
                 }
             }
@@ -950,106 +963,4 @@ pub(crate) fn delay(duration: Duration) -> futures::channel::oneshot::Receiver<(
         let _ = sender.send(());
     });
     receiver
-}
-
-/// Most calls one thread may have waiting at once, nested through callbacks
-/// (a waiting call runs the peer's callback, which calls, which waits, ...).
-/// A level costs a few KiB of this thread's stack (about 4 in a debug
-/// build) plus the application's own frames, so a peer bouncing callbacks
-/// without end would overflow a stack (2 MiB for spawned threads) and abort
-/// the process; Bitcoin Core's interfaces nest two or three deep.
-const MAX_NESTED_CALLS: usize = 32;
-
-thread_local! {
-    /// Calls this thread has waiting now (see [`MAX_NESTED_CALLS`]).
-    static NESTED_CALLS: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Counts one waiting call on this thread while it lives.
-struct NestedCall;
-
-impl NestedCall {
-    fn enter() -> Result<Self> {
-        let depth = NESTED_CALLS.try_with(Cell::get).unwrap_or(0);
-        if depth >= MAX_NESTED_CALLS {
-            return Err(Error::overloaded(format!(
-                "IPC calls nested too deeply: {depth} calls already wait on this thread, each for a \
-                 callback that made the next (at most {MAX_NESTED_CALLS})"
-            )));
-        }
-        let _ = NESTED_CALLS.try_with(|d| d.set(depth + 1));
-        Ok(Self)
-    }
-}
-
-impl Drop for NestedCall {
-    fn drop(&mut self) {
-        let _ = NESTED_CALLS.try_with(|d| d.set(d.get().saturating_sub(1)));
-    }
-}
-
-/// Runs a loop future to completion for a synchronous caller: `start` runs
-/// under the loop lock and returns the future; its output is handed back to
-/// the calling thread, which serves the loop (and callbacks) meanwhile.
-/// Fails without starting if [`MAX_NESTED_CALLS`] calls already wait on
-/// this thread.
-pub(crate) fn block_on<R: Send + 'static>(
-    shared: &Arc<LoopShared>,
-    start: impl FnOnce(&mut LoopState) -> Result<LocalBoxFuture<'static, Result<R>>> + Send,
-) -> Result<R> {
-    let _nested = NestedCall::enter()?;
-    let me = Waiter::current();
-    let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
-    let task_slot = slot.clone();
-    let task_waiter = me.clone();
-    let stopped = &shared.stopped;
-    shared.with_state(move |st| {
-        // Checked under the lock, as the shutdown drops (and so fails) the
-        // loop's tasks under it: a task spawned after that would never run.
-        let started = if stopped.load(SeqCst) {
-            Err(Error::disconnected("the event loop has stopped"))
-        } else {
-            start(st)
-        };
-        match started {
-            Err(e) => {
-                *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
-            }
-            Ok(future) => {
-                let delivery = Delivery { slot: Some(task_slot), waiter: task_waiter };
-                st.spawn(Box::pin(async move {
-                    let mut delivery = delivery;
-                    let result = future.await;
-                    delivery.deliver(result);
-                }));
-            }
-        }
-    })?;
-    shared.wait_until(&me, false, || slot.lock().unwrap_or_else(|p| p.into_inner()).is_some());
-    let result = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    result.unwrap_or_else(|| Err(Error::disconnected("call abandoned")))
-}
-
-/// Hands a call's outcome to the waiting thread; if the task is dropped
-/// first (loop shutdown), hands over a disconnected error instead.
-struct Delivery<R: Send + 'static> {
-    slot: Option<Arc<Mutex<Option<Result<R>>>>>,
-    waiter: Arc<Waiter>,
-}
-
-impl<R: Send + 'static> Delivery<R> {
-    fn deliver(&mut self, result: Result<R>) {
-        if let Some(slot) = self.slot.take() {
-            self.waiter.post(
-                Box::new(move || *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result)),
-                JobKind::Result,
-            );
-        }
-    }
-}
-
-impl<R: Send + 'static> Drop for Delivery<R> {
-    fn drop(&mut self) {
-        self.deliver(Err(Error::disconnected("the event loop stopped before the call completed")));
-    }
 }
