@@ -441,6 +441,18 @@ where
     Ok(Some((stream, args)))
 }
 
+/// The integer socket option `option` (at level `SOL_SOCKET`) of `fd`.
+fn socket_option(fd: RawFd, option: libc::c_int) -> Option<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the integer options asked for write at most one c_int; `value`
+    // and `len` are valid locals of the right sizes.
+    let rc = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, option, (&mut value as *mut libc::c_int).cast(), &mut len)
+    };
+    (rc == 0).then_some(value)
+}
+
 /// Validates that `value` names an open unix stream socket and takes
 /// ownership of it.
 fn claim_socket_fd(label: &str, value: &OsStr) -> Result<UnixStream> {
@@ -476,36 +488,10 @@ fn claim_socket_fd(label: &str, value: &OsStr) -> Result<UnixStream> {
     if family != Some(AddressFamily::Unix) {
         return Err(not_socket("not a unix-domain socket"));
     }
-    let mut sock_type: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: SO_TYPE writes one c_int; `sock_type` and `len` are valid
-    // locals of the right sizes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut sock_type as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 || sock_type != libc::SOCK_STREAM {
+    if socket_option(fd, libc::SO_TYPE) != Some(libc::SOCK_STREAM) {
         return Err(not_socket("not a stream socket"));
     }
-    let mut listening: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: SO_ACCEPTCONN writes one c_int; `listening` and `len` are
-    // valid locals of the right sizes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ACCEPTCONN,
-            (&mut listening as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 || listening != 0 {
+    if socket_option(fd, libc::SO_ACCEPTCONN) != Some(0) {
         return Err(not_socket("a listening socket, not a connection"));
     }
 

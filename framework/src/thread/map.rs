@@ -33,7 +33,7 @@ impl thread_map::Server for ThreadMapServer {
             let Some(shared) = local.shared.upgrade() else {
                 return Err(Error::disconnected("the event loop has stopped").into());
             };
-            super::reserve_threads(&conn.thread_count, 1, super::ThreadLimits::of(&shared.config))?;
+            super::reserve_threads(&conn.thread_count, 1, &shared.config)?;
             let thread = local.threads.start_worker(local.shared.clone(), name, conn.thread_count.clone())?;
             results.get().set_result(thread);
             Ok(())
@@ -57,7 +57,7 @@ impl thread_map::Server for ThreadMapServer {
             if count == 0 {
                 return Err(Error::failed("a pool needs at least one thread").into());
             }
-            super::reserve_threads(&conn.thread_count, count, super::ThreadLimits::of(&shared.config))?;
+            super::reserve_threads(&conn.thread_count, count, &shared.config)?;
             let pool = super::start_pool(count, &conn.thread_count)?;
             if let Some(old) = conn.pool.replace(Some(pool)) {
                 old.close();

@@ -68,19 +68,6 @@ impl Drop for CountedThread {
     }
 }
 
-/// The limits server threads are counted against.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ThreadLimits {
-    pub(crate) per_connection: usize,
-    pub(crate) process: usize,
-}
-
-impl ThreadLimits {
-    pub(crate) fn of(config: &crate::LoopConfig) -> Self {
-        Self { per_connection: config.max_threads_per_connection, process: config.max_server_threads }
-    }
-}
-
 fn reserve(count: &AtomicUsize, n: usize, limit: usize) -> std::result::Result<(), usize> {
     count
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
@@ -90,19 +77,18 @@ fn reserve(count: &AtomicUsize, n: usize, limit: usize) -> std::result::Result<(
 }
 
 /// Reserves `n` threads of the connection's `count` and of the process's,
-/// or says which limit refuses them.
-pub(crate) fn reserve_threads(count: &ThreadCount, n: usize, limits: ThreadLimits) -> Result<()> {
-    reserve(&PROCESS_THREADS, n, limits.process).map_err(|current| {
+/// against `config`'s limits, or says which limit refuses them.
+pub(crate) fn reserve_threads(count: &ThreadCount, n: usize, config: &crate::LoopConfig) -> Result<()> {
+    let (process, per_connection) = (config.max_server_threads, config.max_threads_per_connection);
+    reserve(&PROCESS_THREADS, n, process).map_err(|current| {
         Error::overloaded(format!(
-            "too many server threads in this process: it has {current} of at most {}",
-            limits.process
+            "too many server threads in this process: it has {current} of at most {process}"
         ))
     })?;
-    reserve(count, n, limits.per_connection).map_err(|current| {
+    reserve(count, n, per_connection).map_err(|current| {
         PROCESS_THREADS.fetch_sub(n, Ordering::SeqCst);
         Error::overloaded(format!(
-            "too many server threads: this connection has {current} of at most {}",
-            limits.per_connection
+            "too many server threads: this connection has {current} of at most {per_connection}"
         ))
     })
 }
