@@ -114,7 +114,7 @@ mod tests {
         use Program::*;
         check(Node, &["-noprinttoconsole"], "--printtoconsole=!");
         check(Node, &["--nowallet", "-nodebug=1"], "--wallet=! --debug=!");
-        check(Node, &["-noipcconnect=true"], "--ipcconnect=!");
+        check(Wallet, &["-noipcconnect=true"], "--ipcconnect=!");
         check(
             Node,
             &["-nodaemon=0"],

@@ -140,8 +140,6 @@ pub struct Config {
     /// IPC address to connect to (`-ipcconnect`): `unix`, `unix:<path>` or
     /// `auto`; `None` for `-noipcconnect` / `-ipcconnect=0` or by default.
     pub ipc_connect: Option<String>,
-    /// An inherited IPC file descriptor to serve (`-ipcfd`).
-    pub ipc_fd: Option<i32>,
     /// Whether the cli waits for the RPC server (`-rpcwait`).
     pub rpc_wait: bool,
     /// The wallet the cli sends wallet methods to (`-rpcwallet`).
@@ -212,7 +210,6 @@ impl Config {
             wallets,
             ipc_bind: list(m, "ipcbind"),
             ipc_connect: value::<String>(m, "ipcconnect").filter(|address| address != "0"),
-            ipc_fd: value(m, "ipcfd"),
             rpc_wait: flag(m, "rpcwait"),
             rpc_wallet: value(m, "rpcwallet"),
             args: m

@@ -119,7 +119,7 @@ mod tests {
         check(Node, "debug = true", "-debug");
         check(Node, "debug = 'ipc'", "-debug=ipc");
         check(Node, "wallet = []", "-nowallet");
-        check(Node, "ipcconnect = false", "-noipcconnect");
+        check(Wallet, "ipcconnect = false", "-noipcconnect");
         check(Node, "chain = 'regtest'\n[regtest]\nrpcport = 1", "-chain=regtest -rpcport=1");
     }
 

@@ -72,17 +72,22 @@ pub enum Program {
     /// `-rpcconnect`, `-rpcport`, `-rpcuser`, `-rpcpassword`, `-rpcwait`,
     /// `-rpcwallet`, then the method and its params.
     Cli,
+    /// `mpx-wallet`, the wallet process: `-datadir`, `-conf`,
+    /// `-regtest`/`-chain`, `-wallet`, `-debug`, `-printtoconsole`,
+    /// `-ipcconnect`, `-ipcfd`, then an offline command (`create`, `info`).
+    Wallet,
 }
 
 impl Program {
     /// Every program.
-    pub const ALL: [Program; 2] = [Program::Node, Program::Cli];
+    pub const ALL: [Program; 3] = [Program::Node, Program::Cli, Program::Wallet];
 
     /// The executable's name, e.g. `mpx-node`.
     pub fn executable(self) -> &'static str {
         match self {
             Program::Node => "mpx-node",
             Program::Cli => "mpx-cli",
+            Program::Wallet => "mpx-wallet",
         }
     }
 
@@ -99,13 +104,14 @@ impl Program {
     }
 
     pub(crate) fn takes_args(self) -> bool {
-        self == Program::Cli
+        matches!(self, Program::Cli | Program::Wallet)
     }
 
     pub(crate) fn usage(self) -> &'static str {
         match self {
             Program::Node => "[options]",
             Program::Cli => "[options] <method> [params]",
+            Program::Wallet => "[options] [create|info]",
         }
     }
 }

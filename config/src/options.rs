@@ -47,9 +47,13 @@ pub(crate) struct OptionDef {
     parser: fn() -> ValueParser,
 }
 
-const ALL: &[Program] = &[Program::Node, Program::Cli];
+const ALL: &[Program] = &[Program::Node, Program::Cli, Program::Wallet];
 const NODE: &[Program] = &[Program::Node];
 const CLI: &[Program] = &[Program::Cli];
+const WALLET_ONLY: &[Program] = &[Program::Wallet];
+const NODE_AND_WALLET: &[Program] = &[Program::Node, Program::Wallet];
+const NODE_AND_CLI: &[Program] = &[Program::Node, Program::Cli];
+const CLI_AND_WALLET: &[Program] = &[Program::Cli, Program::Wallet];
 
 const GENERAL: &str = "Options";
 const CHAIN: &str = "Chain selection options";
@@ -172,13 +176,19 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
                log every category, -debug=0 or -nodebug none. Categories: bench, blockstorage, \
                coindb, estimatefee, http, ipc, mempool, mempoolrej, rpc, selectcoins, validation, walletdb",
         default: "none",
-        programs: NODE,
+        programs: NODE_AND_WALLET,
         negatable: true,
         in_file: true,
         heading: DEBUG,
         parser: || ValueParser::new(setting(values::parse_debug)),
     },
-    flag("printtoconsole", "Send log messages to the console as well as to debug.log", NODE, true, DEBUG),
+    flag(
+        "printtoconsole",
+        "Send log messages to the console as well as to debug.log",
+        NODE_AND_WALLET,
+        true,
+        DEBUG,
+    ),
     OptionDef {
         name: "rpcallowip",
         shape: Shape::List,
@@ -245,7 +255,7 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         bare: None,
         help: "The JSON-RPC port",
         default: "18443",
-        programs: ALL,
+        programs: NODE_AND_CLI,
         negatable: false,
         in_file: true,
         heading: RPC,
@@ -258,7 +268,7 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         bare: None,
         help: "Username for JSON-RPC connections; with -rpcpassword instead of the cookie file",
         default: "none: cookie authentication",
-        programs: ALL,
+        programs: NODE_AND_CLI,
         negatable: true,
         in_file: true,
         heading: RPC,
@@ -271,7 +281,7 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         bare: None,
         help: "Password for JSON-RPC connections; with -rpcuser",
         default: "none: cookie authentication",
-        programs: ALL,
+        programs: NODE_AND_CLI,
         negatable: true,
         in_file: true,
         heading: RPC,
@@ -341,7 +351,7 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         help: "Load the wallet <name> (<chain datadir>/wallets/<name>/) at startup; repeatable. \
                -nowallet loads none",
         default: "none",
-        programs: NODE,
+        programs: NODE_AND_WALLET,
         negatable: true,
         in_file: true,
         heading: WALLET,
@@ -366,10 +376,11 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         shape: Shape::Value,
         value_name: "addr",
         bare: Some("unix"),
-        help: "Connect to a node over IPC at 'unix', 'unix:<path>' or 'auto' (unix, if it listens); \
-               -noipcconnect or -ipcconnect=0 does not connect",
+        help: "Connect to a node over IPC at 'unix' (<chain datadir>/node.sock), 'unix:<path>' or \
+               'auto' (unix if a node listens there, else as without it); -noipcconnect or \
+               -ipcconnect=0 does not connect",
         default: "none",
-        programs: NODE,
+        programs: CLI_AND_WALLET,
         negatable: true,
         in_file: true,
         heading: IPC,
@@ -380,9 +391,10 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         shape: Shape::Value,
         value_name: "n",
         bare: None,
-        help: "Serve IPC on this already-open file descriptor (set by the spawning process)",
+        help: "Serve IPC on this inherited socket (set by the spawning node as -ipcfd <n>; \
+               taken before the other options are read)",
         default: "none",
-        programs: NODE,
+        programs: WALLET_ONLY,
         negatable: true,
         in_file: false,
         heading: IPC,

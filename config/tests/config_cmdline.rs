@@ -4,7 +4,7 @@
 mod common;
 
 use common::{check, fields, run};
-use config::Program::{Cli, Node};
+use config::Program::{Cli, Node, Wallet};
 
 #[test]
 fn defaults() {
@@ -39,7 +39,6 @@ reindex: false
 wallets: []
 ipc_bind: []
 ipc_connect: None
-ipc_fd: None
 rpc_wait: false
 rpc_wallet: None
 args: []
@@ -203,8 +202,9 @@ fn bad_values() {
         "",
         "Error: invalid value '1.2.3.4:0' for -rpcbind: not a port number",
     );
-    check(Node, &["-ipcfd=-1"], "", "Error: invalid value '-1' for -ipcfd: not a file descriptor number");
-    check(Node, &["-ipcfd=x"], "", "Error: invalid value 'x' for -ipcfd: not a file descriptor number");
+    check(Wallet, &["-ipcfd=-1"], "", "Error: invalid value '-1' for -ipcfd: not a file descriptor number");
+    check(Wallet, &["-ipcfd=x"], "", "Error: invalid value 'x' for -ipcfd: not a file descriptor number");
+    check(Node, &["-ipcfd=3"], "", "Error: unknown option -ipcfd");
     check(
         Node,
         &["-wallet=a/b"],
@@ -219,7 +219,7 @@ fn bad_values() {
         "Error: invalid value 'tcp:1' for -ipcbind: not an IPC address (expected 'unix' or 'unix:<path>')",
     );
     check(
-        Node,
+        Wallet,
         &["-ipcconnect=unixx"],
         "",
         "Error: invalid value 'unixx' for -ipcconnect: not an IPC address (expected 'unix', 'unix:<path>', 'auto' or 0)",
@@ -367,14 +367,12 @@ fn single_values() {
     check(Node, &["-pid=node.pid"], "", "pid_file: Some(\"$TMP/.mpx/regtest/node.pid\")");
     check(Node, &["-pid=/run/x.pid"], "", "pid_file: Some(\"/run/x.pid\")");
     check(Node, &["-pid=a", "-nopid"], "", "");
-    check(Node, &["-ipcconnect=unix"], "", "ipc_connect: Some(\"unix\")");
-    check(Node, &["-ipcconnect"], "", "ipc_connect: Some(\"unix\")");
-    check(Node, &["-ipcconnect=auto"], "", "ipc_connect: Some(\"auto\")");
-    check(Node, &["-ipcconnect=unix:x.sock"], "", "ipc_connect: Some(\"unix:x.sock\")");
-    check(Node, &["-ipcconnect=unix", "-noipcconnect"], "", "");
-    check(Node, &["-ipcconnect=unix", "-ipcconnect=0"], "", "");
-    check(Node, &["-ipcfd=3"], "", "ipc_fd: Some(3)");
-    check(Node, &["-ipcfd=3", "-noipcfd"], "", "");
+    check(Wallet, &["-ipcconnect=unix"], "", "ipc_connect: Some(\"unix\")");
+    check(Wallet, &["-ipcconnect"], "", "ipc_connect: Some(\"unix\")");
+    check(Wallet, &["-ipcconnect=auto"], "", "ipc_connect: Some(\"auto\")");
+    check(Wallet, &["-ipcconnect=unix:x.sock"], "", "ipc_connect: Some(\"unix:x.sock\")");
+    check(Wallet, &["-ipcconnect=unix", "-noipcconnect"], "", "");
+    check(Wallet, &["-ipcconnect=unix", "-ipcconnect=0"], "", "");
     check(Cli, &["-rpcwallet=w"], "", "rpc_wallet: Some(\"w\")");
     check(Cli, &["-rpcwallet=w", "-norpcwallet"], "", "");
     check(

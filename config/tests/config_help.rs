@@ -3,19 +3,19 @@
 use config::Program;
 
 /// Every option, with the default `-help` must show, and which programs take
-/// it (N = node, C = cli).
+/// it (N = node, C = cli, W = wallet).
 const OPTIONS: &[(&str, &str, &str)] = &[
-    ("-?, -h, -help", "0", "NC"),
-    ("-version", "0", "NC"),
-    ("-conf=<file>", "node.toml", "NC"),
-    ("-datadir=<dir>", "$HOME/.mpx", "NC"),
+    ("-?, -h, -help", "0", "NCW"),
+    ("-version", "0", "NCW"),
+    ("-conf=<file>", "node.toml", "NCW"),
+    ("-datadir=<dir>", "$HOME/.mpx", "NCW"),
     ("-daemon", "0", "N"),
     ("-pid=<file>", "none", "N"),
     ("-reindex", "0", "N"),
-    ("-chain=<chain>", "regtest", "NC"),
-    ("-regtest", "1", "NC"),
-    ("-debug, -debug=<category>", "none", "N"),
-    ("-printtoconsole", "0", "N"),
+    ("-chain=<chain>", "regtest", "NCW"),
+    ("-regtest", "1", "NCW"),
+    ("-debug, -debug=<category>", "none", "NW"),
+    ("-printtoconsole", "0", "NW"),
     ("-rpcallowip=<ip>", "loopback only", "N"),
     ("-rpcauth=<userpw>", "none", "N"),
     ("-rpcbind=<addr>", "127.0.0.1 and ::1", "N"),
@@ -28,10 +28,10 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-rpcwait", "0", "C"),
     ("-rpcwallet=<name>", "none", "C"),
     ("-rpcworkqueue=<n>", "64", "N"),
-    ("-wallet=<name>", "none", "N"),
+    ("-wallet=<name>", "none", "NW"),
     ("-ipcbind, -ipcbind=<addr>", "none", "N"),
-    ("-ipcconnect, -ipcconnect=<addr>", "none", "N"),
-    ("-ipcfd=<n>", "none", "N"),
+    ("-ipcconnect, -ipcconnect=<addr>", "none", "CW"),
+    ("-ipcfd=<n>", "none", "W"),
 ];
 
 /// The help entry of `synopsis`: its line and the description below it.
@@ -43,7 +43,7 @@ fn entry(help: &str, synopsis: &str) -> Option<String> {
 
 #[test]
 fn help_lists_every_option_with_its_default() {
-    for (program, letter) in [(Program::Node, 'N'), (Program::Cli, 'C')] {
+    for (program, letter) in [(Program::Node, 'N'), (Program::Cli, 'C'), (Program::Wallet, 'W')] {
         let help = config::help_text(program.executable());
         assert_eq!(help, program.help());
         assert!(help.starts_with(&format!("Usage: {} [options]", program.executable())), "{help}");

@@ -23,7 +23,7 @@ mod framework;
 mod node;
 mod rpc;
 
-pub use binaries::{binary, Binary};
+pub use binaries::{binary, multiprocess, Binary};
 pub use framework::TestFramework;
 pub use node::{die_with_parent, TestNode};
 pub use rpc::{RpcEndpoint, RpcFailure};

@@ -47,10 +47,17 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod enums;
+mod process;
+
+pub use process::{
+    resolve_connect_address, resolve_unix_address, sibling_executable, take_ipc_fd, BoundSocket,
+    ChildProcess, ConnectMode, Connection, Error, ErrorKind, Ipc, Result, SocketListener, SpawnedProcess,
+    MAX_SOCKET_CLIENTS,
+};
 
 use std::os::unix::net::UnixStream;
 
-use framework::{Connection, LoopHandle};
+use framework::LoopHandle;
 
 /// Serves `init` as the bootstrap object of a new connection on `stream`
 /// (the child side of a spawn, or an accepted socket). The returned

@@ -25,9 +25,13 @@ use crate::{ChainState, NodeChain, NodeState, OpenMode, StorageError};
 /// Name of the directory under the chain datadir holding the block file.
 pub const BLOCKS_DIR_NAME: &str = "blocks";
 
-/// Makes the wallet loader from the chain view the node hands it.
+/// Makes a new chain view of the running node (one per chain client: a wallet loader, or a
+/// wallet process started again after it died).
+pub type ChainMaker = Arc<dyn Fn() -> Box<dyn Chain> + Send + Sync>;
+
+/// Makes the wallet loader from the chain views the node hands it (called once, at start).
 pub type WalletLoaderFactory =
-    Box<dyn FnOnce(Box<dyn Chain>) -> interfaces::Result<Box<dyn WalletLoader>> + Send>;
+    Box<dyn FnOnce(ChainMaker) -> interfaces::Result<Box<dyn WalletLoader>> + Send>;
 
 /// Why the node could not start; each is one line for the user.
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +159,10 @@ impl App {
     }
 
     fn start_wallets(&self, factory: WalletLoaderFactory) -> interfaces::Result<Arc<dyn WalletLoader>> {
-        let chain: Box<dyn Chain> = Box::new(NodeChain::new(self.dispatcher.clone()));
-        let loader = factory(chain)?;
+        let dispatcher = self.dispatcher.clone();
+        let make_chain: ChainMaker =
+            Arc::new(move || -> Box<dyn Chain> { Box::new(NodeChain::new(dispatcher.clone())) });
+        let loader = factory(make_chain)?;
         loader.register_rpcs()?;
         loader.load()?;
         Ok(Arc::from(loader))

@@ -37,6 +37,16 @@ impl Shared {
         self.app.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn shutdown(&self) {
+        self.early_shutdown.store(true, Ordering::SeqCst);
+        self.shutdown_called.store(true, Ordering::SeqCst);
+        // Out of the lock first: stopping waits for RPC calls in flight, which may use the node.
+        let app = self.app().take();
+        if let Some(app) = app {
+            app.stop();
+        }
+    }
+
     /// The running node's state and dispatcher, cloned out of the lock.
     fn running(&self) -> interfaces::Result<(Arc<NodeState>, Arc<Dispatcher>)> {
         match &*self.app() {
@@ -47,7 +57,8 @@ impl Shared {
 }
 
 /// The node process's `Init`: makes [`Node`] handles (all for the same node), and, once the node
-/// runs, `Chain`s, `Rpc`s, `Echo`s and the `Mining` placeholder.
+/// runs, `Chain`s, `Rpc`s, `Echo`s and the `Mining` placeholder. Clones share the node.
+#[derive(Clone)]
 pub struct NodeInit {
     shared: Arc<Shared>,
 }
@@ -72,6 +83,39 @@ impl NodeInit {
             shutdown_called: AtomicBool::new(false),
         };
         NodeInit { shared: Arc::new(shared) }
+    }
+
+    /// A node its daemon already started with `ui` as its signals: `Node::init` answers that it
+    /// was called, everything else serves `app` (the daemon hands this to its `-ipcbind` clients).
+    pub fn running(config: Config, app: App, ui: Arc<UiSignals>) -> NodeInit {
+        let shared = Shared {
+            config,
+            wallets: Mutex::new(None),
+            ui,
+            app: Mutex::new(Some(app)),
+            early_shutdown: AtomicBool::new(false),
+            init_called: AtomicBool::new(true),
+            shutdown_called: AtomicBool::new(false),
+        };
+        NodeInit { shared: Arc::new(shared) }
+    }
+
+    /// The chain, mempool and shutdown signal, while the node runs.
+    pub fn state(&self) -> Option<Arc<NodeState>> {
+        self.shared.app().as_ref().map(|app| app.state().clone())
+    }
+
+    /// Blocks until a shutdown is requested (`stop`, a signal, `Node::start_shutdown`); at once
+    /// if the node does not run.
+    pub fn wait_for_shutdown(&self) {
+        if let Some(state) = self.state() {
+            state.wait_for_shutdown();
+        }
+    }
+
+    /// Stops the node (see [`App::stop`]) if it runs; later calls do nothing.
+    pub fn shutdown(&self) {
+        self.shared.shutdown();
     }
 }
 
@@ -161,13 +205,7 @@ impl Node for NodeHandle {
     }
 
     fn shutdown(&self) -> interfaces::Result<()> {
-        self.shared.early_shutdown.store(true, Ordering::SeqCst);
-        self.shared.shutdown_called.store(true, Ordering::SeqCst);
-        // Out of the lock first: stopping waits for RPC calls in flight, which may use the node.
-        let app = self.shared.app().take();
-        if let Some(app) = app {
-            app.stop();
-        }
+        self.shared.shutdown();
         Ok(())
     }
 

@@ -65,3 +65,4 @@ mod wallet;
 
 pub use init::WalletInit;
 pub use loader::{make_wallet_loader, Loader, WalletSettings};
+pub use rpc::wallet_from_uri;

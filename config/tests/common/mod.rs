@@ -85,7 +85,6 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("wallets", format!("{:?}", config.wallets)),
         ("ipc_bind", format!("{:?}", config.ipc_bind)),
         ("ipc_connect", format!("{:?}", config.ipc_connect)),
-        ("ipc_fd", format!("{:?}", config.ipc_fd)),
         ("rpc_wait", config.rpc_wait.to_string()),
         ("rpc_wallet", format!("{:?}", config.rpc_wallet)),
         ("args", format!("{:?}", config.args)),

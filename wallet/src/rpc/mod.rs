@@ -142,7 +142,7 @@ pub(crate) fn not_found() -> RpcError {
 }
 
 /// The wallet name in `uri` (`/wallet/<url-encoded name>`), if any.
-pub(crate) fn wallet_from_uri(uri: &str) -> Option<String> {
+pub fn wallet_from_uri(uri: &str) -> Option<String> {
     uri.strip_prefix("/wallet/").map(url_decode)
 }
 

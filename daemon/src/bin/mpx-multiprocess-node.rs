@@ -1,0 +1,7 @@
+//! `mpx-multiprocess-node` (`mpx -m node`): the regtest node daemon with its wallets in a
+//! spawned `mpx-wallet` process (Bitcoin Core's `bitcoin-node`). Same options, RPC and files as
+//! `mpx-node`.
+
+fn main() -> std::process::ExitCode {
+    daemon::node_daemon::main(daemon::node_daemon::WalletPlacement::OwnProcess)
+}
