@@ -6,11 +6,13 @@
 //!   (Bitcoin Core's `bitcoin`): [`wrapper::main`].
 //!
 //! **Not for:** anything of the node or the wallet. The client speaks
-//! JSON-RPC over HTTP only; it links no node, wallet or IPC code.
+//! JSON-RPC over HTTP, or with `-ipcconnect` over the node's unix socket
+//! through `ipc`'s `Rpc` proxy; it links no node or wallet code.
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod http;
+mod ipc_transport;
 pub mod params;
 pub mod rpc_client;
 pub mod wrapper;

@@ -12,6 +12,7 @@ use config::{Action, Config, Program, RpcAuth};
 use serde_json::{json, Value};
 
 use crate::http::{self, HttpError};
+use crate::ipc_transport::{self, IpcReply};
 use crate::params;
 
 /// The executable's name.
@@ -184,8 +185,28 @@ fn call(config: &Config, request: &str, options: &ClientOptions) -> Result<Value
     }
 }
 
-/// One HTTP exchange: the reply object, or why there is none.
+/// One exchange, over the node's unix socket with `-ipcconnect` (HTTP when `-ipcconnect=auto`
+/// finds no node there), else over HTTP: the reply object, or why there is none.
 fn call_once(config: &Config, request: &str) -> Result<Value, Failure> {
+    let uri = match &config.rpc_wallet {
+        Some(wallet) => format!("/wallet/{}", percent_encode(wallet)),
+        None => "/".to_string(),
+    };
+    match ipc_transport::address(config) {
+        Err(message) => return Err(Failure::Fatal(message)),
+        Ok(Some((path, mode))) => match ipc_transport::call(&path, mode, request, &uri) {
+            Ok(IpcReply::Reply(reply)) => return Ok(reply),
+            Ok(IpcReply::NotListening) => {}
+            Err(failure) if failure.transient => return Err(Failure::Transient(failure.message)),
+            Err(failure) => return Err(Failure::Fatal(failure.message)),
+        },
+        Ok(None) => {}
+    }
+    call_http(config, request, &uri)
+}
+
+/// One HTTP exchange: the reply object, or why there is none.
+fn call_http(config: &Config, request: &str, path: &str) -> Result<Value, Failure> {
     let credentials = match &config.rpc_auth {
         RpcAuth::UserPassword { user, password } => format!("{user}:{password}"),
         RpcAuth::Cookie { path } => match std::fs::read_to_string(path) {
@@ -201,12 +222,8 @@ fn call_once(config: &Config, request: &str) -> Result<Value, Failure> {
         },
     };
     let authorization = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
-    let path = match &config.rpc_wallet {
-        Some(wallet) => format!("/wallet/{}", percent_encode(wallet)),
-        None => "/".to_string(),
-    };
     let addr = config.rpc_connect;
-    let response = match http::post(addr, &path, &authorization, request.as_bytes()) {
+    let response = match http::post(addr, path, &authorization, request.as_bytes()) {
         Ok(response) => response,
         Err(HttpError::Connect(e)) => {
             let detail = match e.kind() {

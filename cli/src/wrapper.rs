@@ -1,6 +1,9 @@
 //! `mpx`: one entry point whose subcommands run the other executables
 //! (Bitcoin Core's `bitcoin` wrapper). `mpx rpc <args>` replaces itself
-//! with `mpx-cli <args>`, arguments unchanged.
+//! with `mpx-cli <args>`, arguments unchanged. `-m` (`--multiprocess`)
+//! before the command picks the multiprocess executable where there is one
+//! (`mpx -m node` runs `mpx-multiprocess-node`, Bitcoin Core's
+//! `bitcoin -m node` running `bitcoin-node`).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
@@ -14,11 +17,14 @@ pub const EXECUTABLE: &str = "mpx";
 
 /// Each subcommand, the executable it runs, and what it is.
 pub const SUBCOMMANDS: &[(&str, &str, &str)] = &[
-    ("node", "mpx-node", "Start the node (the daemon)"),
+    ("node", "mpx-node", "Start the node (the daemon; wallets in process)"),
     ("rpc", "mpx-cli", "Call the node's JSON-RPC methods (mpx-cli)"),
-    ("wallet", "mpx-wallet", "Run the wallet (reserved: not built yet)"),
+    ("wallet", "mpx-wallet", "Run the wallet process (joins a node with -ipcconnect)"),
     ("gui", "mpx-gui", "Run the graphical interface (reserved: not built yet)"),
 ];
+
+/// Subcommands whose executable differs with `-m`: the command and that executable.
+pub const MULTIPROCESS: &[(&str, &str)] = &[("node", "mpx-multiprocess-node")];
 
 /// The help text.
 pub fn help() -> String {
@@ -31,7 +37,9 @@ pub fn help() -> String {
         out.push_str(&format!("  {name:<8}{about} [{executable}]\n"));
     }
     out.push_str(&format!(
-        "  {:<8}Show this help\n\nExample: {EXECUTABLE} rpc -rpcwait getblockcount\n",
+        "  {:<8}Show this help\n\nOptions:\n  -m, --multiprocess\n          Run the multiprocess \
+         executable: node -> mpx-multiprocess-node (the node with\n          its wallets in a separate \
+         mpx-wallet process)\n\nExample: {EXECUTABLE} rpc -rpcwait getblockcount\n",
         "help"
     ));
     out
@@ -40,7 +48,8 @@ pub fn help() -> String {
 /// Runs `mpx` with `args` (without the program name). Returns only on error
 /// or for help: a found executable replaces this process.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let mut args = args.into_iter();
+    let mut args = args.into_iter().peekable();
+    let multiprocess = args.next_if(|arg| arg == "-m" || arg == "--multiprocess").is_some();
     let Some(command) = args.next() else {
         let _ = io::stderr().write_all(help().as_bytes());
         return ExitCode::FAILURE;
@@ -52,6 +61,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
     let Some(&(_, executable, _)) = SUBCOMMANDS.iter().find(|(name, _, _)| *name == command_text) else {
         return error(&format!("unknown command '{command_text}'; run '{EXECUTABLE} help' for the list"));
+    };
+    let executable = match MULTIPROCESS.iter().find(|(name, _)| *name == command_text) {
+        Some(&(_, multiprocess_executable)) if multiprocess => multiprocess_executable,
+        _ => executable,
     };
     let own = std::env::current_exe().ok();
     let Some(path) = find_executable(executable, own.as_deref(), std::env::var_os("PATH").as_deref()) else {

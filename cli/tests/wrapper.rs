@@ -98,3 +98,24 @@ fn finds_the_executable_beside_then_in_path() {
         .expect("run");
     assert_eq!((code(&out), stdout(&out).as_str()), (Some(0), "beside [-daemon]\n"));
 }
+
+#[test]
+fn multiprocess_flag_picks_the_multiprocess_node() {
+    let (dir, mpx) = lone_mpx();
+    fake_executable(&dir.path().join("mpx-node"), "monolithic");
+    fake_executable(&dir.path().join("mpx-multiprocess-node"), "multiprocess");
+    fake_executable(&dir.path().join("mpx-cli"), "cli");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let run_with = |args: &[&str]| {
+        let out =
+            std::process::Command::new(&mpx).args(args).env("PATH", empty.path()).output().expect("run");
+        (code(&out), stdout(&out))
+    };
+    assert_eq!(run_with(&["node", "-x"]), (Some(0), "monolithic [-x]\n".to_string()));
+    assert_eq!(run_with(&["-m", "node", "-x"]), (Some(0), "multiprocess [-x]\n".to_string()));
+    assert_eq!(run_with(&["--multiprocess", "node"]), (Some(0), "multiprocess\n".to_string()));
+    // Commands without a multiprocess executable run their own; `-m` after the command is
+    // the command's argument.
+    assert_eq!(run_with(&["-m", "rpc", "-m"]), (Some(0), "cli [-m]\n".to_string()));
+    assert_eq!(run_with(&["node", "-m"]), (Some(0), "monolithic [-m]\n".to_string()));
+}

@@ -272,8 +272,14 @@ fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
     }
 }
 
+/// Bitcoin Core's `Rpc.executeRpc` (`bitcoin-cli -ipcconnect`): the reply is the JSON-RPC reply
+/// text, RPC errors inside it; a request that is no JSON at all fails the call with Core's
+/// message (the HTTP path answers it with a parse-error reply instead).
 impl interfaces::Rpc for Dispatcher {
     fn execute_rpc(&self, request: String, uri: String, user: String) -> interfaces::Result<String> {
+        if serde_json::from_str::<Value>(&request).is_err() {
+            return Err(interfaces::Error::invalid_parameter("invalid JSON received over IPC"));
+        }
         Ok(self.execute(&request, &uri, &user).body)
     }
 }
