@@ -2,7 +2,7 @@
 //! (`Init.makeRpc` -> `Rpc.executeRpc`, as `bitcoin-cli -ipcconnect` does) instead of HTTP. The
 //! socket's owner-only permission is the authentication: no cookie or password is read.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use config::Config;
 use serde_json::Value;
@@ -30,7 +30,7 @@ pub(crate) fn address(config: &Config) -> Result<Option<(PathBuf, ipc::ConnectMo
 
 /// Sends `request` for `uri` to the node listening at `path`.
 pub(crate) fn call(
-    path: &PathBuf,
+    path: &Path,
     mode: ipc::ConnectMode,
     request: &str,
     uri: &str,
