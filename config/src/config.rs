@@ -133,6 +133,8 @@ pub struct Config {
     /// Whether to rebuild the chain from the intact blocks on disk
     /// (`-reindex`).
     pub reindex: bool,
+    /// Whether the node runs no wallets of its own (`-disablewallet`).
+    pub disable_wallet: bool,
     /// Wallets to load at start (`-wallet`), in order, without duplicates.
     pub wallets: Vec<String>,
     /// IPC addresses to listen on (`-ipcbind`): `unix` or `unix:<path>`.
@@ -207,6 +209,7 @@ impl Config {
             daemon: flag(m, "daemon"),
             pid_file: value::<PathBuf>(m, "pid").map(|pid| chain_datadir.join(pid)),
             reindex: flag(m, "reindex"),
+            disable_wallet: flag(m, "disablewallet"),
             wallets,
             ipc_bind: list(m, "ipcbind"),
             ipc_connect: value::<String>(m, "ipcconnect").filter(|address| address != "0"),

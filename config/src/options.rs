@@ -343,6 +343,14 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         heading: RPC,
         parser: || ValueParser::new(setting(values::parse_count)),
     },
+    flag(
+        "disablewallet",
+        "Do not load the wallet and disable wallet RPC calls (wallet processes that join with \
+         -ipcconnect still serve theirs)",
+        NODE,
+        true,
+        WALLET,
+    ),
     OptionDef {
         name: "wallet",
         shape: Shape::List,

@@ -36,6 +36,7 @@ print_to_console: false
 daemon: false
 pid_file: None
 reindex: false
+disable_wallet: false
 wallets: []
 ipc_bind: []
 ipc_connect: None

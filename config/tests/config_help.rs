@@ -28,6 +28,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-rpcwait", "0", "C"),
     ("-rpcwallet=<name>", "none", "C"),
     ("-rpcworkqueue=<n>", "64", "N"),
+    ("-disablewallet", "0", "N"),
     ("-wallet=<name>", "none", "NW"),
     ("-ipcbind, -ipcbind=<addr>", "none", "N"),
     ("-ipcconnect, -ipcconnect=<addr>", "none", "CW"),

@@ -132,7 +132,7 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         return failed(report, &format!("cannot start the signal thread: {e}"));
     }
     // The event loop, when this process talks to others.
-    let ipc = if placement == WalletPlacement::OwnProcess || !sockets.is_empty() {
+    let ipc = if (placement == WalletPlacement::OwnProcess && !config.disable_wallet) || !sockets.is_empty() {
         match ipc::Ipc::new() {
             Ok(ipc) => Some(Arc::new(ipc)),
             Err(e) => return failed(report, &format!("cannot start IPC: {e}")),
@@ -154,15 +154,16 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
             }
         }
     }
-    let wallets: WalletLoaderFactory = match (placement, &ipc) {
+    let wallets: Option<WalletLoaderFactory> = match (placement, &ipc) {
+        _ if config.disable_wallet => None,
         (WalletPlacement::OwnProcess, Some(ipc)) => match wallet_process::factory(ipc.clone(), config) {
-            Ok(factory) => factory,
+            Ok(factory) => Some(factory),
             Err(e) => return failed(report, &e),
         },
-        _ => in_process_wallets(config),
+        _ => Some(in_process_wallets(config)),
     };
     let ui = Arc::new(UiSignals::default());
-    let app = match App::start(config, lock, Some(wallets), ui.clone()) {
+    let app = match App::start(config, lock, wallets, ui.clone()) {
         Ok(app) => app,
         Err(e) => {
             tracing::error!("{e}");

@@ -5,7 +5,8 @@
 //! **Supervision.** A thread per child waits for its connection to end. If that happens while
 //! the node is not stopping (the child crashed or was killed), the exit is logged, the child's
 //! RPC methods answer "restarting" (code -28, which `-rpcwait` clients retry) instead of
-//! vanishing, and a new child is started after a back-off (1 s, doubling to 30 s; back to 1 s
+//! vanishing (stand-ins registered ahead of the child's own handlers take over the moment those
+//! go), and a new child is started after a back-off (1 s, doubling to 30 s; back to 1 s
 //! once a child has lived a minute). The new child registers its RPCs, loads the start-up
 //! wallets and every wallet the old one had loaded, and takes over. What the old child
 //! committed is on disk (the wallet writes a payment before broadcasting it), so nothing
@@ -86,8 +87,11 @@ struct Shared {
     state: Mutex<State>,
     /// Signalled when a child exits or the node starts stopping.
     changed: Condvar,
-    /// The RPC methods children registered, by name: answered "restarting" while none runs.
-    commands: Mutex<BTreeMap<String, CommandShape>>,
+    /// A "restarting" stand-in for each RPC method a child registered, registered just before
+    /// the child's first one. The dispatcher asks handlers in registration order and the
+    /// stand-in passes unless it is the last: it answers only while no child's handler follows
+    /// it (the child died), until a new child registers again.
+    stand_ins: Mutex<BTreeMap<String, Box<dyn Handler>>>,
     /// Wallets a child has loaded (start-up, `createwallet`, `loadwallet`, less `unloadwallet`):
     /// a restarted child loads them again.
     loaded: Mutex<BTreeSet<String>>,
@@ -104,8 +108,8 @@ struct State {
     /// The node asked for the RPCs / the start-up load: a restarted child does the same.
     rpcs_registered: bool,
     wallets_loaded: bool,
-    /// "Restarting" stand-ins for the methods of a child that died.
-    stand_ins: Vec<Box<dyn Handler>>,
+    /// The wait before the last restart (zero before any).
+    restart_delay: Duration,
 }
 
 struct Running {
@@ -114,13 +118,6 @@ struct Running {
     pid: u32,
     /// Kept for the connection's lifetime: the child's bootstrap object.
     _init: Box<dyn interfaces::Init>,
-}
-
-#[derive(Clone)]
-struct CommandShape {
-    category: String,
-    arg_names: Vec<String>,
-    help: String,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -141,7 +138,7 @@ impl WalletProcess {
             make_chain,
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
-            commands: Mutex::default(),
+            stand_ins: Mutex::default(),
             loaded: Mutex::default(),
         });
         Shared::spawn(&shared)?;
@@ -183,8 +180,6 @@ impl Shared {
             let mut state = lock(&self.state);
             state.generation += 1;
             state.running = Some(Running { loader, connection: connection.clone(), pid, _init: init });
-            // The new child's methods are registered: the stand-ins go.
-            state.stand_ins.clear();
             state.generation
         };
         tracing::info!("Wallet process {} pid {pid} started", self.exe.display());
@@ -239,10 +234,16 @@ impl Shared {
             "Wallet process {} pid {pid} exited unexpectedly ({status}); restarting it",
             self.exe.display()
         );
-        self.install_stand_ins();
-        let mut delay =
-            if started.elapsed() >= HEALTHY_LIFETIME { FIRST_RESTART_DELAY } else { FIRST_RESTART_DELAY * 2 };
-        delay = delay.min(MAX_RESTART_DELAY);
+        // A child that keeps dying young is started less and less often.
+        let mut delay = {
+            let mut state = lock(&self.state);
+            state.restart_delay = if started.elapsed() >= HEALTHY_LIFETIME {
+                FIRST_RESTART_DELAY
+            } else {
+                (state.restart_delay * 2).clamp(FIRST_RESTART_DELAY, MAX_RESTART_DELAY)
+            };
+            state.restart_delay
+        };
         loop {
             if self.sleep_unless_stopping(delay) {
                 return;
@@ -250,8 +251,8 @@ impl Shared {
             match Shared::spawn(&self) {
                 Ok(()) => return,
                 Err(e) => {
-                    tracing::error!("cannot restart the wallet process (next try in {:?}): {e}", delay * 2);
                     delay = (delay * 2).min(MAX_RESTART_DELAY);
+                    tracing::error!("cannot restart the wallet process (next try in {delay:?}): {e}");
                 }
             }
         }
@@ -272,38 +273,14 @@ impl Shared {
         true
     }
 
-    /// Registers a "restarting" answer for every method the dead child served.
-    fn install_stand_ins(&self) {
-        let commands = lock(&self.commands).clone();
-        let chain = (self.make_chain)();
-        let mut handlers = Vec::new();
-        for (name, shape) in commands {
-            let command = RpcCommand {
-                category: shape.category,
-                name,
-                arg_names: shape.arg_names,
-                help: shape.help,
-                actor: Arc::new(Restarting),
-            };
-            match chain.handle_rpc(command) {
-                Ok(handler) => handlers.push(handler),
-                Err(e) => tracing::error!("cannot register a stand-in for a wallet method: {e}"),
-            }
-        }
-        let mut state = lock(&self.state);
-        if state.running.is_none() {
-            state.stand_ins = handlers;
-        }
-    }
-
     fn stop(&self) -> interfaces::Result<()> {
         let running = {
             let mut state = lock(&self.state);
             state.stopping = true;
-            state.stand_ins.clear();
             self.changed.notify_all();
             state.running.take()
         };
+        lock(&self.stand_ins).clear();
         let Some(running) = running else { return Ok(()) };
         let result = running.loader.stop();
         let generation = lock(&self.state).generation;
@@ -326,13 +303,19 @@ impl Shared {
         result
     }
 
-    fn record_command(&self, command: &RpcCommand) {
-        let shape = CommandShape {
-            category: command.category.clone(),
-            arg_names: command.arg_names.clone(),
-            help: command.help.clone(),
-        };
-        lock(&self.commands).insert(command.name.clone(), shape);
+    /// Registers the stand-in for `command`'s method, unless there is one.
+    fn add_stand_in(&self, command: &RpcCommand) {
+        let mut stand_ins = lock(&self.stand_ins);
+        if stand_ins.contains_key(&command.name) || lock(&self.state).stopping {
+            return;
+        }
+        let stand_in = RpcCommand { actor: Arc::new(Restarting), ..command.clone() };
+        match (self.make_chain)().handle_rpc(stand_in) {
+            Ok(handler) => {
+                stand_ins.insert(command.name.clone(), handler);
+            }
+            Err(e) => tracing::error!("cannot register a stand-in for {}: {e}", command.name),
+        }
     }
 }
 
@@ -364,14 +347,20 @@ struct Restarting;
 
 impl RpcActor for Restarting {
     fn execute(&self, request: RpcRequest) -> interfaces::Result<RpcReply> {
-        if !request.last_handler {
-            return Ok(RpcReply::not_handled());
-        }
-        Ok(RpcReply::error(
-            RpcError::IN_WARMUP,
-            "Wallet process restarting (the previous one exited); try again shortly",
-        ))
+        Ok(restarting_reply(request.last_handler))
     }
+}
+
+/// What a method of a dead child answers: "restarting" (Bitcoin Core's warm-up code, which
+/// `-rpcwait` clients retry) when no later handler may serve the call, else "not mine".
+fn restarting_reply(last_handler: bool) -> RpcReply {
+    if !last_handler {
+        return RpcReply::not_handled();
+    }
+    RpcReply::error(
+        RpcError::IN_WARMUP,
+        "Wallet process restarting (the previous one exited); try again shortly",
+    )
 }
 
 impl WalletLoader for WalletProcess {
@@ -487,7 +476,7 @@ impl Chain for RecordingChain {
         let Some(shared) = self.shared.upgrade() else {
             return self.inner.handle_rpc(command);
         };
-        shared.record_command(&command);
+        shared.add_stand_in(&command);
         let actor = Arc::new(WatchingActor { inner: command.actor.clone(), shared: Arc::downgrade(&shared) });
         self.inner.handle_rpc(RpcCommand { actor, ..command })
     }
@@ -518,8 +507,14 @@ struct WatchingActor {
 impl RpcActor for WatchingActor {
     fn execute(&self, request: RpcRequest) -> interfaces::Result<RpcReply> {
         let method = request.method.clone();
+        let last_handler = request.last_handler;
         let unloading = (method == "unloadwallet").then(|| unloaded_wallet_name(&request)).flatten();
-        let reply = self.inner.execute(request)?;
+        let reply = match self.inner.execute(request) {
+            Ok(reply) => reply,
+            // The child died before the node noticed: the same answer as the stand-ins give.
+            Err(e) if e.is_disconnected() => return Ok(restarting_reply(last_handler)),
+            Err(e) => return Err(e),
+        };
         if !reply.handled || reply.error.is_some() {
             return Ok(reply);
         }

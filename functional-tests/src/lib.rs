@@ -21,9 +21,11 @@
 mod binaries;
 mod framework;
 mod node;
+mod processes;
 mod rpc;
 
 pub use binaries::{binary, multiprocess, Binary};
 pub use framework::TestFramework;
 pub use node::{die_with_parent, TestNode};
+pub use processes::{children_of, is_alive, kill_9, wait_until, wallet_child, WalletProcess};
 pub use rpc::{RpcEndpoint, RpcFailure};

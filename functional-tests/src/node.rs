@@ -26,12 +26,18 @@ pub struct TestNode {
     datadir: PathBuf,
     rpc_port: u16,
     process: Option<Child>,
+    binary: Binary,
 }
 
 impl TestNode {
     /// A node (not started) whose data lives in `datadir`.
     pub(crate) fn new(index: usize, datadir: PathBuf) -> TestNode {
-        TestNode { index, datadir, rpc_port: free_port(), process: None }
+        TestNode { index, datadir, rpc_port: free_port(), process: None, binary: Binary::Node }
+    }
+
+    /// Runs `binary` from the next start on (default [`Binary::Node`], the node under test).
+    pub fn use_binary(&mut self, binary: Binary) {
+        self.binary = binary;
     }
 
     /// The `-datadir`.
@@ -83,10 +89,10 @@ impl TestNode {
         // Appended across restarts: what a crashed run printed stays next to the next run's.
         let stderr = append(&stderr_path)?;
         let stdout = append(&self.datadir.join("stdout.log"))?;
-        let mut command = Command::new(binary(Binary::Node));
+        let mut command = Command::new(binary(self.binary));
         command.args(self.base_args()).args(extra_args).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         die_with_parent(&mut command);
-        let child = command.spawn().map_err(|e| format!("cannot spawn mpx-node: {e}"))?;
+        let child = command.spawn().map_err(|e| format!("cannot spawn {}: {e}", self.binary.name()))?;
         self.process = Some(child);
         let deadline = Instant::now() + PROCESS_TIMEOUT;
         loop {

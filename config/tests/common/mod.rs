@@ -82,6 +82,7 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("daemon", config.daemon.to_string()),
         ("pid_file", format!("{:?}", config.pid_file)),
         ("reindex", config.reindex.to_string()),
+        ("disable_wallet", config.disable_wallet.to_string()),
         ("wallets", format!("{:?}", config.wallets)),
         ("ipc_bind", format!("{:?}", config.ipc_bind)),
         ("ipc_connect", format!("{:?}", config.ipc_connect)),
