@@ -334,7 +334,7 @@ impl smoke_init::Server for InitServer {
         params: smoke_init::ConstructParams,
         results: smoke_init::ConstructResults,
     ) -> impl std::future::Future<Output = Outcome> + 'static {
-        self.base.construct(params, results)
+        self.base.construct("Init", params, results)
     }
 
     fn make_echo(

@@ -173,12 +173,17 @@ impl ServerBase {
     }
 
     /// Serves `construct(threadMap) -> (threadMap)`: keeps the peer's
-    /// ThreadMap (it may send none) and answers with ours.
+    /// ThreadMap (it may send none) and answers with ours. Traced as a
+    /// request of its own, as libmultiprocess does (a new client's
+    /// `construct` is its first request).
     pub fn construct<P: Owned + 'static, Q: Owned + 'static>(
         &self,
+        interface: &'static str,
         params: Params<P>,
         mut results: Results<Q>,
     ) -> impl Future<Output = Outcome> + 'static {
+        let request = NEXT_REQUEST.fetch_add(1, SeqCst);
+        crate::logging::ipc_debug!("IPC server recv request  #{request} {interface}.construct$Params");
         let outcome = (|| -> Outcome {
             let reader = params.hook.get()?.get_as::<thread_map_slot::Reader<'_>>()?;
             let map = if reader.has_thread_map() { Some(reader.get_thread_map()?) } else { None };
@@ -189,6 +194,7 @@ impl ServerBase {
             }
             Ok(())
         })();
+        crate::logging::ipc_debug!("IPC server send response #{request} {interface}.construct$Results");
         std::future::ready(outcome)
     }
 

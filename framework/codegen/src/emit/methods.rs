@@ -272,7 +272,7 @@ pub(super) fn special_methods(iface: &Interface) -> TokenStream {
         let base_call = if m.name == "destroy" {
             quote!(self.base.destroy(#name, params, results))
         } else {
-            quote!(self.base.construct(params, results))
+            quote!(self.base.construct(#name, params, results))
         };
         let params_ty = format_ident!("{}", params_alias(&m.name));
         let results_ty = format_ident!("{}", results_alias(&m.name));
