@@ -19,6 +19,7 @@ pub mod node_daemon;
 mod shutdown;
 pub mod wallet_daemon;
 pub mod wallet_process;
+mod wallet_tool;
 
 /// File name of the wallet process's executable, looked up next to the node's.
 pub const WALLET_EXECUTABLE: &str = "mpx-wallet";

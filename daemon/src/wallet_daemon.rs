@@ -11,7 +11,9 @@
 //!   RPC methods with the node, so wallet RPCs sent to the node are answered here. It stops
 //!   on `SIGINT`/`SIGTERM` (exit 0), or with one line on stderr and exit 1 when the node goes.
 //!
-//! Both log to `<chain datadir>/debug.log`, appending beside the node's lines, so that with
+//! - `mpx-wallet -wallet=<name> create|info`: the offline tool, no node (see `wallet_tool`).
+//!
+//! Both processes log to `<chain datadir>/debug.log`, appending beside the node's lines, so that with
 //! `-debug=ipc` one request can be followed across the processes by its thread tags.
 
 use std::ffi::OsString;
@@ -64,10 +66,10 @@ pub fn main() -> ExitCode {
         }
         (Some(parent), None, None) => spawned(&config, parent),
         (None, Some(address), None) => joined(&config, address),
-        (None, None, Some(command)) => failure(&format!(
-            "unknown command '{command}': offline wallet commands are not available yet; run \
-             the wallet with a node (-ipcconnect)"
-        )),
+        (None, None, Some(command)) => match config.args.as_slice() {
+            [_] => crate::wallet_tool::run(&config, command),
+            _ => failure("one command at a time (create, info)"),
+        },
         (None, None, None) => failure(
             "nothing to do: join a node with -ipcconnect=unix[:<path>] (the wallet process is \
              otherwise started by mpx-multiprocess-node)",
