@@ -3,7 +3,10 @@
 //! - only `mpx-ipc` and the framework's own crates (under `framework/`)
 //!   depend on the IPC stack (`framework`, `framework-codegen`, `capnp`,
 //!   `capnp-rpc`, `capnpc`, `capnpc-embedded`);
-//! - `mpx-interfaces` depends on nothing.
+//! - `mpx-interfaces` depends on nothing;
+//! - only `mpx-daemon` (the executables) puts node, wallet and ipc together:
+//!   the node and the wallet never depend on each other or on ipc (tests
+//!   aside, which may drive a real node), so either can run in any process.
 
 use std::path::{Path, PathBuf};
 
@@ -112,6 +115,41 @@ fn interfaces_depends_on_nothing() {
     let members = members();
     let interfaces = members.iter().find(|m| m.name == "mpx-interfaces").expect("mpx-interfaces is a member");
     assert!(interfaces.dependencies.is_empty(), "mpx-interfaces depends on {:?}", interfaces.dependencies);
+}
+
+/// `[dependencies]` only (what the crate's code links; tests may use more).
+fn normal_dependencies(member: &Member) -> Vec<String> {
+    let manifest = read_toml(&workspace_root().join(&member.path).join("Cargo.toml"));
+    let mut out = Vec::new();
+    dependency_names(manifest.get("dependencies"), &mut out);
+    out
+}
+
+#[test]
+fn only_the_daemon_combines_node_wallet_and_ipc() {
+    let members = members();
+    let find =
+        |name: &str| members.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("{name} is a member"));
+    for (crate_name, forbidden) in
+        [("mpx-node", ["mpx-wallet", "mpx-ipc"]), ("mpx-wallet", ["mpx-node", "mpx-ipc"])]
+    {
+        let deps = normal_dependencies(find(crate_name));
+        for dep in forbidden {
+            assert!(!deps.iter().any(|d| d == dep), "{crate_name} must not depend on {dep}: {deps:?}");
+        }
+    }
+    let daemon = normal_dependencies(find("mpx-daemon"));
+    for needed in ["mpx-node", "mpx-wallet", "mpx-ipc"] {
+        assert!(daemon.iter().any(|d| d == needed), "mpx-daemon assembles {needed}");
+    }
+    for member in &members {
+        if member.name == "mpx-daemon" {
+            continue;
+        }
+        let deps = normal_dependencies(member);
+        let all_three = ["mpx-node", "mpx-wallet", "mpx-ipc"].iter().all(|n| deps.iter().any(|d| d == n));
+        assert!(!all_three, "{} combines node, wallet and ipc: only mpx-daemon may", member.name);
+    }
 }
 
 #[test]

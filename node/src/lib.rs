@@ -2,8 +2,8 @@
 //!
 //! This crate is for the node side of the application: it owns the chain state
 //! ([`ChainState`]), the consensus rules it enforces ([`BlockError`] names each rule), the set of
-//! unspent outputs ([`UtxoSet`]), and the block file ([`BlockStore`]). Later it gains
-//! the daemon executable. It is not for wallets or user interfaces: those reach the
+//! unspent outputs ([`UtxoSet`]), and the block file ([`BlockStore`]). It has no executable
+//! (those are `mpx-daemon`'s). It is not for wallets or user interfaces: those reach the
 //! node only through the `interfaces` traits, and this crate knows nothing of IPC or capnp.
 //! The mempool ([`Mempool`]), the shared state with notifications ([`NodeState`]), the
 //! `interfaces::Chain` implementation ([`NodeChain`]) and the JSON-RPC server ([`rpc`]) are here too.
