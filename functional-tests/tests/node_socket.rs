@@ -193,3 +193,28 @@ fn wallet_processes_join_a_running_node_and_leave_it_running() {
         assert!(stderr.starts_with("Error: lost the connection to the node at unix:"), "{stderr}");
     }
 }
+
+#[test]
+fn clients_that_misbehave_on_the_socket_disturb_nobody() {
+    use std::io::Write;
+    let mut test = TestFramework::new("socket_misbehave", 1);
+    test.nodes[0].start(&["-ipcbind=unix"]);
+    let node = &test.nodes[0];
+    let socket = node.chain_datadir().join("node.sock");
+    // One connects and says nothing; one sends garbage; one sends half a message and vanishes.
+    let idle = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    let mut garbage = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    let _ = garbage.write_all(&[0xff; 4096]);
+    let mut half = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    // A segment table announcing one segment of 1000 words, then 8 bytes of it.
+    let _ = half.write_all(&[0, 0, 0, 0, 0xe8, 0x03, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    drop(half);
+    for _ in 0..3 {
+        let answer = node.cli(&["-ipcconnect=unix", "getblockcount"]);
+        assert_eq!(outcome(&answer), (Some(0), "0\n".to_string(), String::new()));
+    }
+    assert!(node.rpc("getblockcount", json!([])).is_ok());
+    drop(idle);
+    drop(garbage);
+    test.nodes[0].stop();
+}
