@@ -176,12 +176,21 @@ impl Shared {
             let _ = child.kill();
             return Err(e);
         }
-        let generation = {
+        let (generation, late) = {
             let mut state = lock(&self.state);
             state.generation += 1;
-            state.running = Some(Running { loader, connection: connection.clone(), pid, _init: init });
-            state.generation
+            let running = Running { loader, connection: connection.clone(), pid, _init: init };
+            // The node began stopping while this child started (a restart): stop it here, as
+            // `stop` would have.
+            let late = if state.stopping { Some(running) } else { state.running.replace(running) };
+            (state.generation, late)
         };
+        if let Some(late) = late {
+            if let Err(e) = late.loader.stop() {
+                tracing::error!("stopping the wallets of a wallet process started during shutdown: {e}");
+            }
+            late.connection.disconnect();
+        }
         tracing::info!("Wallet process {} pid {pid} started", self.exe.display());
         let shared = self.clone();
         let monitor = std::thread::Builder::new()
