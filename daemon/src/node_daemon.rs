@@ -8,6 +8,7 @@
 //! removed), then the node (RPC server, wallets, chain) in reverse start order.
 
 use std::ffi::OsString;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,6 +48,12 @@ pub fn main(placement: WalletPlacement) -> ExitCode {
     // default.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    // Spawned by a front end (`-ipcfd <N>`): its socket is taken before the options are read.
+    let (parent, args) = match ipc::take_ipc_fd(args.clone()) {
+        Ok(Some((stream, rest))) => (Some(stream), rest),
+        Ok(None) => (None, args),
+        Err(e) => return usage_failure(&e.to_string()),
+    };
     let config = match config::parse(Program::Node, args) {
         Ok(Action::Run(config)) => config,
         Ok(Action::Help(text)) => {
@@ -68,6 +75,12 @@ pub fn main(placement: WalletPlacement) -> ExitCode {
         Ok(paths) => paths,
         Err(e) => return usage_failure(&e),
     };
+    if let Some(parent) = parent {
+        if config.daemon {
+            return usage_failure("-daemon: a node spawned by a front end (-ipcfd) stays in the foreground");
+        }
+        return run_spawned(&config, placement, &sockets, parent);
+    }
     let report = if config.daemon {
         match process::daemonize() {
             Ok(report) => report,
@@ -154,13 +167,14 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
             }
         }
     }
-    let wallets: Option<WalletLoaderFactory> = match (placement, &ipc) {
-        _ if config.disable_wallet => None,
-        (WalletPlacement::OwnProcess, Some(ipc)) => match wallet_process::factory(ipc.clone(), config) {
-            Ok(factory) => Some(factory),
-            Err(e) => return failed(report, &e),
-        },
-        _ => Some(in_process_wallets(config)),
+    let wallets = match &ipc {
+        Some(ipc) => wallet_factory(config, placement, ipc),
+        None if config.disable_wallet => Ok(None),
+        None => Ok(Some(in_process_wallets(config))),
+    };
+    let wallets = match wallets {
+        Ok(wallets) => wallets,
+        Err(e) => return failed(report, &e),
     };
     let ui = Arc::new(UiSignals::default());
     let app = match App::start(config, lock, wallets, ui.clone()) {
@@ -195,6 +209,110 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
     drop(listeners);
     node.shutdown();
     ExitCode::SUCCESS
+}
+
+/// Spawned by a front end (a gui) over a socketpair: serve the node's `Init` on it, not started;
+/// the front end starts the node (`Node::init`, with its start-up messages and progress) and
+/// stops it (`Node::shutdown`). The process ends when the front end hangs up (it quit, or
+/// died: the node is never left behind) or the node is stopped (`stop`, a signal).
+fn run_spawned(
+    config: &Config,
+    placement: WalletPlacement,
+    sockets: &[PathBuf],
+    parent: UnixStream,
+) -> ExitCode {
+    let signals = match process::block_signals() {
+        Ok(set) => set,
+        Err(e) => return usage_failure(&format!("cannot block signals: {e}")),
+    };
+    let log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
+        Ok(log) => log,
+        Err(e) => return usage_failure(&format!("cannot open the log file: {e}")),
+    };
+    tracing::info!("{} {} serving its front end", placement.executable(), env!("CARGO_PKG_VERSION"));
+    let ipc = match ipc::Ipc::new() {
+        Ok(ipc) => Arc::new(ipc),
+        Err(e) => return usage_failure(&format!("cannot start IPC: {e}")),
+    };
+    let mut bound = Vec::new();
+    for path in sockets {
+        match ipc.bind(path) {
+            Ok(socket) => bound.push(socket),
+            Err(e) => return usage_failure(&e.to_string()),
+        }
+    }
+    let wallets = match wallet_factory(config, placement, &ipc) {
+        Ok(wallets) => wallets,
+        Err(e) => return usage_failure(&e),
+    };
+    let node = NodeInit::new(config.clone(), wallets);
+    let on_signal = {
+        let node = node.clone();
+        move |signal| {
+            if signal == Signal::SIGHUP {
+                if let Err(e) = log.reopen() {
+                    tracing::error!(error = %e, "cannot reopen the log file");
+                }
+            } else {
+                tracing::info!("{signal} received, shutting down");
+                if let Err(e) = node.make_node().and_then(|node| node.start_shutdown()) {
+                    tracing::error!("cannot request the shutdown: {e}");
+                }
+            }
+            true
+        }
+    };
+    if let Err(e) = process::spawn_signal_thread(signals, on_signal) {
+        return usage_failure(&format!("cannot start the signal thread: {e}"));
+    }
+    let mut listeners = Vec::new();
+    for socket in bound {
+        let served = node.clone();
+        match ipc.serve(socket, move || -> Box<dyn Init> { Box::new(served.clone()) }) {
+            Ok(listener) => listeners.push(listener),
+            Err(e) => return usage_failure(&e.to_string()),
+        }
+    }
+    let connection = match ipc.serve_parent(parent, Box::new(node.clone())) {
+        Ok(connection) => connection,
+        Err(e) => return usage_failure(&e.to_string()),
+    };
+    // Until the front end hangs up or the running node is told to stop. Neither event can be
+    // waited for together with the other, so both are looked at every few milliseconds.
+    loop {
+        if connection.is_disconnected() {
+            tracing::info!("the front end closed the connection; shutting down");
+            break;
+        }
+        let stop_requested = node.make_node().and_then(|node| node.shutdown_requested()).unwrap_or(false);
+        if stop_requested {
+            break;
+        }
+        std::thread::sleep(SPAWNED_POLL);
+    }
+    drop(listeners);
+    node.shutdown();
+    connection.disconnect();
+    ExitCode::SUCCESS
+}
+
+/// How often a spawned node looks whether its front end left or it was told to stop.
+const SPAWNED_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Where this node's wallets come from: in process, from its own `mpx-wallet` child, or none
+/// (`-disablewallet`).
+fn wallet_factory(
+    config: &Config,
+    placement: WalletPlacement,
+    ipc: &Arc<ipc::Ipc>,
+) -> Result<Option<WalletLoaderFactory>, String> {
+    if config.disable_wallet {
+        return Ok(None);
+    }
+    match placement {
+        WalletPlacement::OwnProcess => wallet_process::factory(ipc.clone(), config).map(Some),
+        WalletPlacement::InProcess => Ok(Some(in_process_wallets(config))),
+    }
 }
 
 /// The in-process wallet: wallets live under `<chain datadir>/wallets`; `-wallet` names are

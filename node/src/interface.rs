@@ -30,6 +30,8 @@ struct Shared {
     init_called: AtomicBool,
     /// `Node::shutdown` was called: a start still in progress must stop what it started.
     shutdown_called: AtomicBool,
+    /// Held while the node stops.
+    stopping: Mutex<()>,
 }
 
 impl Shared {
@@ -40,7 +42,11 @@ impl Shared {
     fn shutdown(&self) {
         self.early_shutdown.store(true, Ordering::SeqCst);
         self.shutdown_called.store(true, Ordering::SeqCst);
-        // Out of the lock first: stopping waits for RPC calls in flight, which may use the node.
+        // A second caller returns only once the first one's stop is complete (the daemon exits
+        // after its own call: a stop a front end started must not be cut short).
+        let _stopping = self.stopping.lock().unwrap_or_else(PoisonError::into_inner);
+        // Out of the app lock first: stopping waits for RPC calls in flight, which may use the
+        // node.
         let app = self.app().take();
         if let Some(app) = app {
             app.stop();
@@ -81,6 +87,7 @@ impl NodeInit {
             early_shutdown: AtomicBool::new(false),
             init_called: AtomicBool::new(false),
             shutdown_called: AtomicBool::new(false),
+            stopping: Mutex::new(()),
         };
         NodeInit { shared: Arc::new(shared) }
     }
@@ -96,6 +103,7 @@ impl NodeInit {
             early_shutdown: AtomicBool::new(false),
             init_called: AtomicBool::new(true),
             shutdown_called: AtomicBool::new(false),
+            stopping: Mutex::new(()),
         };
         NodeInit { shared: Arc::new(shared) }
     }
