@@ -35,6 +35,8 @@ pub fn handle_key(model: &mut Model, key: KeyEvent) -> Vec<Command> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    // A status message lasts until the next key.
+    model.status = None;
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
         return match model.phase {
