@@ -517,7 +517,9 @@ impl Backend {
                 self.send(Update::Mempool(size));
             }
         }
-        if dirty.wallets {
+        // A disabled or lost wallet side is asked again only by a wallet command, so that
+        // notifications do not repeat the same error.
+        if dirty.wallets && !self.wallets_disabled && !self.wallet_lost {
             self.read_wallets();
         }
         if dirty.wallet || dirty.wallets {

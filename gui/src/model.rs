@@ -555,7 +555,12 @@ impl Model {
                     self.phase = Phase::Failed(message);
                 }
             }
-            Update::Chain(chain) => self.chain = Some(chain),
+            Update::Chain(chain) => {
+                // Read once at start-up; a tip notified meanwhile is newer.
+                if self.chain.as_ref().is_none_or(|known| chain.height >= known.height) {
+                    self.chain = Some(chain);
+                }
+            }
             Update::Tip(tip) => {
                 self.chain = Some(ChainState {
                     height: tip.height,

@@ -63,6 +63,8 @@ struct NodeState {
     stop_requested: (Mutex<bool>, Condvar),
     /// Every call fails as disconnected.
     gone: AtomicBool,
+    /// `wallet_loader` refuses, as with `-disablewallet`.
+    no_wallets: AtomicBool,
     /// `execute_rpc` of method `slow` waits for this.
     release: Mutex<Option<Receiver<()>>>,
     rpc_requests: Mutex<Vec<(String, String)>>,
@@ -200,6 +202,9 @@ impl Node for FakeNode {
 
     fn wallet_loader(&self) -> Result<Box<dyn WalletLoader>> {
         self.0.call("wallet_loader")?;
+        if self.0.no_wallets.load(Ordering::SeqCst) {
+            return Err(Error::unavailable("Wallets are disabled (-disablewallet)"));
+        }
         Ok(Box::new(self.0.loader.clone()))
     }
 
@@ -726,6 +731,24 @@ fn wallets_are_created_loaded_unloaded_and_selected() {
     assert!(matches!(wallets, Update::Wallets { selected: Some(s), .. } if s == "w1"));
     h.send(Command::SelectWallet("savings".into()));
     h.wait_for("savings again", |u| matches!(u, Update::Wallets { selected: Some(s), .. } if s == "savings"));
+    h.quit();
+}
+
+#[test]
+fn disabled_wallets_are_reported_once() {
+    let node = node_state();
+    node.no_wallets.store(true, Ordering::SeqCst);
+    let mut h = Harness::start(node, false);
+    h.wait_for("Started", |u| *u == Update::Started);
+    assert!(h.seen.contains(&Update::WalletsDisabled("Wallets are disabled (-disablewallet)".into())));
+    h.node.mine(1);
+    h.send(Command::ExecuteRpc { request: "{}".into(), uri: "/".into() });
+    h.wait_for("RpcResult", |u| matches!(u, Update::RpcResult(_)));
+    h.send(Command::NewAddress { label: String::new() });
+    h.wait_for("no wallet", |u| matches!(u, Update::Error(e) if e.contains("No wallet selected")));
+    assert!(!h.seen.iter().any(|u| matches!(u, Update::Error(e) if e.contains("disabled"))), "{:#?}", h.seen);
+    assert_eq!(h.node.called("wallet_loader"), 1);
+    check(&h.model, &["Wallets are disabled: Wallets are disabled (-disablewallet)"]);
     h.quit();
 }
 
