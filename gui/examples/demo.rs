@@ -16,12 +16,13 @@ use std::sync::{Arc, Mutex};
 use interfaces::{BlockTip, CleanupHandler, Error, Handler, Node, Progress, Result, WalletLoader};
 
 type TipFn = dyn Fn(BlockTip) -> Result<()> + Send + Sync;
+type MessageFn = dyn Fn(String) -> Result<()> + Send + Sync;
 
 #[derive(Default)]
 struct DemoNode {
     height: AtomicU32,
     tips: Arc<Mutex<Vec<Arc<TipFn>>>>,
-    messages: Mutex<Vec<Box<dyn Fn(String) -> Result<()> + Send + Sync>>>,
+    messages: Mutex<Vec<Box<MessageFn>>>,
 }
 
 impl DemoNode {
