@@ -1,7 +1,9 @@
 //! JSON-RPC over HTTP/1.1, shaped like bitcoind's.
 //!
 //! * [`Dispatcher`]: parses a request body (one object or a batch array), maps named parameters to
-//!   positions, runs the built-in methods ([`methods`]) or the commands registered with
+//!   positions, runs the built-in methods (one file per category, as Bitcoin Core's `src/rpc/`:
+//!   `blockchain`, `mempool`, `mining`, `rawtransaction`, `control`, ...; each file has a
+//!   `METHODS` table and [`TABLES`] collects them) or the commands registered with
 //!   [`Dispatcher::register`] (the wallet's, through `interfaces::Chain::handle_rpc`), and builds
 //!   1.0-style (`{"result","error","id"}`) or 2.0-style (`{"jsonrpc":"2.0",...}`) replies with the
 //!   HTTP status bitcoind would use. It also implements [`interfaces::Rpc`].
@@ -10,9 +12,15 @@
 //!   networks (`-rpcallowip`), worker pool and queue (`-rpcthreads`, `-rpcworkqueue`), timeouts
 //!   and limits, and a clean stop. See [`http`] for its threads and limits.
 
+#[macro_use]
+mod util;
 pub mod amount;
+mod blockchain;
+mod control;
 pub mod http;
-pub mod methods;
+mod mempool;
+mod mining;
+mod rawtransaction;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +32,21 @@ use serde_json::{json, Map, Value};
 pub use http::{RpcAuth, RpcServer, RpcServerConfig, RpcServerError, COOKIE_USER};
 
 use crate::NodeState;
+use util::Builtin;
+
+/// Every file's method table, in `help` order of categories.
+static TABLES: &[&[Builtin]] =
+    &[blockchain::METHODS, mempool::METHODS, control::METHODS, mining::METHODS, rawtransaction::METHODS];
+
+/// Every built-in method.
+fn builtins() -> impl Iterator<Item = &'static Builtin> {
+    TABLES.iter().flat_map(|table| table.iter())
+}
+
+/// The built-in method `name`.
+fn find_builtin(name: &str) -> Option<&'static Builtin> {
+    builtins().find(|b| b.name == name)
+}
 
 /// The result of one call: a JSON value or a bitcoind-coded error.
 pub type CallResult = Result<Value, RpcError>;
@@ -107,10 +130,8 @@ impl Dispatcher {
 
     /// `(category, name, synopsis)` of every method, built-in and registered.
     pub fn method_list(&self) -> Vec<(String, String, String)> {
-        let mut list: Vec<(String, String, String)> = methods::BUILTINS
-            .iter()
-            .map(|m| (m.category.to_string(), m.name.to_string(), m.synopsis()))
-            .collect();
+        let mut list: Vec<(String, String, String)> =
+            builtins().map(|m| (m.category.to_string(), m.name.to_string(), m.synopsis())).collect();
         for (name, cmds) in lock(&self.registered).iter() {
             if let Some((_, c)) = cmds.first() {
                 let synopsis = c.help.lines().next().unwrap_or(name).to_string();
@@ -122,7 +143,7 @@ impl Dispatcher {
 
     /// Help text for one method.
     pub fn method_help(&self, name: &str) -> Option<String> {
-        if let Some(m) = methods::BUILTINS.iter().find(|m| m.name == name) {
+        if let Some(m) = find_builtin(name) {
             return Some(format!("{}\n\n{}", m.synopsis(), m.help));
         }
         lock(&self.registered).get(name).and_then(|c| c.first().map(|(_, c)| c.help.clone()))
@@ -205,7 +226,7 @@ impl Dispatcher {
         };
         let params = obj.get("params").cloned().unwrap_or(Value::Null);
         tracing::debug!(target: "rpc", "ThreadRPCServer method={method} user={user} uri={uri}");
-        if let Some(builtin) = methods::BUILTINS.iter().find(|m| m.name == method) {
+        if let Some(builtin) = find_builtin(method) {
             let args = positional(params, builtin.args)?;
             return (builtin.run)(self, &args);
         }
