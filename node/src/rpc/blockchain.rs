@@ -1,14 +1,19 @@
 //! Bitcoin Core's `rpc/blockchain.cpp` methods: blocks, headers, the chain and its UTXO set.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bitcoin::consensus::serialize;
-use bitcoin::{Block, BlockHash};
+use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, TxOut, Txid};
 use interfaces::RpcError;
 use serde_json::{json, Value};
 
-use super::rawtransaction::tx_json;
+use super::rawtransaction::{block_prevouts, script_pubkey_json, tx_json, Prevouts};
+use super::script::{infer_descriptor, parse_descriptor};
 use super::util::*;
 use super::{CallResult, Dispatcher};
 use crate::chain::ChainState;
+use crate::Coin;
 
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
@@ -60,6 +65,10 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Returns a block header: verbose true (default) an object, false hex.",
         getblockheader
     ),
+    builtin!("Blockchain", "getdifficulty", [], 0, "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.", getdifficulty),
+    builtin!("Blockchain", "gettxout", ["txid", "n", "include_mempool"], 2, "Returns details about an unspent transaction output (null if spent or unknown).", gettxout),
+    builtin!("Blockchain", "scantxoutset", ["action", "scanobjects"], 1, "Scans the UTXO set for outputs matching descriptors: raw(), addr(), pk(), pkh(), wpkh(), sh(wpkh()), combo(), tr(), rawtr() of hex or WIF keys; action start, abort or status.", scantxoutset),
+    builtin!("hidden", "syncwithvalidationinterfacequeue", [], 0, "Waits until the notifications of every change made before the call have been delivered.", syncwithvalidationinterfacequeue),
     builtin!("Blockchain", "getchaintips", [], 0, "Returns the tips of the block tree.", getchaintips),
 ];
 
@@ -85,6 +94,7 @@ pub(crate) fn header_json(chain: &ChainState, hash: &BlockHash, block: &Block) -
         "mediantime": chain.median_time_past_of(height),
         "nonce": h.nonce,
         "bits": format!("{:08x}", h.bits.to_consensus()),
+        "target": target_hex(h.bits.to_consensus()),
         "difficulty": real_value(difficulty(h.bits.to_consensus())),
         "chainwork": chain.block_chain_work(hash).map(|w| hex(&w.to_be_bytes())).unwrap_or_default(),
         "nTx": block.txdata.len(),
@@ -96,6 +106,26 @@ pub(crate) fn header_json(chain: &ChainState, hash: &BlockHash, block: &Block) -
         if let Some(next) = chain.block_hash(height.saturating_add(1)) {
             o["nextblockhash"] = json!(next.to_string());
         }
+    }
+    o
+}
+
+/// The target `bits` stands for, as 64 hex digits (Core's `GetTarget(...).GetHex()`).
+pub(crate) fn target_hex(bits: u32) -> String {
+    hex(&bitcoin::Target::from_compact(bitcoin::CompactTarget::from_consensus(bits)).to_be_bytes())
+}
+
+/// Core's `coinbase_tx` object of `getblock` 1 and 2.
+fn coinbase_json(tx: &bitcoin::Transaction) -> Value {
+    let Some(input) = tx.input.first() else { return Value::Null };
+    let mut o = json!({
+        "version": tx.version.0,
+        "locktime": tx.lock_time.to_consensus_u32(),
+        "sequence": input.sequence.0,
+        "coinbase": hex(input.script_sig.as_bytes()),
+    });
+    if let Some(item) = input.witness.iter().next() {
+        o["witness"] = json!(hex(item));
     }
     o
 }
@@ -140,10 +170,16 @@ fn getblock(d: &Dispatcher, args: &[Value]) -> CallResult {
     );
     o["size"] = json!(block.total_size());
     o["weight"] = json!(block.weight().to_wu());
+    if let Some(coinbase) = block.txdata.first() {
+        o["coinbase_tx"] = coinbase_json(coinbase);
+    }
     o["tx"] = if verbosity == 1 {
         json!(block.txdata.iter().map(|t| t.compute_txid().to_string()).collect::<Vec<_>>())
     } else {
-        json!(block.txdata.iter().map(tx_json).collect::<Vec<_>>())
+        // 2: decoded transactions with their fees; 3: and the coins they spent.
+        let coins = block_prevouts(&inner.chain, &hash);
+        let prevouts = Prevouts { coins: &coins, show: verbosity >= 3 };
+        json!(block.txdata.iter().map(|t| tx_json(t, Some(prevouts))).collect::<Vec<_>>())
     };
     Ok(o)
 }
@@ -175,6 +211,7 @@ fn getblockchaininfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "headers": chain.height(),
         "bestblockhash": tip.to_string(),
         "bits": format!("{bits:08x}"),
+        "target": target_hex(bits),
         "difficulty": real_value(difficulty(bits)),
         "time": chain.header(&tip).map_or(0, |h| h.time),
         "mediantime": chain.median_time_past(),
@@ -183,7 +220,8 @@ fn getblockchaininfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "chainwork": hex(&chain.chain_work().to_be_bytes()),
         "size_on_disk": size_on_disk,
         "pruned": false,
-        "warnings": "",
+        // Core (since v28) gives the warnings as an array of strings.
+        "warnings": [],
     }))
 }
 
@@ -196,4 +234,177 @@ fn getchaintips(d: &Dispatcher, args: &[Value]) -> CallResult {
         "branchlen": 0,
         "status": "active",
     }]))
+}
+
+fn getdifficulty(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getdifficulty")?;
+    let inner = d.node().lock();
+    let bits = inner.chain.header(&inner.chain.tip()).map_or(0, |h| h.bits.to_consensus());
+    Ok(real_value(difficulty(bits)))
+}
+
+fn syncwithvalidationinterfacequeue(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "syncwithvalidationinterfacequeue")?;
+    d.node().sync_notifications();
+    Ok(Value::Null)
+}
+
+fn gettxout(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "gettxout")?;
+    let txid: Txid = parse_hash(required(args, 0, "gettxout")?, "txid")?;
+    let n = as_i64(required(args, 1, "gettxout")?)?;
+    let vout =
+        u32::try_from(n).map_err(|_| RpcError::new(RpcError::TYPE_ERROR, "JSON integer out of range"))?;
+    let include_mempool = arg(args, 2).map(as_bool).transpose()?.unwrap_or(true);
+    let outpoint = OutPoint { txid, vout };
+    let inner = d.node().lock();
+    let chain = &inner.chain;
+    // (output, height: None in the mempool, coinbase)
+    let coin: Option<(TxOut, Option<u32>, bool)> = if include_mempool {
+        if inner.mempool.spender(&outpoint).is_some() {
+            None
+        } else if let Some(coin) = chain.utxos().get(&outpoint) {
+            Some((coin.output.clone(), Some(coin.height), coin.is_coinbase))
+        } else {
+            let output = inner.mempool.get(&txid).and_then(|e| e.tx.output.get(vout as usize).cloned());
+            output.filter(|o| !o.script_pubkey.is_op_return()).map(|o| (o, None, false))
+        }
+    } else {
+        chain.utxos().get(&outpoint).map(|c| (c.output.clone(), Some(c.height), c.is_coinbase))
+    };
+    let Some((output, height, coinbase)) = coin else { return Ok(Value::Null) };
+    let confirmations = height.map_or(0, |h| i64::from(chain.height()) - i64::from(h) + 1);
+    Ok(json!({
+        "bestblock": chain.tip().to_string(),
+        "confirmations": confirmations,
+        "value": btc(output.value),
+        "scriptPubKey": script_pubkey_json(&output.script_pubkey),
+        "coinbase": coinbase,
+    }))
+}
+
+/// Whether a `scantxoutset` is running, and whether it was asked to stop (one at a time per
+/// process, as in bitcoind).
+static SCAN_IN_PROGRESS: AtomicBool = AtomicBool::new(false);
+static SCAN_ABORT: AtomicBool = AtomicBool::new(false);
+
+/// Holds the one scan place while a scan runs.
+struct ScanReservation;
+
+impl ScanReservation {
+    fn reserve() -> Option<ScanReservation> {
+        (!SCAN_IN_PROGRESS.swap(true, Ordering::SeqCst)).then_some(ScanReservation)
+    }
+}
+
+impl Drop for ScanReservation {
+    fn drop(&mut self) {
+        SCAN_IN_PROGRESS.store(false, Ordering::SeqCst);
+    }
+}
+
+fn scantxoutset(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "scantxoutset")?;
+    let action = as_str(required(args, 0, "scantxoutset")?)?;
+    match action {
+        "status" => {
+            // A scan holds the node's lock from start to end, so none is ever seen half-way.
+            if SCAN_IN_PROGRESS.load(Ordering::SeqCst) {
+                return Ok(json!({"progress": 0}));
+            }
+            Ok(Value::Null)
+        }
+        "abort" => {
+            if !SCAN_IN_PROGRESS.load(Ordering::SeqCst) {
+                return Ok(json!(false));
+            }
+            SCAN_ABORT.store(true, Ordering::SeqCst);
+            Ok(json!(true))
+        }
+        "start" => {
+            let Some(_reservation) = ScanReservation::reserve() else {
+                return Err(RpcError::new(
+                    RpcError::INVALID_PARAMETER,
+                    "Scan already in progress, use action \"abort\" or \"status\"",
+                ));
+            };
+            let Some(objects) = arg(args, 1) else {
+                return Err(RpcError::new(
+                    RpcError::MISC_ERROR,
+                    "scanobjects argument is required for the start action",
+                ));
+            };
+            let objects = objects.as_array().ok_or_else(|| type_error(objects, "array"))?;
+            let mut needles: HashMap<ScriptBuf, String> = HashMap::new();
+            for object in objects {
+                let text = match object {
+                    Value::String(s) => s.as_str(),
+                    Value::Object(o) => {
+                        let desc = o.get("desc").ok_or_else(|| {
+                            RpcError::new(RpcError::INVALID_PARAMETER, "Invalid scan object")
+                        })?;
+                        if o.get("range").is_some_and(|r| !r.is_null()) {
+                            return Err(RpcError::new(
+                                RpcError::INVALID_PARAMETER,
+                                "Range should not be specified for an un-ranged descriptor",
+                            ));
+                        }
+                        as_str(desc)?
+                    }
+                    _ => return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Invalid scan object")),
+                };
+                let parsed =
+                    parse_descriptor(text).map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e))?;
+                for script in parsed.scripts {
+                    let inferred = infer_descriptor(&script, &parsed.keys);
+                    needles.entry(script).or_insert(inferred);
+                }
+            }
+            SCAN_ABORT.store(false, Ordering::SeqCst);
+            let inner = d.node().lock();
+            let chain = &inner.chain;
+            let mut found: Vec<(&OutPoint, &Coin)> = Vec::new();
+            let mut count = 0u64;
+            let mut success = true;
+            for (outpoint, coin) in chain.utxos().iter() {
+                if count % 10_000 == 0 && SCAN_ABORT.load(Ordering::SeqCst) {
+                    success = false;
+                    break;
+                }
+                count += 1;
+                if needles.contains_key(&coin.output.script_pubkey) {
+                    found.push((outpoint, coin));
+                }
+            }
+            // bitcoind lists them by outpoint.
+            found.sort_by_key(|(outpoint, _)| **outpoint);
+            let mut total = Amount::ZERO;
+            let unspents: Vec<Value> = found
+                .iter()
+                .map(|(outpoint, coin)| {
+                    total += coin.output.value;
+                    json!({
+                        "txid": outpoint.txid.to_string(),
+                        "vout": outpoint.vout,
+                        "scriptPubKey": hex(coin.output.script_pubkey.as_bytes()),
+                        "desc": needles.get(&coin.output.script_pubkey).cloned().unwrap_or_default(),
+                        "amount": btc(coin.output.value),
+                        "coinbase": coin.is_coinbase,
+                        "height": coin.height,
+                        "blockhash": chain.block_hash(coin.height).map(|h| h.to_string()).unwrap_or_default(),
+                        "confirmations": i64::from(chain.height()) - i64::from(coin.height) + 1,
+                    })
+                })
+                .collect();
+            Ok(json!({
+                "success": success,
+                "txouts": count,
+                "height": chain.height(),
+                "bestblock": chain.tip().to_string(),
+                "unspents": unspents,
+                "total_amount": btc(total),
+            }))
+        }
+        other => Err(RpcError::new(RpcError::INVALID_PARAMETER, format!("Invalid action '{other}'"))),
+    }
 }

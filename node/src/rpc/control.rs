@@ -8,7 +8,15 @@ use super::{CallResult, Dispatcher};
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
     builtin!("Control", "help", ["command"], 0, "Lists the commands, or shows help for one.", help),
-    builtin!("Control", "stop", [], 0, "Requests a clean shutdown of the node.", stop),
+    builtin!(
+        "Control",
+        "getrpcinfo",
+        [],
+        0,
+        "Returns details of the RPC server: the commands running and the debug log's path.",
+        getrpcinfo
+    ),
+    builtin!("Control", "stop", ["wait"], 0, "Requests a clean shutdown of the node.", stop),
     builtin!("Control", "uptime", [], 0, "Returns the seconds since the server started.", uptime),
 ];
 
@@ -19,8 +27,27 @@ fn uptime(d: &Dispatcher, args: &[Value]) -> CallResult {
 
 fn stop(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "stop")?;
+    // bitcoind's hidden `wait`: milliseconds to sleep before answering (for tests).
+    let wait = match arg(args, 0) {
+        Some(v @ Value::Number(_)) => Some(as_i64(v)?),
+        _ => None,
+    };
     d.node().request_shutdown();
+    if let Some(ms) = wait {
+        std::thread::sleep(std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+    }
     Ok(json!("mpx-node stopping"))
+}
+
+fn getrpcinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getrpcinfo")?;
+    let active: Vec<Value> = d
+        .active_commands()
+        .into_iter()
+        .map(|(method, duration)| json!({"method": method, "duration": duration.as_micros()}))
+        .collect();
+    let logpath = d.log_path().map(|p| p.display().to_string()).unwrap_or_default();
+    Ok(json!({"active_commands": active, "logpath": logpath}))
 }
 
 fn help(d: &Dispatcher, args: &[Value]) -> CallResult {
@@ -30,6 +57,8 @@ fn help(d: &Dispatcher, args: &[Value]) -> CallResult {
         return Ok(json!(d.method_help(name).unwrap_or_else(|| format!("help: unknown command: {name}"))));
     }
     let mut list = d.method_list();
+    // As bitcoind: test-only methods answer `help <name>` but stay out of the list.
+    list.retain(|(cat, _, _)| cat != "hidden");
     list.sort_by_key(|(cat, name, _)| (cat.to_lowercase(), name.clone()));
     let mut text = String::new();
     let mut category = String::new();

@@ -13,6 +13,14 @@ use crate::Inner;
 
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
+    builtin!(
+        "Blockchain",
+        "getmempoolentry",
+        ["txid"],
+        1,
+        "Returns mempool data for the given transaction.",
+        getmempoolentry
+    ),
     builtin!("Blockchain", "getmempoolinfo", [], 0, "Returns details on the mempool.", getmempoolinfo),
     builtin!(
         "Blockchain",
@@ -52,10 +60,15 @@ fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
     }))
 }
 
+/// Core's `entryToJSON`. `bip125-replaceable` is kept although bitcoind now shows it only with
+/// `-deprecatedrpc=bip125`: it costs nothing, and widely used clients (the Rust
+/// `bitcoincore-rpc` 0.19 types) fail to parse an entry without it. Its value is the mempool's
+/// one answer ([`crate::Mempool::signals_rbf`]). There is no cluster linearization here, so a
+/// transaction's chunk is itself (`chunkweight`, `fees.chunk`).
 fn mempool_entry_json(inner: &Inner, txid: &Txid) -> Value {
     let pool = &inner.mempool;
     let Some(entry) = pool.get(txid) else { return Value::Null };
-    let depends: Vec<String> = entry
+    let mut depends: Vec<String> = entry
         .tx
         .input
         .iter()
@@ -63,27 +76,49 @@ fn mempool_entry_json(inner: &Inner, txid: &Txid) -> Value {
         .filter(|t| pool.contains(t))
         .map(|t| t.to_string())
         .collect();
-    let spentby: Vec<String> = (0..entry.tx.output.len())
-        .filter_map(|vout| {
-            let vout = u32::try_from(vout).ok()?;
-            pool.spender(&bitcoin::OutPoint { txid: *txid, vout })
-        })
-        .map(|t| t.to_string())
-        .collect();
+    depends.sort();
+    depends.dedup();
+    let spentby: Vec<String> = pool.children(&entry.tx).iter().map(ToString::to_string).collect();
+    let sum = |set: &std::collections::HashSet<Txid>| {
+        set.iter()
+            .filter_map(|t| pool.get(t))
+            .fold((1usize, entry.vsize, entry.fee), |(n, size, fee), e| (n + 1, size + e.vsize, fee + e.fee))
+    };
+    let (ancestor_count, ancestor_size, ancestor_fees) = sum(&pool.ancestors(txid));
+    let (descendant_count, descendant_size, descendant_fees) = sum(&pool.descendants(txid));
     json!({
         "vsize": entry.vsize,
         "weight": entry.tx.weight().to_wu(),
         "time": entry.time,
-        "height": inner.chain.height(),
-        "descendantcount": 1,
-        "ancestorcount": 1,
+        "height": entry.height,
+        "descendantcount": descendant_count,
+        "descendantsize": descendant_size,
+        "ancestorcount": ancestor_count,
+        "ancestorsize": ancestor_size,
         "wtxid": entry.tx.compute_wtxid().to_string(),
-        "fees": {"base": btc(entry.fee), "modified": btc(entry.fee), "ancestor": btc(entry.fee), "descendant": btc(entry.fee)},
+        "chunkweight": entry.tx.weight().to_wu(),
+        "fees": {
+            "base": btc(entry.fee),
+            "modified": btc(entry.fee),
+            "ancestor": btc(ancestor_fees),
+            "descendant": btc(descendant_fees),
+            "chunk": btc(entry.fee),
+        },
         "depends": depends,
         "spentby": spentby,
-        "bip125-replaceable": false,
         "unbroadcast": false,
+        "bip125-replaceable": pool.signals_rbf(txid).unwrap_or(false),
     })
+}
+
+fn getmempoolentry(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getmempoolentry")?;
+    let txid: Txid = parse_hash(required(args, 0, "getmempoolentry")?, "txid")?;
+    let inner = d.node().lock();
+    if !inner.mempool.contains(&txid) {
+        return Err(RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Transaction not in mempool"));
+    }
+    Ok(mempool_entry_json(&inner, &txid))
 }
 
 fn getrawmempool(d: &Dispatcher, args: &[Value]) -> CallResult {

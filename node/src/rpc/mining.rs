@@ -3,15 +3,17 @@
 use std::str::FromStr;
 
 use bitcoin::consensus::{deserialize, serialize};
-use bitcoin::{ScriptBuf, Transaction, Txid};
+use bitcoin::{Block, ScriptBuf, Transaction, Txid};
 use interfaces::RpcError;
 use serde_json::{json, Value};
 
 use super::util::*;
 use super::{CallResult, Dispatcher};
+use crate::BlockError;
 
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
+    builtin!("Mining", "submitblock", ["hexdata", "dummy"], 1, "Submits a new block; null on success, else bitcoind's BIP22 result (\"duplicate\", \"inconclusive\" or the reject reason).", submitblock),
     builtin!("Generating", "generateblock", ["output", "transactions", "submit"], 2, "Mines a block with the given transactions (txids from the mempool or raw hex) paying to output (an address).", generateblock),
     builtin!("Generating", "generatetoaddress", ["nblocks", "address", "maxtries"], 2, "Mines nblocks blocks paying to address; returns their hashes.", generatetoaddress),
 ];
@@ -23,7 +25,8 @@ fn generatetoaddress(d: &Dispatcher, args: &[Value]) -> CallResult {
     if let Some(v) = arg(args, 2) {
         as_i64(v)?;
     }
-    let count = u32::try_from(nblocks.max(0)).unwrap_or(u32::MAX).min(10_000);
+    // No cap, as in bitcoind: mining takes the node's lock per block and stops at a shutdown.
+    let count = u32::try_from(nblocks.max(0)).unwrap_or(u32::MAX);
     let hashes = d
         .node()
         .generate(&address.script_pubkey(), count)
@@ -73,4 +76,22 @@ fn generateblock(d: &Dispatcher, args: &[Value]) -> CallResult {
     }
     let hash = d.node().generate_block(&script, txs).map_err(verify_error)?;
     Ok(json!({"hash": hash.to_string()}))
+}
+
+fn submitblock(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "submitblock")?;
+    let hexdata = as_str(required(args, 0, "submitblock")?)?;
+    let block: Block = unhex(hexdata)
+        .and_then(|b| deserialize(&b).ok())
+        .ok_or_else(|| RpcError::new(RpcError::DESERIALIZATION_ERROR, "Block decode failed"))?;
+    // bitcoind's BIP22 answers: null when connected, "duplicate" for a known block,
+    // "inconclusive" for a valid-looking block that does not extend the tip (bitcoind would keep
+    // it on a side branch; this node does not keep side branches yet), else the reject reason.
+    match d.node().submit_block(block) {
+        Ok(_) => Ok(Value::Null),
+        Err(BlockError::Duplicate(_)) => Ok(json!("duplicate")),
+        Err(BlockError::NotOnTip(_)) => Ok(json!("inconclusive")),
+        Err(e @ BlockError::Storage(_)) => Err(RpcError::new(RpcError::VERIFY_ERROR, e.to_string())),
+        Err(e) => Ok(json!(e.reject_reason())),
+    }
 }

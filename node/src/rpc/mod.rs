@@ -17,14 +17,20 @@ mod util;
 pub mod amount;
 mod blockchain;
 mod control;
+mod fees;
 pub mod http;
 mod mempool;
 mod mining;
+mod net;
+mod node;
 mod rawtransaction;
+mod script;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use interfaces::{CleanupHandler, Handler, RpcCommand, RpcError, RpcRequest};
 use serde_json::{json, Map, Value};
@@ -35,8 +41,16 @@ use crate::NodeState;
 use util::Builtin;
 
 /// Every file's method table, in `help` order of categories.
-static TABLES: &[&[Builtin]] =
-    &[blockchain::METHODS, mempool::METHODS, control::METHODS, mining::METHODS, rawtransaction::METHODS];
+static TABLES: &[&[Builtin]] = &[
+    blockchain::METHODS,
+    mempool::METHODS,
+    control::METHODS,
+    mining::METHODS,
+    net::METHODS,
+    rawtransaction::METHODS,
+    fees::METHODS,
+    node::METHODS,
+];
 
 /// Every built-in method.
 fn builtins() -> impl Iterator<Item = &'static Builtin> {
@@ -58,6 +72,22 @@ pub struct Dispatcher {
     node: Arc<NodeState>,
     registered: Arc<Registered>,
     next_id: AtomicU64,
+    /// Requests being executed (`getrpcinfo`): id, method, start.
+    active: Mutex<Vec<(u64, String, Instant)>>,
+    /// The debug log's path (`getrpcinfo`'s `logpath`).
+    log_path: Mutex<Option<PathBuf>>,
+}
+
+/// Removes a request from the active list when it ends (panics included).
+struct ActiveGuard<'a> {
+    dispatcher: &'a Dispatcher,
+    id: u64,
+}
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.dispatcher.active).retain(|(id, _, _)| *id != self.id);
+    }
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -100,7 +130,28 @@ enum Version {
 impl Dispatcher {
     /// A dispatcher for `node` with only the built-in methods.
     pub fn new(node: Arc<NodeState>) -> Dispatcher {
-        Dispatcher { node, registered: Arc::new(Mutex::new(BTreeMap::new())), next_id: AtomicU64::new(0) }
+        Dispatcher {
+            node,
+            registered: Arc::new(Mutex::new(BTreeMap::new())),
+            next_id: AtomicU64::new(0),
+            active: Mutex::new(Vec::new()),
+            log_path: Mutex::new(None),
+        }
+    }
+
+    /// Sets the debug log's path that `getrpcinfo` reports.
+    pub fn set_log_path(&self, path: PathBuf) {
+        *lock(&self.log_path) = Some(path);
+    }
+
+    /// The debug log's path, when set.
+    pub fn log_path(&self) -> Option<PathBuf> {
+        lock(&self.log_path).clone()
+    }
+
+    /// The requests being executed now: method and time since it started, oldest first.
+    pub fn active_commands(&self) -> Vec<(String, Duration)> {
+        lock(&self.active).iter().map(|(_, method, start)| (method.clone(), start.elapsed())).collect()
     }
 
     /// The node.
@@ -226,6 +277,9 @@ impl Dispatcher {
         };
         let params = obj.get("params").cloned().unwrap_or(Value::Null);
         tracing::debug!(target: "rpc", "ThreadRPCServer method={method} user={user} uri={uri}");
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.active).push((id, method.to_string(), Instant::now()));
+        let _active = ActiveGuard { dispatcher: self, id };
         if let Some(builtin) = find_builtin(method) {
             let args = positional(params, builtin.args)?;
             return (builtin.run)(self, &args);
