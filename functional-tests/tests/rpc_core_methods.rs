@@ -303,3 +303,56 @@ fn grind(block: &mut Block, valid: bool) {
         }
     }
 }
+
+#[test]
+fn importdescriptors_answers_each_request_in_cores_shape() {
+    let mut test = TestFramework::new("rpc_core_import", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    node.call("createwallet", json!(["w"]));
+    let (private, address) = key();
+    node.call("generatetoaddress", json!([1, address]));
+    // A public wpkh() descriptor with its checksum, as the node infers it.
+    let scan = node.call("scantxoutset", json!(["start", [format!("combo({})", private.to_wif())]]));
+    let wpkh = scan["unspents"][0]["desc"].as_str().unwrap_or_default().to_string();
+    assert!(wpkh.starts_with("wpkh("), "{wpkh}");
+    let combo = format!("combo({})", private.to_wif());
+
+    let results = node.wallet_call(
+        "w",
+        "importdescriptors",
+        json!([[
+            {"desc": format!("{combo}#00000000"), "timestamp": "now"},
+            {"desc": combo, "timestamp": "now"},
+            {"desc": wpkh, "timestamp": 0},
+            {"desc": wpkh},
+            {"desc": wpkh, "timestamp": "now", "active": true},
+            {"timestamp": "now"},
+        ]]),
+    );
+    let results = results.as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 6);
+    for r in &results {
+        assert_eq!(r["success"], json!(false), "{r}");
+        assert_eq!(keys(r), ["success", "error"]);
+    }
+    let code = |i: usize| results[i]["error"]["code"].as_i64();
+    // combo() with a checksum: BDK cannot hold it, said in Core's error shape.
+    assert_eq!(code(0), Some(-4));
+    assert!(results[0]["error"]["message"].as_str().unwrap_or_default().contains("combo()"));
+    assert_eq!((code(1), &results[1]["error"]["message"]), (Some(-5), &json!("Missing checksum")));
+    assert_eq!(code(2), Some(-4), "a descriptor the wallet does not have is not imported");
+    assert_eq!(
+        (code(3), &results[3]["error"]["message"]),
+        (Some(-3), &json!("Missing required timestamp field for key"))
+    );
+    assert_eq!(
+        (code(4), &results[4]["error"]["message"]),
+        (Some(-8), &json!("Active descriptors must be ranged"))
+    );
+    assert_eq!((code(5), &results[5]["error"]["message"]), (Some(-8), &json!("Descriptor not found.")));
+    assert_eq!(
+        rpc_error(node, "importdescriptors", json!(["not an array"])),
+        (-3, "JSON value of type string is not of expected type array".into())
+    );
+}
