@@ -144,6 +144,7 @@ impl App {
         let chain = ChainState::open_with(&blocks_dir, crate::ChainParams::regtest(), mode)?;
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
+        dispatcher.set_log_path(config.chain_datadir.join(crate::logging::LOG_FILE_NAME));
         let mut app = App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: lock };
         if let Some(factory) = wallets {
             ui.init_message("Loading wallets…");

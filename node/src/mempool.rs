@@ -73,8 +73,10 @@ pub struct MempoolEntry {
     pub fee: Amount,
     /// Its virtual size.
     pub vsize: u64,
-    /// When it entered, seconds since the UNIX epoch.
+    /// When it entered, seconds since the UNIX epoch (the node's clock, so `setmocktime` applies).
     pub time: u64,
+    /// The chain height when it entered.
+    pub height: u32,
 }
 
 /// The pool of unconfirmed transactions.
@@ -131,6 +133,53 @@ impl Mempool {
         self.spent.get(outpoint).copied()
     }
 
+    /// The pool transactions `txid` spends outputs of, directly or through others (not itself).
+    pub fn ancestors(&self, txid: &Txid) -> HashSet<Txid> {
+        self.walk(txid, |entry| entry.tx.input.iter().map(|i| i.previous_output.txid).collect())
+    }
+
+    /// The pool transactions spending outputs of `txid`, directly or through others (not itself).
+    pub fn descendants(&self, txid: &Txid) -> HashSet<Txid> {
+        self.walk(txid, |entry| self.children(&entry.tx))
+    }
+
+    /// The pool transactions spending an output of `tx`.
+    pub fn children(&self, tx: &Transaction) -> Vec<Txid> {
+        let txid = tx.compute_txid();
+        let mut children: Vec<Txid> = (0..tx.output.len())
+            .filter_map(|vout| u32::try_from(vout).ok())
+            .filter_map(|vout| self.spender(&OutPoint { txid, vout }))
+            .collect();
+        children.dedup();
+        children
+    }
+
+    fn walk(&self, start: &Txid, next: impl Fn(&MempoolEntry) -> Vec<Txid>) -> HashSet<Txid> {
+        let mut found = HashSet::new();
+        let mut todo = vec![*start];
+        while let Some(txid) = todo.pop() {
+            let Some(entry) = self.entries.get(&txid) else { continue };
+            for other in next(entry) {
+                if other != *start && self.entries.contains_key(&other) && found.insert(other) {
+                    todo.push(other);
+                }
+            }
+        }
+        found
+    }
+
+    /// Whether `txid` signals BIP125 replaceability (an input with a sequence below
+    /// 0xfffffffe), itself or through an ancestor in the pool: Bitcoin Core's `IsRBFOptIn`, the
+    /// one answer `bip125-replaceable` gives wherever it appears. `None` if it is not in the pool.
+    pub fn signals_rbf(&self, txid: &Txid) -> Option<bool> {
+        let entry = self.entries.get(txid)?;
+        let signals = |tx: &Transaction| tx.input.iter().any(|i| i.sequence.is_rbf());
+        Some(
+            signals(&entry.tx)
+                || self.ancestors(txid).iter().filter_map(|a| self.entries.get(a)).any(|e| signals(&e.tx)),
+        )
+    }
+
     /// Sum of the virtual sizes.
     pub fn total_vsize(&self) -> u64 {
         self.entries.values().map(|e| e.vsize).sum()
@@ -173,9 +222,8 @@ impl Mempool {
         for txin in &tx.input {
             self.spent.insert(txin.previous_output, txid);
         }
-        let time =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        self.entries.insert(txid, MempoolEntry { tx, fee, vsize, time });
+        let time = u64::from(chain.now());
+        self.entries.insert(txid, MempoolEntry { tx, fee, vsize, time, height: chain.height() });
         self.order.push(txid);
         Ok((txid, fee))
     }

@@ -7,8 +7,13 @@
 //! Events of one change are delivered in order (mempool removals, `block_connected`,
 //! `updated_block_tip`); events of two changes made concurrently on different threads may
 //! interleave.
+//!
+//! Every change takes a ticket from the notification queue before it touches the state and gives
+//! it back once its events are delivered, so [`NodeState::sync_notifications`] (Bitcoin Core's
+//! `SyncWithValidationInterfaceQueue`) can wait for everything changed before it was called.
 
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -71,6 +76,29 @@ pub struct NodeState {
     /// Height of the last tip whose notifications were all delivered.
     notified_height: Mutex<u32>,
     notified_cv: Condvar,
+    /// Tickets of the changes whose notifications are not delivered yet.
+    queue: Mutex<NotificationQueue>,
+    queue_cv: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct NotificationQueue {
+    next: u64,
+    pending: BTreeSet<u64>,
+}
+
+/// A change's place in the notification queue, given back when dropped (after its events were
+/// delivered, or when the change failed).
+struct Ticket<'a> {
+    node: &'a NodeState,
+    number: u64,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        lock(&self.node.queue).pending.remove(&self.number);
+        self.node.queue_cv.notify_all();
+    }
 }
 
 impl std::fmt::Debug for NodeState {
@@ -108,6 +136,8 @@ impl NodeState {
             started: Instant::now(),
             shutdown: Mutex::new(false),
             shutdown_cv: Condvar::new(),
+            queue: Mutex::default(),
+            queue_cv: Condvar::new(),
         }
     }
 
@@ -120,6 +150,36 @@ impl NodeState {
     /// Seconds since the node started.
     pub fn uptime(&self) -> u64 {
         self.started.elapsed().as_secs()
+    }
+
+    /// Sets the node's clock (`setmocktime`): `Some(time)` mocks it, `None` goes back to the
+    /// system clock. Block templates, the future-time rule and mempool entry times follow it;
+    /// [`NodeState::uptime`] does not.
+    pub fn set_mock_time(&self, time: Option<u32>) {
+        self.lock().chain.set_mock_time(time);
+    }
+
+    /// Takes a place in the notification queue; take it before changing the state.
+    fn ticket(&self) -> Ticket<'_> {
+        let mut queue = lock(&self.queue);
+        let number = queue.next;
+        queue.next += 1;
+        queue.pending.insert(number);
+        Ticket { node: self, number }
+    }
+
+    /// Waits until the notifications of every change begun before this call have been delivered
+    /// to the subscribers (Bitcoin Core's `SyncWithValidationInterfaceQueue`). Returns at once
+    /// when called from inside a notification, whose own delivery could never finish first.
+    pub fn sync_notifications(&self) {
+        if DELIVERING.with(Cell::get) {
+            return;
+        }
+        let mut queue = lock(&self.queue);
+        let last = queue.next;
+        while queue.pending.first().is_some_and(|first| *first < last) {
+            queue = self.queue_cv.wait(queue).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 
     /// Registers `notifications` until the returned handler is disconnected or dropped.
@@ -179,6 +239,7 @@ impl NodeState {
     pub fn submit_transaction(&self, tx: Transaction, max_fee: Option<Amount>) -> Result<Txid, MempoolError> {
         let bytes = serialize(&tx);
         let wanted = tx.compute_txid();
+        let _ticket = self.ticket();
         let txid = {
             let mut guard = self.lock();
             let Inner { chain, mempool } = &mut *guard;
@@ -206,6 +267,7 @@ impl NodeState {
     /// dependency order). Returns the block hashes. The state lock is taken per block, so other
     /// requests are served in between, and mining stops early when a shutdown is requested.
     pub fn generate(&self, script_pubkey: &Script, count: u32) -> Result<Vec<BlockHash>, BlockError> {
+        let _ticket = self.ticket();
         let mut hashes = Vec::new();
         let mut events = Vec::new();
         let mut result = Ok(());
@@ -254,6 +316,7 @@ impl NodeState {
     /// Validates and connects `block`, updates the mempool and notifies.
     pub fn submit_block(&self, block: Block) -> Result<BlockHash, BlockError> {
         let hash = block.block_hash();
+        let _ticket = self.ticket();
         let mut events = Vec::new();
         let height = {
             let mut guard = self.lock();

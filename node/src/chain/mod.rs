@@ -109,6 +109,11 @@ pub struct ChainState {
     utxos: UtxoSet,
     secp: Secp256k1<VerifyOnly>,
     store: Option<BlockStore>,
+    /// The coins each active block spent, in spending order (Core's undo data, in memory): the
+    /// fee and prevout columns of `getblock` 2 and 3.
+    spent: HashMap<BlockHash, Vec<(OutPoint, Coin)>>,
+    /// `setmocktime`: the clock's reading in place of the system's (`None`: the system clock).
+    mock_time: Option<u32>,
 }
 
 impl std::fmt::Debug for ChainState {
@@ -145,6 +150,8 @@ impl ChainState {
             utxos: UtxoSet::new(),
             secp: Secp256k1::verification_only(),
             store: None,
+            spent: HashMap::new(),
+            mock_time: None,
         }
     }
 
@@ -215,6 +222,23 @@ impl ChainState {
         Ok(chain)
     }
 
+    /// Sets the clock this chain reads (block times of new templates, the "too far in the
+    /// future" rule, mempool entry times) to `time`; `None` goes back to the system clock.
+    /// Bitcoin Core's `SetMockTime` (`setmocktime`, regtest only).
+    pub fn set_mock_time(&mut self, time: Option<u32>) {
+        self.mock_time = time;
+    }
+
+    /// The mocked time, if the clock is mocked.
+    pub fn mock_time(&self) -> Option<u32> {
+        self.mock_time
+    }
+
+    /// The node's clock: the mocked time if set, else the system time (seconds since the epoch).
+    pub fn now(&self) -> u32 {
+        self.mock_time.unwrap_or_else(now)
+    }
+
     /// The consensus parameters.
     pub fn params(&self) -> &ChainParams {
         &self.params
@@ -274,6 +298,12 @@ impl ChainState {
     /// Median time past of the active-chain block at `height` (its 11 blocks up to it).
     pub fn median_time_past_of(&self, height: u32) -> u32 {
         self.median_time_past_at(height)
+    }
+
+    /// The coins the active block `hash` spent, in spending order (inputs of its transactions
+    /// after the coinbase, one by one).
+    pub fn spent_coins(&self, hash: &BlockHash) -> Option<&[(OutPoint, Coin)]> {
+        self.spent.get(hash).map(Vec::as_slice)
     }
 
     /// The unspent outputs of the active chain.
@@ -344,7 +374,7 @@ impl ChainState {
             return Err(BlockError::TimeTooOld { time: block.header.time, median_time_past });
         }
         if origin == Origin::New
-            && block.header.time > now().saturating_add(self.params.max_future_block_time)
+            && block.header.time > self.now().saturating_add(self.params.max_future_block_time)
         {
             return Err(BlockError::TimeTooNew(block.header.time));
         }
@@ -380,6 +410,7 @@ impl ChainState {
         self.index.insert(hash, IndexEntry { header: block.header, height, chain_work, max_time });
         self.blocks.insert(hash, block);
         self.active.push(hash);
+        self.spent.insert(hash, delta.undo.clone());
         self.utxos.apply(delta);
         tracing::debug!(target: "validation", "UpdateTip: new best={hash} height={height}");
     }
@@ -389,7 +420,7 @@ impl ChainState {
     /// nonce ground until the proof of work holds. The block is not accepted; pass it to
     /// [`ChainState::accept_block`]. Fails with the rule `txs` break.
     pub fn create_block(&self, script_pubkey: &Script, txs: Vec<Transaction>) -> Result<Block, BlockError> {
-        let time = now().max(self.median_time_past().saturating_add(1));
+        let time = self.now().max(self.median_time_past().saturating_add(1));
         self.create_block_at(script_pubkey, txs, time)
     }
 

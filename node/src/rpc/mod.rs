@@ -1,7 +1,9 @@
 //! JSON-RPC over HTTP/1.1, shaped like bitcoind's.
 //!
 //! * [`Dispatcher`]: parses a request body (one object or a batch array), maps named parameters to
-//!   positions, runs the built-in methods ([`methods`]) or the commands registered with
+//!   positions, runs the built-in methods (one file per category, as Bitcoin Core's `src/rpc/`:
+//!   `blockchain`, `mempool`, `mining`, `rawtransaction`, `control`, ...; each file has a
+//!   `METHODS` table and [`TABLES`] collects them) or the commands registered with
 //!   [`Dispatcher::register`] (the wallet's, through `interfaces::Chain::handle_rpc`), and builds
 //!   1.0-style (`{"result","error","id"}`) or 2.0-style (`{"jsonrpc":"2.0",...}`) replies with the
 //!   HTTP status bitcoind would use. It also implements [`interfaces::Rpc`].
@@ -10,13 +12,25 @@
 //!   networks (`-rpcallowip`), worker pool and queue (`-rpcthreads`, `-rpcworkqueue`), timeouts
 //!   and limits, and a clean stop. See [`http`] for its threads and limits.
 
+#[macro_use]
+mod util;
 pub mod amount;
+mod blockchain;
+mod control;
+mod fees;
 pub mod http;
-pub mod methods;
+mod mempool;
+mod mining;
+mod net;
+mod node;
+mod rawtransaction;
+mod script;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use interfaces::{CleanupHandler, Handler, RpcCommand, RpcError, RpcRequest};
 use serde_json::{json, Map, Value};
@@ -24,6 +38,29 @@ use serde_json::{json, Map, Value};
 pub use http::{RpcAuth, RpcServer, RpcServerConfig, RpcServerError, COOKIE_USER};
 
 use crate::NodeState;
+use util::Builtin;
+
+/// Every file's method table, in `help` order of categories.
+static TABLES: &[&[Builtin]] = &[
+    blockchain::METHODS,
+    mempool::METHODS,
+    control::METHODS,
+    mining::METHODS,
+    net::METHODS,
+    rawtransaction::METHODS,
+    fees::METHODS,
+    node::METHODS,
+];
+
+/// Every built-in method.
+fn builtins() -> impl Iterator<Item = &'static Builtin> {
+    TABLES.iter().flat_map(|table| table.iter())
+}
+
+/// The built-in method `name`.
+fn find_builtin(name: &str) -> Option<&'static Builtin> {
+    builtins().find(|b| b.name == name)
+}
 
 /// The result of one call: a JSON value or a bitcoind-coded error.
 pub type CallResult = Result<Value, RpcError>;
@@ -35,6 +72,22 @@ pub struct Dispatcher {
     node: Arc<NodeState>,
     registered: Arc<Registered>,
     next_id: AtomicU64,
+    /// Requests being executed (`getrpcinfo`): id, method, start.
+    active: Mutex<Vec<(u64, String, Instant)>>,
+    /// The debug log's path (`getrpcinfo`'s `logpath`).
+    log_path: Mutex<Option<PathBuf>>,
+}
+
+/// Removes a request from the active list when it ends (panics included).
+struct ActiveGuard<'a> {
+    dispatcher: &'a Dispatcher,
+    id: u64,
+}
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.dispatcher.active).retain(|(id, _, _)| *id != self.id);
+    }
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -77,7 +130,28 @@ enum Version {
 impl Dispatcher {
     /// A dispatcher for `node` with only the built-in methods.
     pub fn new(node: Arc<NodeState>) -> Dispatcher {
-        Dispatcher { node, registered: Arc::new(Mutex::new(BTreeMap::new())), next_id: AtomicU64::new(0) }
+        Dispatcher {
+            node,
+            registered: Arc::new(Mutex::new(BTreeMap::new())),
+            next_id: AtomicU64::new(0),
+            active: Mutex::new(Vec::new()),
+            log_path: Mutex::new(None),
+        }
+    }
+
+    /// Sets the debug log's path that `getrpcinfo` reports.
+    pub fn set_log_path(&self, path: PathBuf) {
+        *lock(&self.log_path) = Some(path);
+    }
+
+    /// The debug log's path, when set.
+    pub fn log_path(&self) -> Option<PathBuf> {
+        lock(&self.log_path).clone()
+    }
+
+    /// The requests being executed now: method and time since it started, oldest first.
+    pub fn active_commands(&self) -> Vec<(String, Duration)> {
+        lock(&self.active).iter().map(|(_, method, start)| (method.clone(), start.elapsed())).collect()
     }
 
     /// The node.
@@ -107,10 +181,8 @@ impl Dispatcher {
 
     /// `(category, name, synopsis)` of every method, built-in and registered.
     pub fn method_list(&self) -> Vec<(String, String, String)> {
-        let mut list: Vec<(String, String, String)> = methods::BUILTINS
-            .iter()
-            .map(|m| (m.category.to_string(), m.name.to_string(), m.synopsis()))
-            .collect();
+        let mut list: Vec<(String, String, String)> =
+            builtins().map(|m| (m.category.to_string(), m.name.to_string(), m.synopsis())).collect();
         for (name, cmds) in lock(&self.registered).iter() {
             if let Some((_, c)) = cmds.first() {
                 let synopsis = c.help.lines().next().unwrap_or(name).to_string();
@@ -122,7 +194,7 @@ impl Dispatcher {
 
     /// Help text for one method.
     pub fn method_help(&self, name: &str) -> Option<String> {
-        if let Some(m) = methods::BUILTINS.iter().find(|m| m.name == name) {
+        if let Some(m) = find_builtin(name) {
             return Some(format!("{}\n\n{}", m.synopsis(), m.help));
         }
         lock(&self.registered).get(name).and_then(|c| c.first().map(|(_, c)| c.help.clone()))
@@ -205,7 +277,10 @@ impl Dispatcher {
         };
         let params = obj.get("params").cloned().unwrap_or(Value::Null);
         tracing::debug!(target: "rpc", "ThreadRPCServer method={method} user={user} uri={uri}");
-        if let Some(builtin) = methods::BUILTINS.iter().find(|m| m.name == method) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.active).push((id, method.to_string(), Instant::now()));
+        let _active = ActiveGuard { dispatcher: self, id };
+        if let Some(builtin) = find_builtin(method) {
             let args = positional(params, builtin.args)?;
             return (builtin.run)(self, &args);
         }

@@ -16,10 +16,11 @@
 //! (`createwallet`, `loadwallet`, `unloadwallet`, `listwallets`, `listwalletdir`), [`info`] the
 //! wallet state (`getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`), [`history`] the
 //! transaction views (`listtransactions`, `gettransaction`, `listunspent`), [`send`]
-//! `sendtoaddress`.
+//! `sendtoaddress`, [`import`] `importdescriptors` (what a BDK wallet can hold; see there).
 
 pub(crate) mod amount;
 mod history;
+mod import;
 mod info;
 mod manage;
 pub(crate) mod params;
@@ -88,6 +89,7 @@ pub(crate) static METHODS: &[Method] = &[
     info::GETNEWADDRESS,
     history::GETTRANSACTION,
     info::GETWALLETINFO,
+    import::IMPORTDESCRIPTORS,
     history::LISTTRANSACTIONS,
     history::LISTUNSPENT,
     manage::LISTWALLETDIR,

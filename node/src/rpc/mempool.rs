@@ -1,0 +1,188 @@
+//! Bitcoin Core's `rpc/mempool.cpp` methods: the mempool and what enters it.
+
+use bitcoin::consensus::deserialize;
+use bitcoin::{Amount, Transaction, Txid};
+use interfaces::RpcError;
+use serde_json::{json, Value};
+
+use super::amount::amount_from_value;
+use super::util::*;
+use super::{CallResult, Dispatcher};
+use crate::mempool::MempoolError;
+use crate::Inner;
+
+/// This file's methods.
+pub(crate) static METHODS: &[Builtin] = &[
+    builtin!(
+        "Blockchain",
+        "getmempoolentry",
+        ["txid"],
+        1,
+        "Returns mempool data for the given transaction.",
+        getmempoolentry
+    ),
+    builtin!("Blockchain", "getmempoolinfo", [], 0, "Returns details on the mempool.", getmempoolinfo),
+    builtin!(
+        "Blockchain",
+        "getrawmempool",
+        ["verbose", "mempool_sequence"],
+        0,
+        "Returns the txids in the mempool (verbose: an object by txid).",
+        getrawmempool
+    ),
+    builtin!(
+        "Rawtransactions",
+        "sendrawtransaction",
+        ["hexstring", "maxfeerate", "maxburnamount"],
+        1,
+        "Submits a raw transaction to the mempool; maxfeerate in BTC/kvB (default 0.10, 0 no limit).",
+        sendrawtransaction
+    ),
+];
+
+fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getmempoolinfo")?;
+    let inner = d.node().lock();
+    let pool = &inner.mempool;
+    let min = Amount::from_sat(crate::MIN_RELAY_FEE_SAT_PER_KVB);
+    Ok(json!({
+        "loaded": true,
+        "size": pool.len(),
+        "bytes": pool.total_vsize(),
+        "usage": pool.entries().map(|(_, e)| e.tx.total_size()).sum::<usize>(),
+        "total_fee": btc(pool.total_fee()),
+        "maxmempool": 300_000_000,
+        "mempoolminfee": btc(min),
+        "minrelaytxfee": btc(min),
+        "incrementalrelayfee": btc(min),
+        "unbroadcastcount": 0,
+        "fullrbf": false,
+    }))
+}
+
+/// Core's `entryToJSON`. `bip125-replaceable` is kept although bitcoind now shows it only with
+/// `-deprecatedrpc=bip125`: it costs nothing, and widely used clients (the Rust
+/// `bitcoincore-rpc` 0.19 types) fail to parse an entry without it. Its value is the mempool's
+/// one answer ([`crate::Mempool::signals_rbf`]). There is no cluster linearization here, so a
+/// transaction's chunk is itself (`chunkweight`, `fees.chunk`).
+fn mempool_entry_json(inner: &Inner, txid: &Txid) -> Value {
+    let pool = &inner.mempool;
+    let Some(entry) = pool.get(txid) else { return Value::Null };
+    let mut depends: Vec<String> = entry
+        .tx
+        .input
+        .iter()
+        .map(|i| i.previous_output.txid)
+        .filter(|t| pool.contains(t))
+        .map(|t| t.to_string())
+        .collect();
+    depends.sort();
+    depends.dedup();
+    let spentby: Vec<String> = pool.children(&entry.tx).iter().map(ToString::to_string).collect();
+    let sum = |set: &std::collections::HashSet<Txid>| {
+        set.iter()
+            .filter_map(|t| pool.get(t))
+            .fold((1usize, entry.vsize, entry.fee), |(n, size, fee), e| (n + 1, size + e.vsize, fee + e.fee))
+    };
+    let (ancestor_count, ancestor_size, ancestor_fees) = sum(&pool.ancestors(txid));
+    let (descendant_count, descendant_size, descendant_fees) = sum(&pool.descendants(txid));
+    json!({
+        "vsize": entry.vsize,
+        "weight": entry.tx.weight().to_wu(),
+        "time": entry.time,
+        "height": entry.height,
+        "descendantcount": descendant_count,
+        "descendantsize": descendant_size,
+        "ancestorcount": ancestor_count,
+        "ancestorsize": ancestor_size,
+        "wtxid": entry.tx.compute_wtxid().to_string(),
+        "chunkweight": entry.tx.weight().to_wu(),
+        "fees": {
+            "base": btc(entry.fee),
+            "modified": btc(entry.fee),
+            "ancestor": btc(ancestor_fees),
+            "descendant": btc(descendant_fees),
+            "chunk": btc(entry.fee),
+        },
+        "depends": depends,
+        "spentby": spentby,
+        "unbroadcast": false,
+        "bip125-replaceable": pool.signals_rbf(txid).unwrap_or(false),
+    })
+}
+
+fn getmempoolentry(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getmempoolentry")?;
+    let txid: Txid = parse_hash(required(args, 0, "getmempoolentry")?, "txid")?;
+    let inner = d.node().lock();
+    if !inner.mempool.contains(&txid) {
+        return Err(RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Transaction not in mempool"));
+    }
+    Ok(mempool_entry_json(&inner, &txid))
+}
+
+fn getrawmempool(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getrawmempool")?;
+    let verbose = arg(args, 0).map(as_bool).transpose()?.unwrap_or(false);
+    let inner = d.node().lock();
+    if !verbose {
+        return Ok(json!(inner.mempool.txids().iter().map(ToString::to_string).collect::<Vec<_>>()));
+    }
+    let mut map = serde_json::Map::new();
+    for txid in inner.mempool.txids() {
+        map.insert(txid.to_string(), mempool_entry_json(&inner, txid));
+    }
+    Ok(Value::Object(map))
+}
+
+fn sendrawtransaction(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "sendrawtransaction")?;
+    let hexstring = as_str(required(args, 0, "sendrawtransaction")?)?;
+    let decode_failed = || {
+        RpcError::new(
+            RpcError::DESERIALIZATION_ERROR,
+            "TX decode failed. Make sure the tx has at least one input.",
+        )
+    };
+    let tx: Transaction = unhex(hexstring).and_then(|b| deserialize(&b).ok()).ok_or_else(decode_failed)?;
+    let max_rate = match arg(args, 1) {
+        None => Amount::from_sat(10_000_000),
+        Some(value) => Amount::from_sat(amount_from_value(value)?.unsigned_abs()),
+    };
+    let max_fee = (max_rate > Amount::ZERO)
+        .then(|| Amount::from_sat(max_rate.to_sat().saturating_mul(tx.vsize() as u64) / 1000));
+    let txid = tx.compute_txid();
+    {
+        let inner = d.node().lock();
+        if inner.mempool.contains(&txid) {
+            return Ok(json!(txid.to_string()));
+        }
+        let in_utxos = (0..tx.output.len())
+            .filter_map(|v| u32::try_from(v).ok())
+            .any(|vout| inner.chain.utxos().get(&bitcoin::OutPoint { txid, vout }).is_some());
+        if in_utxos {
+            return Err(RpcError::new(
+                RpcError::VERIFY_ALREADY_IN_CHAIN,
+                "Transaction outputs already in utxo set",
+            ));
+        }
+    }
+    match d.node().submit_transaction(tx, max_fee) {
+        Ok(txid) => Ok(json!(txid.to_string())),
+        Err(e) => Err(mempool_rpc_error(&e)),
+    }
+}
+
+/// bitcoind's code and message for a refused transaction.
+pub(crate) fn mempool_rpc_error(e: &MempoolError) -> RpcError {
+    match e {
+        MempoolError::MaxFeeExceeded { .. } => RpcError::new(
+            RpcError::VERIFY_ERROR,
+            "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+        ),
+        MempoolError::Invalid(crate::BlockError::MissingOrSpent { .. }) => {
+            RpcError::new(RpcError::VERIFY_ERROR, "bad-txns-inputs-missingorspent")
+        }
+        other => RpcError::new(RpcError::VERIFY_REJECTED, other.reject_reason()),
+    }
+}
