@@ -229,7 +229,7 @@ impl Config {
             }
         }
         let (debug, debug_all) = settings::debug_categories(m)?;
-        let log = settings::log_settings(m, &chain_datadir, debug, debug_all)?;
+        let log = settings::log_settings(program, m, &chain_datadir, debug, debug_all)?;
         Ok(Config {
             program,
             chain,

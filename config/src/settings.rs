@@ -10,6 +10,7 @@ use crate::config::{flag, flag_or, list, list_settings, value};
 use crate::debug::{parse_category, DebugCategories, DebugCategory, LogLevel};
 use crate::error::Error;
 use crate::values::{parse_money, Setting};
+use crate::Program;
 
 /// How the log is written (`-debuglogfile`, `-logtimemicros`, `-logthreadnames`,
 /// `-logsourcelocations`, `-loglevel`, `-logratelimit`, `-shrinkdebugfile`, `-logtimestamps`).
@@ -38,8 +39,9 @@ pub struct LogSettings {
     /// `-logratelimit` (default on): Core's per-source-location limit of 1 MiB an hour for
     /// info and above.
     pub rate_limit: bool,
-    /// `-shrinkdebugfile` (default: on unless `-debug` enables a category): cut a log file over
-    /// 11 MB to its last 10 MB at start.
+    /// `-shrinkdebugfile` (default: on for the node unless `-debug` enables a category; off for
+    /// `mpx-wallet`, which appends to the node's file): cut a log file over 11 MB to its last
+    /// 10 MB at start.
     pub shrink_debug_file: bool,
 }
 
@@ -97,6 +99,7 @@ pub(crate) fn debug_categories(m: &ArgMatches) -> Result<(DebugCategories, bool)
 }
 
 pub(crate) fn log_settings(
+    program: Program,
     m: &ArgMatches,
     chain_datadir: &Path,
     debug: DebugCategories,
@@ -146,7 +149,8 @@ pub(crate) fn log_settings(
         thread_names: flag(m, "logthreadnames"),
         source_locations: flag(m, "logsourcelocations"),
         rate_limit: flag_or(m, "logratelimit", true),
-        shrink_debug_file: flag_or(m, "shrinkdebugfile", debug.is_empty()),
+        // A wallet process appends to the node's file, which the node shrinks.
+        shrink_debug_file: flag_or(m, "shrinkdebugfile", debug.is_empty() && program == Program::Node),
     })
 }
 

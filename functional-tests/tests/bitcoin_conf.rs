@@ -182,6 +182,21 @@ fn debuglogfile_includeconf_and_refusals() {
         "Error: Error reading configuration file: parse error on line 2: nolisten, if you intended to specify a \
          negated option, use nolisten=1 instead\n"
     );
+    // -server=0 (here from the file): the node runs without an RPC server until a signal.
+    write(&datadir.join("bitcoin.conf"), "regtest=1\nserver=0\n");
+    let mut child = Command::new(binary(Binary::Node))
+        .arg(format!("-datadir={}", datadir.display()))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = chain_dir.join("debug.log");
+    wait_until("the node without RPC server started", WAIT, || read(&log).contains("init done"));
+    assert!(read(&log).contains("-server=0: no JSON-RPC server"));
+    assert!(!node.cookie_file().exists(), "no RPC server, no cookie");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert!(child.wait().unwrap().success());
+
     // And the node still starts once the file is right.
     write(&datadir.join("bitcoin.conf"), "regtest=1\n[regtest]\nport=18999\n");
     node.start(&[]);
