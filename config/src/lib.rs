@@ -2,17 +2,21 @@
 //! and validated into one [`Config`].
 //!
 //! **For:** turning `mpx-node -regtest -rpcport=18500 -debug=rpc` (Bitcoin
-//! Core's single-dash style) plus `<datadir>/node.toml` into a checked
-//! [`Config`], or into one clear error line. **Not for:** anything the
-//! options are used for. This crate knows nothing of nodes, wallets or IPC,
-//! and reads no file but the config file (it creates none either).
+//! Core's single-dash style) plus `<datadir>/bitcoin.conf` (Core's format and
+//! rules, `includeconf` included) and `<datadir>/node.toml` into a checked
+//! [`Config`], or into one clear error line (Core's words where Core has
+//! them). **Not for:** anything the options are used for. This crate knows
+//! nothing of nodes, wallets or IPC, and reads no file but the config files
+//! (it creates none either).
 //!
 //! Two layers, as in ripgrep:
 //! 1. *Raw options*: clap parses the arguments after a small rewrite of
 //!    Bitcoin-style tokens (`-name=value`, `-noname`) into clap's long
-//!    options. The config file is turned into more such tokens, placed
-//!    before the command line's, so a later value wins: command line over
-//!    the file's `[regtest]` section over its top level over defaults.
+//!    options. The config files are turned into more such tokens, placed
+//!    before the command line's, so the command line wins; within a file
+//!    the `[regtest]` section wins over the top level (bitcoin.conf: with
+//!    Core's first-value-wins and network-only rules). An option may be set
+//!    in bitcoin.conf or node.toml, not both.
 //!    List options (`-wallet`, `-debug`, `-ipcbind`) accumulate across
 //!    file and command line; `-noX` clears what came before it.
 //! 2. *Validated configuration*: [`Config`], with defaults filled in, paths
