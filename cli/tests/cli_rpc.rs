@@ -250,7 +250,10 @@ fn rpcwaittimeout_gives_up() {
 #[test]
 fn bad_flags_are_one_line() {
     for (args, message) in [
-        (&["-foo", "getblockcount"][..], "Error: unknown option -foo\n"),
+        (
+            &["-foo", "getblockcount"][..],
+            "Error: Error parsing command line arguments: Invalid parameter -foo\n",
+        ),
         (
             &["-rpcport=abc", "getblockcount"][..],
             "Error: invalid value 'abc' for -rpcport: not a port number\n",

@@ -36,7 +36,7 @@ pub(crate) fn map_option(program: Program, token: &str) -> Result<String, Error>
         });
     }
     let Some(def) = name.strip_prefix("no").and_then(lookup) else {
-        return Err(Error::UnknownOption(format!("-{name}")));
+        return Err(Error::UnknownOption(token.to_string()));
     };
     negate(def, name, value)
 }
@@ -128,16 +128,17 @@ mod tests {
     #[test]
     fn unknown_options() {
         use Program::*;
-        check(Node, &["-foo"], "Error: unknown option -foo");
-        check(Node, &["--foo=1"], "Error: unknown option -foo");
-        check(Node, &["-nofoo"], "Error: unknown option -nofoo");
-        check(Node, &["-no"], "Error: unknown option -no");
-        check(Node, &["-=1"], "Error: unknown option -");
-        check(Node, &["-Daemon"], "Error: unknown option -Daemon");
+        let invalid = "Error: Error parsing command line arguments: Invalid parameter";
+        check(Node, &["-foo"], &format!("{invalid} -foo"));
+        check(Node, &["--foo=1"], &format!("{invalid} --foo=1"));
+        check(Node, &["-nofoo"], &format!("{invalid} -nofoo"));
+        check(Node, &["-no"], &format!("{invalid} -no"));
+        check(Node, &["-=1"], &format!("{invalid} -=1"));
+        check(Node, &["-Daemon"], &format!("{invalid} -Daemon"));
         // Each program takes its own options only.
-        check(Node, &["-rpcwait"], "Error: unknown option -rpcwait");
-        check(Cli, &["-daemon"], "Error: unknown option -daemon");
-        check(Cli, &["-nodaemon"], "Error: unknown option -nodaemon");
+        check(Node, &["-rpcwait"], &format!("{invalid} -rpcwait"));
+        check(Cli, &["-daemon"], &format!("{invalid} -daemon"));
+        check(Cli, &["-nodaemon"], &format!("{invalid} -nodaemon"));
     }
 
     #[test]

@@ -9,16 +9,20 @@ use std::time::Duration;
 use clap::parser::MatchesError;
 use clap::ArgMatches;
 
-use crate::debug::{DebugCategories, DebugValue};
+use crate::debug::DebugCategories;
 use crate::error::Error;
 use crate::options::ARGS;
 use crate::rpc::{
     RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
 };
+use crate::settings::{
+    self, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions, USER_AGENT_NAME,
+};
 use crate::values::Setting;
 use crate::Program;
 
-/// The config file read when no `-conf` is given, relative to the datadir.
+/// The TOML config file read when no `-conf` is given, relative to the datadir (beside
+/// [`BITCOIN_CONFIG_FILE`](crate::BITCOIN_CONFIG_FILE)).
 pub const DEFAULT_CONFIG_FILE: &str = "node.toml";
 
 /// The data directory's name under `$HOME` when no `-datadir` is given.
@@ -107,9 +111,20 @@ pub struct Config {
     /// `<datadir>/<chain>`, e.g. `<datadir>/regtest`: where the chain's
     /// data, logs, cookie and wallets live.
     pub chain_datadir: PathBuf,
-    /// The config file that was read, if any (`-conf`, default
-    /// `<datadir>/node.toml` when it exists; `-noconf` reads none).
+    /// The first config file that was read, if any (`-conf`, default `<datadir>/bitcoin.conf`
+    /// or else `<datadir>/node.toml` when they exist; `-noconf` reads none).
     pub config_file: Option<PathBuf>,
+    /// Every config file read: `bitcoin.conf`, the files it includes, `node.toml`.
+    pub config_files: Vec<PathBuf>,
+    /// What reading the options found worth a warning (Core's `Ignoring unknown configuration
+    /// value ...`, unknown sections, ...), for the program's log.
+    pub warnings: Vec<String>,
+    /// What reading the options found worth an information line (`Included configuration file
+    /// ...`), for the program's log.
+    pub notes: Vec<String>,
+    /// Every option occurrence from the config files and the command line, as
+    /// `-name=value`, `-name` or `-noname`, in the order they were applied.
+    pub options_given: Vec<String>,
     /// The node's JSON-RPC server: where it listens (`-rpcbind` with
     /// `-rpcallowip`, `-rpcport`; default `[::1]:18443` and `127.0.0.1:18443`),
     /// whom it serves, `-rpcauth`, `-rpcthreads`, `-rpcworkqueue`,
@@ -121,8 +136,31 @@ pub struct Config {
     /// JSON-RPC authentication (`-rpcuser` with `-rpcpassword`, else the
     /// cookie).
     pub rpc_auth: RpcAuth,
-    /// Enabled debug-logging categories (`-debug`).
+    /// Enabled debug-logging categories (`-debug` minus `-debugexclude`).
     pub debug: DebugCategories,
+    /// How the log is written (`-debuglogfile`, `-loglevel`, `-logthreadnames`, ...).
+    pub log: LogSettings,
+    /// Whether the JSON-RPC server runs (`-server`, default on as in bitcoind).
+    pub server: bool,
+    /// `-rpcdoccheck` (accepted; this node's RPC help is not checked against documentation).
+    pub rpc_doc_check: bool,
+    /// Mempool policy options (`-maxmempool`, `-mempoolexpiry`, `-minrelaytxfee`,
+    /// `-dustrelayfee`, `-persistmempool`).
+    pub mempool: MempoolSettings,
+    /// The wallet's options (`-fallbackfee`, `-keypool`, `-walletnotify`, `-unsafesqlitesync`).
+    pub wallet_options: WalletOptions,
+    /// Commands run on node events (`-blocknotify`, `-startupnotify`, `-shutdownnotify`).
+    pub notify: Notify,
+    /// The P2P options (validated; the node has no P2P network).
+    pub p2p: P2pSettings,
+    /// `-par` (accepted; scripts are verified on one thread here).
+    pub par: i64,
+    /// `-prevoutfetchthreads` (accepted; there are no prefetch threads here).
+    pub prevout_fetch_threads: u64,
+    /// `-txindex`.
+    pub txindex: bool,
+    /// `-uacomment` values, checked as bitcoind checks them.
+    pub ua_comments: Vec<String>,
     /// Whether to log to the console too (`-printtoconsole`).
     pub print_to_console: bool,
     /// Whether to detach into the background (`-daemon`).
@@ -158,11 +196,16 @@ impl Config {
         self.chain_datadir.join(COOKIE_FILE)
     }
 
+    /// This node's subversion, as `getnetworkinfo` shows it: `/mpx:<version>(<uacomments>)/`.
+    pub fn subversion(&self) -> String {
+        settings::format_subversion(USER_AGENT_NAME, env!("CARGO_PKG_VERSION"), &self.ua_comments)
+    }
+
     pub(crate) fn from_matches(
         program: Program,
         m: &ArgMatches,
         datadir: PathBuf,
-        config_file: Option<PathBuf>,
+        sources: Sources,
     ) -> Result<Config, Error> {
         let chain = chain(m)?;
         let chain_datadir = datadir.join(chain.name());
@@ -185,22 +228,28 @@ impl Config {
                 wallets.push(wallet);
             }
         }
-        let debug = list_settings::<DebugValue>(m, "debug").into_iter().fold(
-            DebugCategories::none(),
-            |mut set, setting| match setting {
-                Setting::Negated | Setting::Value(DebugValue::None) => DebugCategories::none(),
-                Setting::Value(DebugValue::All) => DebugCategories::all(),
-                Setting::Value(DebugValue::Category(category)) => {
-                    set.insert(category);
-                    set
-                }
-            },
-        );
+        let (debug, debug_all) = settings::debug_categories(m)?;
+        let log = settings::log_settings(program, m, &chain_datadir, debug, debug_all)?;
         Ok(Config {
             program,
             chain,
             datadir,
-            config_file,
+            config_file: sources.config_files.first().cloned(),
+            config_files: sources.config_files,
+            warnings: sources.warnings,
+            notes: sources.notes,
+            options_given: sources.options_given,
+            log,
+            server: flag_or(m, "server", true),
+            rpc_doc_check: flag(m, "rpcdoccheck"),
+            mempool: settings::mempool_settings(m)?,
+            wallet_options: settings::wallet_options(m)?,
+            notify: settings::notify(m),
+            p2p: settings::p2p_settings(m)?,
+            par: value::<i64>(m, "par").unwrap_or(0),
+            prevout_fetch_threads: settings::prevout_fetch_threads(m)?,
+            txindex: flag(m, "txindex"),
+            ua_comments: settings::ua_comments(m)?,
             rpc_server,
             rpc_connect: address("rpcconnect"),
             rpc_auth,
@@ -224,6 +273,15 @@ impl Config {
             chain_datadir,
         })
     }
+}
+
+/// Where the options came from, besides the matches.
+#[derive(Debug, Default)]
+pub(crate) struct Sources {
+    pub(crate) config_files: Vec<PathBuf>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) options_given: Vec<String>,
 }
 
 /// The server settings with bitcoind's rules: `-rpcbind` counts only with `-rpcallowip`,
@@ -256,6 +314,11 @@ fn requires(option: &str, requires: &str) -> Error {
 
 /// `-regtest` and `-chain` resolved; regtest unless something else is asked.
 fn chain(m: &ArgMatches) -> Result<Chain, Error> {
+    for other in ["testnet", "testnet4", "signet"] {
+        if flag(m, other) {
+            return Err(Error::UnsupportedChain(format!("-{other}")));
+        }
+    }
     let regtest = setting::<bool>(m, "regtest").map(|s| matches!(s, Setting::Value(true)));
     match (regtest, value::<String>(m, "chain")) {
         (Some(regtest), Some(chain)) if regtest != (chain == "regtest") => Err(Error::ConflictingChain {
@@ -271,7 +334,7 @@ fn chain(m: &ArgMatches) -> Result<Chain, Error> {
 
 /// The last occurrence of a single-valued option, if any. Options the
 /// program does not define read as absent.
-fn setting<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<Setting<T>> {
+pub(crate) fn setting<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<Setting<T>> {
     match m.try_get_one::<Setting<T>>(id) {
         Ok(setting) => setting.cloned(),
         Err(MatchesError::UnknownArgument { .. }) => None,
@@ -280,7 +343,7 @@ fn setting<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option
 }
 
 /// A single value, with `-noX` meaning unset.
-fn value<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
+pub(crate) fn value<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
     match setting(m, id)? {
         Setting::Value(value) => Some(value),
         Setting::Negated => None,
@@ -292,8 +355,17 @@ pub(crate) fn flag(m: &ArgMatches, id: &str) -> bool {
     value::<bool>(m, id).unwrap_or(false)
 }
 
+/// A flag with a default: its last occurrence, `-noX` being false.
+pub(crate) fn flag_or(m: &ArgMatches, id: &str, default: bool) -> bool {
+    match setting::<bool>(m, id) {
+        Some(Setting::Value(on)) => on,
+        Some(Setting::Negated) => false,
+        None => default,
+    }
+}
+
 /// Every occurrence of a list option, in order.
-fn list_settings<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<Setting<T>> {
+pub(crate) fn list_settings<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<Setting<T>> {
     match m.try_get_many::<Setting<T>>(id) {
         Ok(settings) => settings.into_iter().flatten().cloned().collect(),
         Err(MatchesError::UnknownArgument { .. }) => Vec::new(),
@@ -302,7 +374,7 @@ fn list_settings<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> 
 }
 
 /// A list option's values: each `-noX` clears those before it.
-fn list<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<T> {
+pub(crate) fn list<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<T> {
     list_settings(m, id).into_iter().fold(Vec::new(), |mut values, setting| {
         match setting {
             Setting::Negated => values.clear(),
@@ -327,11 +399,32 @@ pub(crate) fn datadir(m: &ArgMatches, home: Option<&Path>) -> Result<PathBuf, Er
         .map_err(|e| Error::invalid("datadir", &dir.display().to_string(), e.to_string()))
 }
 
-/// The config file to read and whether it must exist.
-pub(crate) fn config_file(m: &ArgMatches, datadir: &Path) -> Option<(PathBuf, bool)> {
+/// A config file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Bitcoin Core's `bitcoin.conf`.
+    BitcoinConf,
+    /// Our TOML file (`node.toml`).
+    Toml,
+}
+
+/// The config files to read, with their format and whether each must exist: `-conf=<file>`
+/// alone (TOML when its name ends in `.toml`), none with `-noconf`, else `<datadir>/bitcoin.conf`
+/// and `<datadir>/node.toml` when they exist.
+pub(crate) fn config_files(m: &ArgMatches, datadir: &Path) -> Vec<(PathBuf, Format, bool)> {
     match setting::<PathBuf>(m, "conf") {
-        Some(Setting::Negated) => None,
-        Some(Setting::Value(conf)) => Some((datadir.join(conf), true)),
-        None => Some((datadir.join(DEFAULT_CONFIG_FILE), false)),
+        Some(Setting::Negated) => Vec::new(),
+        Some(Setting::Value(conf)) => {
+            let format = if conf.extension().is_some_and(|e| e == "toml") {
+                Format::Toml
+            } else {
+                Format::BitcoinConf
+            };
+            vec![(datadir.join(conf), format, true)]
+        }
+        None => vec![
+            (datadir.join(crate::conf::BITCOIN_CONFIG_FILE), Format::BitcoinConf, false),
+            (datadir.join(DEFAULT_CONFIG_FILE), Format::Toml, false),
+        ],
     }
 }

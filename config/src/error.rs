@@ -13,9 +13,24 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An option this program does not know, e.g. `-foo` (or `-nofoo`).
-    #[error("unknown option {0}")]
+    /// An option this program does not know, e.g. `-foo` (or `-nofoo`), as given on the command
+    /// line; worded as bitcoind words it.
+    #[error("Error parsing command line arguments: Invalid parameter {0}")]
     UnknownOption(String),
+    /// A problem Bitcoin Core reports with its own words (a `bitcoin.conf` syntax error, an
+    /// unsupported logging category, an invalid amount, ...): the message is Core's.
+    #[error("{0}")]
+    Core(String),
+    /// The same option set in both `bitcoin.conf` and `node.toml`.
+    #[error("option -{option} is set in both {conf} and {toml}; set it in one of them")]
+    SetInBothFiles {
+        /// The option's name.
+        option: String,
+        /// The bitcoin.conf-format file.
+        conf: PathBuf,
+        /// The TOML file.
+        toml: PathBuf,
+    },
     /// An option was given a value its parser rejects.
     #[error("invalid value '{value}' for -{option}: {reason}")]
     InvalidValue {
@@ -109,7 +124,7 @@ impl Error {
     pub(crate) fn in_file(self, path: &std::path::Path) -> Error {
         match self {
             // Already names the file.
-            e @ (Error::ReadFile { .. } | Error::Toml { .. } | Error::InFile { .. }) => e,
+            e @ (Error::ReadFile { .. } | Error::Toml { .. } | Error::InFile { .. } | Error::Core(_)) => e,
             e => Error::InFile { path: path.to_path_buf(), error: Box::new(e) },
         }
     }

@@ -64,6 +64,19 @@ pub(crate) fn tokens(table: &Table, program: Program) -> Result<Vec<String>, Err
     Ok(out)
 }
 
+/// The option names the file sets (top level and `[regtest]`).
+pub(crate) fn option_names(table: &Table) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (key, value) in table {
+        match value {
+            Value::Table(inner) if key == REGTEST_SECTION => names.extend(inner.keys().cloned()),
+            _ => names.push(key.clone()),
+        }
+    }
+    names.dedup();
+    names
+}
+
 fn key_tokens(key: &str, value: &Value, program: Program, out: &mut Vec<String>) -> Result<(), Error> {
     let def = options::find(key).ok_or_else(|| Error::UnknownKey(key.to_string()))?;
     if !def.in_file {

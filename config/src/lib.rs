@@ -2,17 +2,21 @@
 //! and validated into one [`Config`].
 //!
 //! **For:** turning `mpx-node -regtest -rpcport=18500 -debug=rpc` (Bitcoin
-//! Core's single-dash style) plus `<datadir>/node.toml` into a checked
-//! [`Config`], or into one clear error line. **Not for:** anything the
-//! options are used for. This crate knows nothing of nodes, wallets or IPC,
-//! and reads no file but the config file (it creates none either).
+//! Core's single-dash style) plus `<datadir>/bitcoin.conf` (Core's format and
+//! rules, `includeconf` included) and `<datadir>/node.toml` into a checked
+//! [`Config`], or into one clear error line (Core's words where Core has
+//! them). **Not for:** anything the options are used for. This crate knows
+//! nothing of nodes, wallets or IPC, and reads no file but the config files
+//! (it creates none either).
 //!
 //! Two layers, as in ripgrep:
 //! 1. *Raw options*: clap parses the arguments after a small rewrite of
 //!    Bitcoin-style tokens (`-name=value`, `-noname`) into clap's long
-//!    options. The config file is turned into more such tokens, placed
-//!    before the command line's, so a later value wins: command line over
-//!    the file's `[regtest]` section over its top level over defaults.
+//!    options. The config files are turned into more such tokens, placed
+//!    before the command line's, so the command line wins; within a file
+//!    the `[regtest]` section wins over the top level (bitcoin.conf: with
+//!    Core's first-value-wins and network-only rules). An option may be set
+//!    in bitcoin.conf or node.toml, not both.
 //!    List options (`-wallet`, `-debug`, `-ipcbind`) accumulate across
 //!    file and command line; `-noX` clears what came before it.
 //! 2. *Validated configuration*: [`Config`], with defaults filled in, paths
@@ -43,23 +47,33 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod args;
+mod conf;
 mod config;
 mod debug;
 mod error;
 mod file;
 mod options;
 mod rpc;
+mod settings;
 mod values;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::config::{Format, Sources};
+use crate::values::Setting;
+
+pub use crate::conf::BITCOIN_CONFIG_FILE;
 pub use crate::config::{Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE, DEFAULT_DATADIR_NAME};
-pub use crate::debug::{DebugCategories, DebugCategory, UnknownCategory};
+pub use crate::debug::{DebugCategories, DebugCategory, LogLevel, UnknownCategory};
 pub use crate::error::Error;
 pub use crate::rpc::{
     RpcAuthHash, RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS,
     DEFAULT_RPC_WORK_QUEUE,
+};
+pub use crate::settings::{
+    format_subversion, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions,
+    DEFAULT_DEBUG_LOG_FILE, P2P_OPTIONS, USER_AGENT_NAME,
 };
 
 /// The executables that parse options here; each takes its own subset.
@@ -171,21 +185,146 @@ where
     }
     let datadir = config::datadir(&cli, home.as_deref())?;
 
-    // The file's tokens, checked on their own so an error names the file.
-    let mut tokens = Vec::new();
-    let mut config_file = None;
-    if let Some((path, required)) = config::config_file(&cli, &datadir) {
-        if let Some(table) = file::load(&path, required)? {
-            tokens = file::tokens(&table, program)
-                .and_then(|tokens| args::map_options(program, &tokens))
-                .map_err(|e| e.in_file(&path))?;
-            command.clone().try_get_matches_from(&tokens).map_err(|e| Error::from_clap(e).in_file(&path))?;
-            config_file = Some(path);
-        }
+    // Core takes only -noincludeconf from the command line.
+    let include_settings = config::list_settings::<PathBuf>(&cli, "includeconf");
+    if let Some(Setting::Value(path)) = include_settings.iter().find(|s| matches!(s, Setting::Value(_))) {
+        return Err(Error::Core(format!(
+            "Error parsing command line arguments: -includeconf cannot be used from commandline; -includeconf={:?}",
+            path.display().to_string()
+        )));
     }
 
-    // The file only supplies more arguments, in front of the command line's.
+    let mut sources = Sources::default();
+    let mut tokens = Vec::new();
+    let mut top_level_only = Vec::new();
+    let mut conf_keys: Option<(PathBuf, Vec<String>)> = None;
+    let mut toml_keys: Option<(PathBuf, Vec<String>)> = None;
+    let files = config::config_files(&cli, &datadir);
+    for (path, format, required) in &files {
+        let file_tokens = match format {
+            Format::BitcoinConf => {
+                let Some(conf) = conf::read(path, *required, &datadir, include_settings.is_empty())? else {
+                    continue;
+                };
+                let resolved = conf.resolve(program).map_err(|e| e.in_file(path))?;
+                top_level_only.extend(resolved.top_level_only);
+                sources.warnings.extend(conf.warnings.iter().cloned().chain(conf.section_warnings()));
+                sources.notes.extend(conf.notes.iter().cloned());
+                sources.config_files.extend(conf.files.iter().cloned());
+                conf_keys = Some((path.clone(), conf.option_names()));
+                resolved.tokens
+            }
+            Format::Toml => {
+                let Some(table) = file::load(path, *required)? else { continue };
+                sources.config_files.push(path.clone());
+                toml_keys = Some((path.clone(), file::option_names(&table)));
+                file::tokens(&table, program).map_err(|e| e.in_file(path))?
+            }
+        };
+        // Checked on their own, so an error names the file.
+        let mapped = args::map_options(program, &file_tokens).map_err(|e| e.in_file(path))?;
+        command.clone().try_get_matches_from(&mapped).map_err(|e| Error::from_clap(e).in_file(path))?;
+        tokens.extend(mapped);
+    }
+    // One option, one file: a careful reader must not have to know which file wins.
+    if let (Some((conf, conf_keys)), Some((toml, toml_keys))) = (&conf_keys, &toml_keys) {
+        if let Some(option) = conf_keys.iter().find(|key| toml_keys.contains(key)) {
+            return Err(Error::SetInBothFiles {
+                option: option.clone(),
+                conf: conf.clone(),
+                toml: toml.clone(),
+            });
+        }
+    }
+    ignored_bitcoin_conf(&cli, &datadir, &files, &mut sources, &tokens)?;
+
+    // Core's rule for network-only options set at the top level of bitcoin.conf only: an error
+    // unless the command line sets them.
+    let errors: Vec<String> = top_level_only
+        .iter()
+        .filter(|name| !cli_sets(&cli_tokens, name))
+        .map(|name| {
+            format!("Config setting for -{name} only applied on regtest network when in [regtest] section.")
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::Core(errors.join("\n")));
+    }
+    // The files only supply more arguments, in front of the command line's.
     tokens.extend(cli_tokens);
     let matches = command.try_get_matches_from(&tokens).map_err(Error::from_clap)?;
-    Config::from_matches(program, &matches, datadir, config_file).map(|config| Action::Run(Box::new(config)))
+    sources.options_given = tokens.iter().map(|token| shown(token)).collect();
+    Config::from_matches(program, &matches, datadir, sources).map(|config| Action::Run(Box::new(config)))
+}
+
+/// Whether the command line's (mapped) tokens give `name` a value after its last negation.
+fn cli_sets(cli_tokens: &[String], name: &str) -> bool {
+    let option = format!("--{name}");
+    cli_tokens
+        .iter()
+        .rfind(|t| **t == option || t.strip_prefix(option.as_str()).is_some_and(|rest| rest.starts_with('=')))
+        .is_some_and(|last| !last.ends_with(values::NEGATED))
+}
+
+/// A clap token shown as the user would write it: `-name=value`, `-name`, `-noname`; secrets
+/// (`-rpcpassword`, `-rpcauth`) as `****`, as Core's log of its arguments shows them.
+fn shown(token: &str) -> String {
+    let body = token.trim_start_matches('-');
+    match body.split_once('=') {
+        Some((name, v)) if v == values::NEGATED => format!("-no{name}"),
+        Some((name @ ("rpcpassword" | "rpcauth"), _)) => format!("-{name}=****"),
+        _ => format!("-{body}"),
+    }
+}
+
+/// Core refuses to start when `-conf` names another file while `<datadir>/bitcoin.conf` exists
+/// (it would be silently ignored), unless `-allowignoredconf`: then it is a warning.
+fn ignored_bitcoin_conf(
+    cli: &clap::ArgMatches,
+    datadir: &std::path::Path,
+    files: &[(PathBuf, config::Format, bool)],
+    sources: &mut Sources,
+    file_tokens: &[String],
+) -> Result<(), Error> {
+    let Some(Setting::Value(conf)) = config::setting::<PathBuf>(cli, "conf") else { return Ok(()) };
+    let base = datadir.join(BITCOIN_CONFIG_FILE);
+    let Some((used, _, _)) = files.first() else { return Ok(()) };
+    let same = match (std::fs::canonicalize(&base), std::fs::canonicalize(used)) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(_), _) => return Ok(()),
+        _ => false,
+    };
+    if same {
+        return Ok(());
+    }
+    let quoted = |p: &std::path::Path| format!("{:?}", p.display().to_string());
+    let mut message = format!(
+        "Data directory {dir} contains a \"{name}\" file which is ignored, because a different configuration file \
+         {used} from command line argument \"-conf={conf}\" is being used instead. Possible ways to address this \
+         would be to:\n- Delete or rename the \"{name}\" file in data directory {dir}.\n- Change datadir= or conf= \
+         options to specify one configuration file, not two, and use includeconf= to include any other \
+         configuration files.",
+        dir = quoted(datadir),
+        name = BITCOIN_CONFIG_FILE,
+        used = quoted(used),
+        conf = conf.display(),
+    );
+    let allowed = |tokens: &mut dyn Iterator<Item = &String>| {
+        tokens.fold(false, |allowed, token| match token.as_str() {
+            "--allowignoredconf" | "--allowignoredconf=1" | "--allowignoredconf=true" => true,
+            t if t.starts_with("--allowignoredconf=") => false,
+            _ => allowed,
+        })
+    };
+    let cli_allows = match config::setting::<bool>(cli, "allowignoredconf") {
+        Some(Setting::Value(allowed)) => Some(allowed),
+        Some(Setting::Negated) => Some(false),
+        None => None,
+    };
+    if cli_allows.unwrap_or_else(|| allowed(&mut file_tokens.iter())) {
+        sources.warnings.push(message);
+        return Ok(());
+    }
+    message.push_str("\n- Set allowignoredconf=1 option to treat this condition as a warning, not an error.");
+    Err(Error::Core(message))
 }

@@ -61,6 +61,8 @@ const RPC: &str = "RPC options";
 const WALLET: &str = "Wallet options";
 const IPC: &str = "IPC options";
 const DEBUG: &str = "Debugging and logging options";
+const CONNECTION: &str = "Connection options (parsed and validated; this node has no P2P network)";
+const RELAY: &str = "Node relay options";
 
 fn bool_parser() -> ValueParser {
     ValueParser::new(setting(values::parse_bool))
@@ -89,6 +91,76 @@ const fn flag(
     }
 }
 
+/// A flag that is on unless turned off (`-noX`, `-X=0`).
+const fn flag_on(
+    name: &'static str,
+    help: &'static str,
+    programs: &'static [Program],
+    heading: &'static str,
+) -> OptionDef {
+    OptionDef { default: "1", ..flag(name, help, programs, true, heading) }
+}
+
+/// A single-valued option a config file may set; `-noX` unsets it when `negatable`.
+#[allow(clippy::too_many_arguments)]
+const fn value(
+    name: &'static str,
+    value_name: &'static str,
+    help: &'static str,
+    default: &'static str,
+    programs: &'static [Program],
+    negatable: bool,
+    heading: &'static str,
+    parser: fn() -> ValueParser,
+) -> OptionDef {
+    OptionDef {
+        name,
+        shape: Shape::Value,
+        value_name,
+        bare: None,
+        help,
+        default,
+        programs,
+        negatable,
+        in_file: true,
+        heading,
+        parser,
+    }
+}
+
+/// A repeatable option a config file may set; `-noX` clears what came before.
+const fn list(
+    name: &'static str,
+    value_name: &'static str,
+    help: &'static str,
+    default: &'static str,
+    programs: &'static [Program],
+    heading: &'static str,
+    parser: fn() -> ValueParser,
+) -> OptionDef {
+    OptionDef {
+        name,
+        shape: Shape::List,
+        value_name,
+        bare: None,
+        help,
+        default,
+        programs,
+        negatable: true,
+        in_file: true,
+        heading,
+        parser,
+    }
+}
+
+fn any_parser() -> ValueParser {
+    ValueParser::new(setting(values::parse_any))
+}
+
+fn int_parser() -> ValueParser {
+    ValueParser::new(setting(values::parse_int))
+}
+
 /// Every option, in the order `-help` lists them.
 pub(crate) static OPTIONS: &[OptionDef] = &[
     OptionDef {
@@ -106,9 +178,11 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         shape: Shape::Value,
         value_name: "file",
         bare: None,
-        help: "Read options from this TOML file, relative to -datadir unless absolute; \
-               -noconf reads none. A missing default file is fine, a missing -conf file an error",
-        default: "node.toml",
+        help: "Read options from this file, relative to -datadir unless absolute: a name ending in \
+               .toml is read as TOML (like node.toml), any other in bitcoin.conf's format. It replaces \
+               both default files; -noconf reads none. A missing default file is fine, a missing -conf \
+               file an error",
+        default: "bitcoin.conf and node.toml",
         programs: ALL,
         negatable: true,
         in_file: false,
@@ -151,6 +225,118 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         GENERAL,
     ),
     OptionDef {
+        name: "includeconf",
+        shape: Shape::List,
+        value_name: "file",
+        bare: None,
+        help: "Read more options from this bitcoin.conf-format file, relative to -datadir unless \
+               absolute (only in the main bitcoin.conf, not in an included file; on the command line \
+               only -noincludeconf, which reads no included file)",
+        default: "none",
+        programs: ALL,
+        negatable: true,
+        in_file: false,
+        heading: GENERAL,
+        parser: || ValueParser::new(setting(values::parse_path)),
+    },
+    flag(
+        "allowignoredconf",
+        "Treat a bitcoin.conf in the data directory that is ignored because -conf names another \
+         file as a warning, not an error",
+        ALL,
+        true,
+        GENERAL,
+    ),
+    value(
+        "blocknotify",
+        "cmd",
+        "Execute command when the best block changes (%s in cmd is replaced by block hash); run \
+         with sh -c, not waited for",
+        "none",
+        NODE,
+        true,
+        GENERAL,
+        any_parser,
+    ),
+    value(
+        "startupnotify",
+        "cmd",
+        "Execute command on startup, once the node answers RPC (sh -c, not waited for)",
+        "none",
+        NODE,
+        true,
+        GENERAL,
+        any_parser,
+    ),
+    list(
+        "shutdownnotify",
+        "cmd",
+        "Execute command immediately before beginning shutdown (sh -c; the shutdown waits for it); \
+         repeatable",
+        "none",
+        NODE,
+        GENERAL,
+        any_parser,
+    ),
+    value(
+        "maxmempool",
+        "n",
+        "Keep the transaction memory pool below <n> megabytes (exposed; not yet enforced by this node)",
+        "300",
+        NODE,
+        false,
+        GENERAL,
+        int_parser,
+    ),
+    value(
+        "mempoolexpiry",
+        "n",
+        "Do not keep transactions in the mempool longer than <n> hours (exposed; not yet enforced by \
+         this node)",
+        "336",
+        NODE,
+        false,
+        GENERAL,
+        int_parser,
+    ),
+    value(
+        "par",
+        "n",
+        "Set the number of script verification threads (0 = auto, up to 15, <0 = leave that many \
+         cores free); accepted for compatibility, this node verifies scripts on one thread",
+        "0",
+        NODE,
+        false,
+        GENERAL,
+        int_parser,
+    ),
+    flag_on(
+        "persistmempool",
+        "Whether to save the mempool on shutdown and load on restart (exposed; this node does not \
+         persist its mempool yet)",
+        NODE,
+        GENERAL,
+    ),
+    value(
+        "prevoutfetchthreads",
+        "n",
+        "Set the number of threads used to prefetch block input prevouts (0 disables, up to 16); \
+         accepted for compatibility, this node has no prefetch threads",
+        "8",
+        NODE,
+        false,
+        GENERAL,
+        int_parser,
+    ),
+    flag(
+        "txindex",
+        "Maintain a full transaction index (exposed; getrawtransaction here finds confirmed \
+         transactions by scanning the chain)",
+        NODE,
+        true,
+        GENERAL,
+    ),
+    OptionDef {
         name: "chain",
         shape: Shape::Value,
         value_name: "chain",
@@ -167,27 +353,189 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         default: "1",
         ..flag("regtest", "Use the regression test chain, equivalent to -chain=regtest", ALL, true, CHAIN)
     },
+    flag("testnet", "Use the test chain; not supported (only regtest)", ALL, true, CHAIN),
+    flag("testnet4", "Use the test4 chain; not supported (only regtest)", ALL, true, CHAIN),
+    flag("signet", "Use the signet chain; not supported (only regtest)", ALL, true, CHAIN),
     OptionDef {
         name: "debug",
         shape: Shape::List,
         value_name: "category",
         bare: Some("1"),
         help: "Log debugging information for <category>; repeatable. -debug, -debug=1 or -debug=all \
-               log every category, -debug=0 or -nodebug none. Categories: bench, blockstorage, \
-               coindb, estimatefee, http, ipc, mempool, mempoolrej, rpc, selectcoins, validation, walletdb",
+               log every category, -debug=0 or -debug=none ignore the categories before it, -nodebug \
+               none. Categories (Bitcoin Core's; those of subsystems this node lacks have no events): \
+               addrman, bench, blockstorage, cmpctblock, coindb, estimatefee, http, i2p, ipc, kernel, \
+               leveldb, mempool, mempoolrej, net, privatebroadcast, proxy, prune, qt, rand, reindex, \
+               rpc, scan, selectcoins, tor, txpackages, txreconciliation, validation, walletdb, zmq",
         default: "none",
         programs: NODE_AND_WALLET,
         negatable: true,
         in_file: true,
         heading: DEBUG,
-        parser: || ValueParser::new(setting(values::parse_debug)),
+        parser: any_parser,
     },
+    list(
+        "debugexclude",
+        "category",
+        "Exclude debug and trace logging for a category (takes priority over -debug); repeatable",
+        "none",
+        NODE_AND_WALLET,
+        DEBUG,
+        any_parser,
+    ),
+    value(
+        "debuglogfile",
+        "file",
+        "Specify location of the debug log file, relative to the chain's data directory unless \
+         absolute; -nodebuglogfile writes no log file",
+        "debug.log",
+        NODE_AND_WALLET,
+        true,
+        DEBUG,
+        || ValueParser::new(setting(values::parse_path)),
+    ),
+    OptionDef {
+        negatable: false,
+        ..list(
+            "loglevel",
+            "<level>|<category>:<level>",
+            "Set the global or per-category severity level for categories enabled with -debug: \
+             info, debug or trace (warning, error and info are always logged); <category>:<level> \
+             overrides the global level for one category; repeatable",
+            "debug",
+            NODE_AND_WALLET,
+            DEBUG,
+            any_parser,
+        )
+    },
+    flag_on(
+        "logratelimit",
+        "Apply rate limiting to unconditional logging (info and above) to mitigate disk-filling \
+         attacks: more than 1 MiB from one source location within an hour is dropped from the file \
+         until the hour ends",
+        NODE_AND_WALLET,
+        DEBUG,
+    ),
+    flag(
+        "logsourcelocations",
+        "Prepend debug output with the originating source location ([file:line] [module])",
+        NODE_AND_WALLET,
+        true,
+        DEBUG,
+    ),
+    flag(
+        "logthreadnames",
+        "Prepend debug output with name of the originating thread",
+        NODE_AND_WALLET,
+        true,
+        DEBUG,
+    ),
+    flag("logtimemicros", "Add microsecond precision to debug timestamps", NODE_AND_WALLET, true, DEBUG),
+    flag_on("logtimestamps", "Prepend debug output with timestamp", NODE_AND_WALLET, DEBUG),
+    OptionDef {
+        default: "1 when no -debug",
+        ..flag(
+            "shrinkdebugfile",
+            "Shrink the debug log file on startup: over 11 MB, it is cut to its last 10 MB",
+            NODE_AND_WALLET,
+            true,
+            DEBUG,
+        )
+    },
+    list(
+        "uacomment",
+        "cmt",
+        "Append comment to the user agent string (letters, digits and \" .,;-_?@\")",
+        "none",
+        NODE,
+        DEBUG,
+        any_parser,
+    ),
     flag(
         "printtoconsole",
         "Send log messages to the console as well as to debug.log",
         NODE_AND_WALLET,
         true,
         DEBUG,
+    ),
+    list(
+        "bind",
+        "<addr>[:<port>][=onion]",
+        "Bind to given address and always listen on it",
+        "0.0.0.0",
+        NODE,
+        CONNECTION,
+        || ValueParser::new(setting(values::parse_bind)),
+    ),
+    list(
+        "connect",
+        "ip",
+        "Connect only to the specified node; -noconnect or -connect=0 disables automatic connections",
+        "none",
+        NODE,
+        CONNECTION,
+        || ValueParser::new(setting(values::parse_host)),
+    ),
+    flag_on("discover", "Discover own IP addresses", NODE, CONNECTION),
+    flag_on("dnsseed", "Query for peer addresses via DNS lookup, if low on addresses", NODE, CONNECTION),
+    flag_on("fixedseeds", "Allow fixed seeds if DNS seeds don't provide peers", NODE, CONNECTION),
+    flag_on("listen", "Accept connections from outside", NODE, CONNECTION),
+    flag_on("listenonion", "Automatically create Tor onion service", NODE, CONNECTION),
+    value(
+        "maxconnections",
+        "n",
+        "Maintain at most <n> automatic connections to peers",
+        "125",
+        NODE,
+        false,
+        CONNECTION,
+        int_parser,
+    ),
+    flag_on("natpmp", "Use PCP or NAT-PMP to map the listening port", NODE, CONNECTION),
+    value(
+        "peertimeout",
+        "n",
+        "Seconds after connecting to a peer before considering disconnection based on inactivity \
+         (minimum: 1)",
+        "60",
+        NODE,
+        false,
+        CONNECTION,
+        int_parser,
+    ),
+    value("port", "port", "Listen for connections on <port>", "18444", NODE, false, CONNECTION, || {
+        ValueParser::new(setting(values::parse_port))
+    }),
+    flag_on("v2transport", "Support v2 transport", NODE, CONNECTION),
+    list(
+        "whitelist",
+        "[<permissions>@]<ip or network>",
+        "Add permission flags to the peers connecting from the given IP address or network",
+        "none",
+        NODE,
+        CONNECTION,
+        || ValueParser::new(setting(values::parse_whitelist)),
+    ),
+    value(
+        "dustrelayfee",
+        "amt",
+        "Fee rate (in BTC/kvB) used to define dust (exposed; this node's policy does not apply it yet)",
+        "0.00003",
+        NODE,
+        false,
+        RELAY,
+        any_parser,
+    ),
+    value(
+        "minrelaytxfee",
+        "amt",
+        "Fees (in BTC/kvB) smaller than this are considered zero fee for relaying and mempool \
+         acceptance (exposed; this node's mempool uses a fixed 0.00001)",
+        "0.000001",
+        NODE,
+        false,
+        RELAY,
+        any_parser,
     ),
     OptionDef {
         name: "rpcallowip",
@@ -315,6 +663,15 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         heading: RPC,
         parser: || ValueParser::new(setting(values::parse_count)),
     },
+    flag(
+        "rpcdoccheck",
+        "Throw a non-fatal error at runtime if the documentation for an RPC is incorrect; accepted \
+         for compatibility, this node's RPC help is not generated from checked documentation",
+        NODE,
+        true,
+        RPC,
+    ),
+    flag_on("server", "Accept JSON-RPC commands; -server=0 runs without the RPC server", NODE, RPC),
     flag("rpcwait", "Wait for the RPC server to start", CLI, true, RPC),
     OptionDef {
         name: "rpcwallet",
@@ -365,6 +722,47 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         heading: WALLET,
         parser: || ValueParser::new(setting(values::parse_wallet_name)),
     },
+    value(
+        "fallbackfee",
+        "amt",
+        "A fee rate (in BTC/kvB) the wallet uses when fee estimation has insufficient data; 0 \
+         disables the fallback (exposed for the wallet)",
+        "0.00",
+        NODE,
+        false,
+        WALLET,
+        any_parser,
+    ),
+    value(
+        "keypool",
+        "n",
+        "Set key pool size to <n>, at least 1 (exposed for the wallet)",
+        "1000",
+        NODE,
+        false,
+        WALLET,
+        int_parser,
+    ),
+    flag(
+        "unsafesqlitesync",
+        "Set SQLite synchronous=OFF to speed up wallet writes at the risk of losing them on a crash \
+         (exposed for the wallet)",
+        NODE,
+        true,
+        WALLET,
+    ),
+    value(
+        "walletnotify",
+        "cmd",
+        "Execute command when a wallet transaction changes (%s in cmd is replaced by TxID, %w by \
+         the wallet name, %b by the block hash or 'unconfirmed', %h by the height or -1); exposed \
+         for the wallet",
+        "none",
+        NODE,
+        true,
+        WALLET,
+        any_parser,
+    ),
     OptionDef {
         name: "ipcbind",
         shape: Shape::List,
@@ -447,6 +845,8 @@ impl OptionDef {
             (Shape::Flag, _) if self.name == "help" => "-?, -h, -help".to_string(),
             (Shape::Flag, _) => format!("-{}", self.name),
             (_, Some(_)) => format!("-{0}, -{0}=<{1}>", self.name, self.value_name),
+            // A value name with its own brackets is shown as written.
+            (_, None) if self.value_name.contains('<') => format!("-{}={}", self.name, self.value_name),
             (_, None) => format!("-{}=<{}>", self.name, self.value_name),
         }
     }
@@ -523,7 +923,8 @@ mod tests {
             assert!(!def.name.starts_with("no"), "{}: would clash with negation", def.name);
             assert_eq!(def.shape == Shape::Flag, def.value_name.is_empty(), "{}", def.name);
             if def.shape != Shape::Value {
-                assert!(def.negatable || ["help", "version"].contains(&def.name), "{}", def.name);
+                // -loglevel: Core's DISALLOW_NEGATION.
+                assert!(def.negatable || ["help", "version", "loglevel"].contains(&def.name), "{}", def.name);
             }
         }
     }

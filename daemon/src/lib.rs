@@ -16,6 +16,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod node_daemon;
+mod notify;
 mod shutdown;
 pub mod wallet_daemon;
 pub mod wallet_process;

@@ -22,7 +22,7 @@ use node::process::{self, StartupReport};
 use node::ui::UiSignals;
 
 use crate::shutdown::ShutdownRequest;
-use crate::{wallet_daemon, wallet_process};
+use crate::{notify, wallet_daemon, wallet_process};
 
 /// Where the node's wallets run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,9 +113,12 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         Ok(lock) => lock,
         Err(e) => return failed(report, &e.to_string()),
     };
-    let log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
+    let log = match node::logging::init(config) {
         Ok(log) => log,
-        Err(e) => return failed(report, &format!("cannot open the log file: {e}")),
+        Err(e) => {
+            let file = config.log.file.as_deref().unwrap_or(std::path::Path::new("")).display().to_string();
+            return failed(report, &format!("Could not open debug log file {file}: {e}"));
+        }
     };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -123,6 +126,7 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         "{} starting",
         placement.executable()
     );
+    notify::log_options(config);
     // Signals are handled from here on, start-up included: one that arrives before the node
     // state exists is remembered and acted on as soon as it does.
     let shutdown = Arc::new(ShutdownRequest::default());
@@ -185,7 +189,11 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         }
     };
     let node = NodeInit::running(config.clone(), app, ui);
+    // New blocks from here on (Core runs -blocknotify only after start-up, too).
+    let mut _block_notify = None;
     if let Some(state) = node.state() {
+        _block_notify =
+            config.notify.block.clone().map(|command| notify::BlockNotify::subscribe(&state, command));
         shutdown.attach(state);
     }
     let mut listeners = Vec::new();
@@ -204,7 +212,11 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         }
     }
     report.ready();
+    if let Some(command) = &config.notify.startup {
+        notify::run_detached(command.clone());
+    }
     node.wait_for_shutdown();
+    notify::run_and_wait(&config.notify.shutdown);
     // No new IPC clients while stopping; the socket files go.
     drop(listeners);
     node.shutdown();

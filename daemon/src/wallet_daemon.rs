@@ -86,7 +86,7 @@ fn spawned(config: &Config, parent: UnixStream) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&config.chain_datadir) {
         return failure(&format!("cannot create the data directory {}: {e}", config.chain_datadir.display()));
     }
-    let _log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
+    let _log = match node::logging::init(config) {
         Ok(log) => log,
         Err(e) => return failure(&format!("cannot open the log file: {e}")),
     };
@@ -139,7 +139,7 @@ fn joined(config: &Config, address: &str) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&config.chain_datadir) {
         return failure(&format!("cannot create the data directory {}: {e}", config.chain_datadir.display()));
     }
-    let log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
+    let log = match node::logging::init(config) {
         Ok(log) => log,
         Err(e) => return failure(&format!("cannot open the log file: {e}")),
     };

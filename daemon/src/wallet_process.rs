@@ -61,9 +61,43 @@ pub fn factory(ipc: Arc<Ipc>, config: &Config) -> Result<WalletLoaderFactory, St
 fn child_args(config: &Config) -> Vec<OsString> {
     let mut args =
         vec![OsString::from("-noconf"), OsString::from(format!("-datadir={}", config.datadir.display()))];
-    args.extend(config.debug.iter().map(|category| OsString::from(format!("-debug={category}"))));
+    args.extend(log_args(config).into_iter().map(OsString::from));
     args.push(OsString::from(format!("-printtoconsole={}", u8::from(config.print_to_console))));
     args.extend(config.wallets.iter().map(|name| OsString::from(format!("-wallet={name}"))));
+    args
+}
+
+/// The node's log options for the child, so both processes write the same lines to the same
+/// file. The child never shrinks the file: the node did, and has it open.
+fn log_args(config: &Config) -> Vec<String> {
+    let log = &config.log;
+    let mut args = Vec::new();
+    if log.debug_all {
+        args.push("-debug=1".to_string());
+        let excluded = config::DebugCategory::ALL.into_iter().filter(|c| !config.debug.contains(*c));
+        args.extend(excluded.map(|category| format!("-debugexclude={category}")));
+    } else {
+        args.extend(config.debug.iter().map(|category| format!("-debug={category}")));
+    }
+    args.push(match &log.file {
+        Some(file) => format!("-debuglogfile={}", file.display()),
+        None => "-nodebuglogfile".to_string(),
+    });
+    args.push(format!("-loglevel={}", log.level));
+    for (category, level) in &log.category_levels {
+        let category = category.map_or("all", config::DebugCategory::name);
+        args.push(format!("-loglevel={category}:{level}"));
+    }
+    for (name, on) in [
+        ("logtimestamps", log.timestamps),
+        ("logtimemicros", log.time_micros),
+        ("logthreadnames", log.thread_names),
+        ("logsourcelocations", log.source_locations),
+        ("logratelimit", log.rate_limit),
+    ] {
+        args.push(format!("-{name}={}", u8::from(on)));
+    }
+    args.push("-noshrinkdebugfile".to_string());
     args
 }
 

@@ -81,12 +81,16 @@ fn expect_flag_error(datadir: &std::path::Path, args: &[&str], expected: &str) {
 fn bad_flags_are_one_clear_line_and_exit_code_1() {
     let test = TestFramework::new("bad_flags", 0);
     let datadir = test.path("data");
-    expect_flag_error(&datadir, &["-nosuchoption"], "unknown option -nosuchoption");
+    expect_flag_error(
+        &datadir,
+        &["-nosuchoption"],
+        "Error parsing command line arguments: Invalid parameter -nosuchoption",
+    );
     expect_flag_error(&datadir, &["-rpcport=abc"], "-rpcport");
     expect_flag_error(&datadir, &["-rpcport=70000"], "-rpcport");
     expect_flag_error(&datadir, &["-chain=main"], "only -regtest is supported");
     expect_flag_error(&datadir, &["-testnet"], "testnet");
-    expect_flag_error(&datadir, &["-debug=nosuch"], "unknown debug category");
+    expect_flag_error(&datadir, &["-debug=nosuch"], "Unsupported logging category -debug=nosuch.");
     expect_flag_error(&datadir, &["-rpcuser=alice"], "-rpcpassword");
     // A bad value in the config file is reported the same way, naming the file's setting.
     std::fs::create_dir_all(&datadir).unwrap();

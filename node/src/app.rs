@@ -151,9 +151,13 @@ impl App {
             // `app` is dropped on error, which stops whatever started so far.
             app.wallets = Some(app.start_wallets(factory).map_err(StartError::Wallet)?);
         }
-        let rpc_config = RpcServerConfig::from_config(config);
-        let server = RpcServer::start(app.dispatcher.clone(), &rpc_config).map_err(StartError::Rpc)?;
-        app.rpc = Some(server);
+        if config.server {
+            let rpc_config = RpcServerConfig::from_config(config);
+            let server = RpcServer::start(app.dispatcher.clone(), &rpc_config).map_err(StartError::Rpc)?;
+            app.rpc = Some(server);
+        } else {
+            tracing::info!("-server=0: no JSON-RPC server (stop the node with a signal)");
+        }
         ui.init_message("Done loading");
         tracing::info!("init done");
         Ok(app)

@@ -24,16 +24,30 @@ pub fn check(program: Program, args: &[&str], file: &str, expect: &str) {
     assert_eq!(got, expect, "\nprogram: {program:?}\nargs: {args:?}\nfile:\n{file}\n");
 }
 
+/// [`check`] with any files: each `(name, text)` is written to `$HOME/.mpx/<name>` (so
+/// `bitcoin.conf`, `node.toml`, included files).
+pub fn check_files(program: Program, args: &[&str], files: &[(&str, &str)], expect: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let got = outcome_with(program, args, files, tmp.path());
+    assert_eq!(got, expect.trim(), "\nprogram: {program:?}\nargs: {args:?}\nfiles:\n{files:#?}\n");
+}
+
 /// What [`check`] compares, for a test that wants to look at it itself.
 pub fn outcome(program: Program, args: &[&str], file: &str, home: &Path) -> String {
+    let files: &[(&str, &str)] = if file.is_empty() { &[] } else { &[("node.toml", file)] };
+    outcome_with(program, args, files, home)
+}
+
+fn outcome_with(program: Program, args: &[&str], files: &[(&str, &str)], home: &Path) -> String {
     let tmp = home.display().to_string();
     let defaults = match run(program, &[], home) {
         Ok(config) => fields(&config),
         Err(e) => panic!("defaults do not parse: {e}"),
     };
-    if !file.is_empty() {
-        std::fs::create_dir_all(home.join(".mpx")).unwrap();
-        std::fs::write(home.join(".mpx/node.toml"), file.replace("$TMP", &tmp)).unwrap();
+    for (name, text) in files {
+        let path = home.join(".mpx").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text.replace("$TMP", &tmp)).unwrap();
     }
     let args: Vec<String> = args.iter().map(|arg| arg.replace("$TMP", &tmp)).collect();
     let got = match config::parse_with_home(program, &args, Some(home.to_path_buf())) {
@@ -89,6 +103,44 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("rpc_wait", config.rpc_wait.to_string()),
         ("rpc_wallet", format!("{:?}", config.rpc_wallet)),
         ("args", format!("{:?}", config.args)),
+        (
+            "log_file",
+            format!(
+                "{:?}",
+                config.log.file.as_ref().map(|f| f.strip_prefix(&config.chain_datadir).unwrap_or(f))
+            ),
+        ),
+        ("log_level", config.log.level.to_string()),
+        ("log_category_levels", format!("{:?}", config.log.category_levels)),
+        ("debug_all", config.log.debug_all.to_string()),
+        (
+            "log_format",
+            [
+                ("timestamps", config.log.timestamps),
+                ("time_micros", config.log.time_micros),
+                ("thread_names", config.log.thread_names),
+                ("source_locations", config.log.source_locations),
+                ("rate_limit", config.log.rate_limit),
+            ]
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
+        ("shrink_debug_file", config.log.shrink_debug_file.to_string()),
+        ("server", config.server.to_string()),
+        ("rpc_doc_check", config.rpc_doc_check.to_string()),
+        ("mempool", format!("{:?}", config.mempool)),
+        ("wallet_options", format!("{:?}", config.wallet_options)),
+        ("notify", format!("{:?}", config.notify)),
+        ("p2p", format!("{:?}", config.p2p)),
+        ("par", config.par.to_string()),
+        ("prevout_fetch_threads", config.prevout_fetch_threads.to_string()),
+        ("txindex", config.txindex.to_string()),
+        ("ua_comments", format!("{:?}", config.ua_comments)),
+        ("warnings", format!("{:?}", config.warnings)),
+        ("notes", format!("{:?}", config.notes)),
     ]
 }
 
