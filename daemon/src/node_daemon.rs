@@ -237,7 +237,7 @@ fn run_spawned(
         Ok(set) => set,
         Err(e) => return usage_failure(&format!("cannot block signals: {e}")),
     };
-    let log = match node::logging::init(&config.chain_datadir, config.debug, config.print_to_console) {
+    let log = match node::logging::init(config) {
         Ok(log) => log,
         Err(e) => return usage_failure(&format!("cannot open the log file: {e}")),
     };
