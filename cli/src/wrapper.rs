@@ -20,11 +20,12 @@ pub const SUBCOMMANDS: &[(&str, &str, &str)] = &[
     ("node", "mpx-node", "Start the node (the daemon; wallets in process)"),
     ("rpc", "mpx-cli", "Call the node's JSON-RPC methods (mpx-cli)"),
     ("wallet", "mpx-wallet", "Run the wallet process (joins a node with -ipcconnect)"),
-    ("gui", "mpx-gui", "Run the graphical interface (reserved: not built yet)"),
+    ("gui", "mpx-gui", "Run the terminal gui (node in process, or -ipcconnect to join one)"),
 ];
 
 /// Subcommands whose executable differs with `-m`: the command and that executable.
-pub const MULTIPROCESS: &[(&str, &str)] = &[("node", "mpx-multiprocess-node")];
+pub const MULTIPROCESS: &[(&str, &str)] =
+    &[("node", "mpx-multiprocess-node"), ("gui", "mpx-multiprocess-gui")];
 
 /// The help text.
 pub fn help() -> String {
@@ -39,7 +40,7 @@ pub fn help() -> String {
     out.push_str(&format!(
         "  {:<8}Show this help\n\nOptions:\n  -m, --multiprocess\n          Run the multiprocess \
          executable: node -> mpx-multiprocess-node (the node with\n          its wallets in a separate \
-         mpx-wallet process)\n\nExample: {EXECUTABLE} rpc -rpcwait getblockcount\n",
+         mpx-wallet process), gui -> mpx-multiprocess-gui (spawns it)\n\nExample: {EXECUTABLE} rpc -rpcwait getblockcount\n",
         "help"
     ));
     out

@@ -28,7 +28,7 @@ pub(crate) fn map_option(program: Program, token: &str) -> Result<String, Error>
         "h" | "?" => "help",
         name => name,
     };
-    let lookup = |name: &str| options::find(name).filter(|def| def.programs.contains(&program));
+    let lookup = |name: &str| options::find(name).filter(|def| def.is_for(program));
     if lookup(name).is_some() {
         return Ok(match value {
             Some(value) => format!("--{name}={value}"),

@@ -297,7 +297,7 @@ impl ConfFile {
             let network_only = NETWORK_ONLY.contains(&name);
             if network_only
                 && program == Program::Node
-                && def.programs.contains(&program)
+                && def.is_for(program)
                 && span(&top).is_some_and(|s| !s.is_empty())
                 && span(&network).is_none_or(<[_]>::is_empty)
             {
@@ -316,7 +316,7 @@ impl ConfFile {
                     .map(|v| vec![token(name, def.shape, v)])
                     .unwrap_or_default()
             };
-            if def.programs.contains(&program) {
+            if def.is_for(program) {
                 out.tokens.extend(tokens);
             }
         }

@@ -100,7 +100,7 @@ fn key_tokens(key: &str, value: &Value, program: Program, out: &mut Vec<String>)
         Value::Array(items) => items.iter().map(scalar).collect::<Result<_, _>>()?,
         value => vec![scalar(value)?],
     };
-    if def.programs.contains(&program) {
+    if def.is_for(program) {
         out.extend(tokens);
     }
     Ok(())

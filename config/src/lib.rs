@@ -90,11 +90,15 @@ pub enum Program {
     /// `-regtest`/`-chain`, `-wallet`, `-debug`, `-printtoconsole`,
     /// `-ipcconnect`, `-ipcfd`, then an offline command (`create`, `info`).
     Wallet,
+    /// `mpx-gui`, the terminal gui: the node's options (it runs or spawns a
+    /// node) but `-daemon` and `-printtoconsole` (a full-screen terminal ui
+    /// can do neither), plus `-ipcconnect` (join a running node instead).
+    Gui,
 }
 
 impl Program {
     /// Every program.
-    pub const ALL: [Program; 3] = [Program::Node, Program::Cli, Program::Wallet];
+    pub const ALL: [Program; 4] = [Program::Node, Program::Cli, Program::Wallet, Program::Gui];
 
     /// The executable's name, e.g. `mpx-node`.
     pub fn executable(self) -> &'static str {
@@ -102,6 +106,7 @@ impl Program {
             Program::Node => "mpx-node",
             Program::Cli => "mpx-cli",
             Program::Wallet => "mpx-wallet",
+            Program::Gui => "mpx-gui",
         }
     }
 
@@ -126,6 +131,7 @@ impl Program {
             Program::Node => "[options]",
             Program::Cli => "[options] <method> [params]",
             Program::Wallet => "[options] [create|info]",
+            Program::Gui => "[options]",
         }
     }
 }

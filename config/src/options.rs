@@ -48,6 +48,8 @@ pub(crate) struct OptionDef {
 }
 
 const ALL: &[Program] = &[Program::Node, Program::Cli, Program::Wallet];
+/// Node options the gui refuses: it cannot detach, and console output would garble its screen.
+const NOT_FOR_GUI: &[&str] = &["daemon", "printtoconsole"];
 const NODE: &[Program] = &[Program::Node];
 const CLI: &[Program] = &[Program::Cli];
 const WALLET_ONLY: &[Program] = &[Program::Wallet];
@@ -815,10 +817,22 @@ pub(crate) fn find(name: &str) -> Option<&'static OptionDef> {
 
 /// The options `program` takes, in table order.
 pub(crate) fn for_program(program: Program) -> impl Iterator<Item = &'static OptionDef> {
-    OPTIONS.iter().filter(move |def| def.programs.contains(&program))
+    OPTIONS.iter().filter(move |def| def.is_for(program))
 }
 
 impl OptionDef {
+    /// Whether `program` takes this option. The gui takes the node's options (it runs or
+    /// spawns a node) except those a full-screen terminal ui cannot honour, and `-ipcconnect`.
+    pub(crate) fn is_for(&self, program: Program) -> bool {
+        match program {
+            Program::Gui => {
+                (self.programs.contains(&Program::Node) && !NOT_FOR_GUI.contains(&self.name))
+                    || self.name == "ipcconnect"
+            }
+            _ => self.programs.contains(&program),
+        }
+    }
+
     /// The clap argument. Every option is a long option that takes its value
     /// after `=` only, so a value never swallows the next argument.
     fn arg(&self) -> Arg {

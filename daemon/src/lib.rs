@@ -4,7 +4,8 @@
 //! ([`node_daemon`]: `mpx-node`, wallets in process, Bitcoin Core's `bitcoind`;
 //! `mpx-multiprocess-node`, wallets in an `mpx-wallet` child, Bitcoin Core's
 //! `bitcoin-node`), of the wallet process ([`wallet_daemon`]: spawned by a node,
-//! joining one with `-ipcconnect`), the node's side of a wallet process
+//! joining one with `-ipcconnect`), of the gui ([`gui_main`]: `mpx-gui` with the node in
+//! process, `mpx-multiprocess-gui` spawning it, either joining one), the node's side of a wallet process
 //! ([`wallet_process`]: spawning, supervising and restarting it), and the
 //! `-ipcbind` sockets.
 //!
@@ -15,6 +16,7 @@
 //! loader comes from differs.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod gui_main;
 pub mod node_daemon;
 mod notify;
 mod shutdown;

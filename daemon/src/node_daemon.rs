@@ -330,7 +330,7 @@ fn wallet_factory(
 /// The in-process wallet: wallets live under `<chain datadir>/wallets`; `-wallet` names are
 /// loaded at start. The node asks the wallet side's `Init` for its loader, exactly as it asks
 /// a wallet process's `Init` through IPC.
-fn in_process_wallets(config: &Config) -> WalletLoaderFactory {
+pub(crate) fn in_process_wallets(config: &Config) -> WalletLoaderFactory {
     let wallet_init = wallet::WalletInit::new(wallet_daemon::settings(config));
     Box::new(move |make_chain| wallet_init.make_wallet_loader(make_chain()))
 }

@@ -347,6 +347,8 @@ fn mining_key(model: &mut Model, key: KeyEvent) -> Vec<Command> {
                 Ok(blocks @ 1..=MAX_MINE) => {
                     model.mining.running = Some((0, blocks));
                     model.mining.last = None;
+                    // The count stays as the suggestion for the next run: typing replaces it.
+                    model.mining.count = crate::model::TextInput::with_suggestion(&blocks.to_string());
                     return vec![Command::Generate { blocks }];
                 }
                 _ => model.error(format!("Enter a number of blocks from 1 to {MAX_MINE}")),

@@ -79,12 +79,20 @@ pub struct TextInput {
     text: String,
     /// Cursor position in characters.
     cursor: usize,
+    /// The text is a suggestion: the first character typed replaces it (as a selected default
+    /// does in a dialog), any other edit keeps it.
+    suggested: bool,
 }
 
 impl TextInput {
     /// A field holding `text`, the cursor at its end.
     pub fn with_text(text: &str) -> Self {
-        Self { text: text.to_owned(), cursor: text.chars().count() }
+        Self { text: text.to_owned(), cursor: text.chars().count(), suggested: false }
+    }
+
+    /// A field holding the suggestion `text`, which the first character typed replaces.
+    pub fn with_suggestion(text: &str) -> Self {
+        Self { suggested: true, ..Self::with_text(text) }
     }
 
     /// The text.
@@ -102,12 +110,17 @@ impl TextInput {
     }
 
     pub(crate) fn insert(&mut self, c: char) {
+        if std::mem::take(&mut self.suggested) {
+            self.text.clear();
+            self.cursor = 0;
+        }
         let at = self.byte_at(self.cursor);
         self.text.insert(at, c);
         self.cursor += 1;
     }
 
     pub(crate) fn backspace(&mut self) {
+        self.suggested = false;
         if self.cursor > 0 {
             self.cursor -= 1;
             let at = self.byte_at(self.cursor);
@@ -116,6 +129,7 @@ impl TextInput {
     }
 
     pub(crate) fn delete(&mut self) {
+        self.suggested = false;
         if self.cursor < self.text.chars().count() {
             let at = self.byte_at(self.cursor);
             self.text.remove(at);
@@ -123,18 +137,22 @@ impl TextInput {
     }
 
     pub(crate) fn left(&mut self) {
+        self.suggested = false;
         self.cursor = self.cursor.saturating_sub(1);
     }
 
     pub(crate) fn right(&mut self) {
+        self.suggested = false;
         self.cursor = (self.cursor + 1).min(self.text.chars().count());
     }
 
     pub(crate) fn home(&mut self) {
+        self.suggested = false;
         self.cursor = 0;
     }
 
     pub(crate) fn end(&mut self) {
+        self.suggested = false;
         self.cursor = self.text.chars().count();
     }
 
@@ -362,7 +380,7 @@ pub struct MiningState {
 
 impl Default for MiningState {
     fn default() -> Self {
-        Self { count: TextInput::with_text("1"), running: None, last: None }
+        Self { count: TextInput::with_suggestion("1"), running: None, last: None }
     }
 }
 

@@ -292,3 +292,19 @@ fn start_up_keys_and_failure() {
     model.apply(Update::ShutdownDone { error: None });
     assert!(model.finished);
 }
+
+#[test]
+fn the_suggested_block_count_is_replaced_by_what_is_typed() {
+    let mut model = ready_model(true);
+    press(&mut model, KeyCode::Char('7'));
+    assert_eq!(model.mining.count.text(), "1");
+    type_text(&mut model, "101");
+    assert_eq!(model.mining.count.text(), "101", "typing replaces the suggestion, never appends to it");
+    assert_eq!(press(&mut model, KeyCode::Enter), vec![Command::Generate { blocks: 101 }]);
+    model.apply(Update::MiningDone { done: 101, total: 101, error: None });
+    // The last count is suggested again: typing replaces it, editing keys keep it.
+    type_text(&mut model, "5");
+    assert_eq!(model.mining.count.text(), "5");
+    press(&mut model, KeyCode::Char('0'));
+    assert_eq!(model.mining.count.text(), "50");
+}
