@@ -13,6 +13,7 @@
 //! (`Node::shutdown`); the gui code is the same in every shape: it sees a `Box<dyn Node>`.
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -47,6 +48,10 @@ pub fn main(placement: WalletPlacement) -> ExitCode {
         }
         Err(e) => return failure(&e.to_string()),
     };
+    // Before any node starts or is joined: without a terminal there is nothing to show it on.
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return failure(&gui::GuiError::NoTerminal.to_string());
+    }
     let unsupported = [
         ("-blocknotify", config.notify.block.is_some()),
         ("-startupnotify", config.notify.startup.is_some()),
@@ -111,7 +116,13 @@ fn spawned(ipc: &ipc::Ipc, args: &[OsString]) -> ExitCode {
             return failure(&format!("the node gives no Node: {e}"));
         }
     };
-    let result = gui::run(node, gui::RunOptions::new(true, format!("spawned node pid {pid}")));
+    let watched = connection.clone();
+    let watch: gui::NodeWatch = Box::new(move || {
+        watched.wait_disconnected();
+        format!("the node process (pid {pid}) is gone")
+    });
+    let result =
+        gui::run(node, gui::RunOptions::new(true, format!("spawned node pid {pid}")).watching(watch));
     drop(init);
     // The gui stopped the node; hanging up ends its process (it never outlives the gui).
     connection.disconnect();
@@ -142,7 +153,14 @@ fn join(ipc: &ipc::Ipc, config: &Config, address: &str) -> Result<Option<ExitCod
     };
     let node =
         init.make_node().map_err(|e| format!("the node at unix:{} gives no Node: {e}", path.display()))?;
-    let result = gui::run(node, gui::RunOptions::new(false, format!("joined unix:{}", display(&path))));
+    let watched = connection.clone();
+    let place = display(&path);
+    let watch: gui::NodeWatch = Box::new(move || {
+        watched.wait_disconnected();
+        format!("the node at unix:{place} closed the connection")
+    });
+    let joined = gui::RunOptions::new(false, format!("joined unix:{}", display(&path))).watching(watch);
+    let result = gui::run(node, joined);
     drop(init);
     connection.disconnect();
     Ok(Some(finish(result)))

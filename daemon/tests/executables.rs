@@ -7,6 +7,8 @@ fn run(exe: &str, args: &[&str]) -> Output {
     let path = match exe {
         "mpx-node" => env!("CARGO_BIN_EXE_mpx-node"),
         "mpx-multiprocess-node" => env!("CARGO_BIN_EXE_mpx-multiprocess-node"),
+        "mpx-gui" => env!("CARGO_BIN_EXE_mpx-gui"),
+        "mpx-multiprocess-gui" => env!("CARGO_BIN_EXE_mpx-multiprocess-gui"),
         _ => env!("CARGO_BIN_EXE_mpx-wallet"),
     };
     Command::new(path).args(args).output().expect("the executable runs")
@@ -18,7 +20,7 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn each_executable_names_itself_in_help_and_version() {
-    for exe in ["mpx-node", "mpx-multiprocess-node", "mpx-wallet"] {
+    for exe in ["mpx-node", "mpx-multiprocess-node", "mpx-wallet", "mpx-gui", "mpx-multiprocess-gui"] {
         let help = run(exe, &["-help"]);
         assert!(help.status.success(), "{exe}: {}", stderr(&help));
         let text = String::from_utf8_lossy(&help.stdout);
@@ -68,4 +70,21 @@ fn the_node_refuses_a_bad_ipc_address_before_starting() {
     let text = stderr(&out);
     assert!(text.contains("unix socket paths are limited to 107 bytes"), "{text}");
     assert!(!dir.path().join("regtest/blocks").exists(), "refused before the chain loads");
+}
+
+#[test]
+fn the_gui_without_a_terminal_says_so_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datadir = format!("-datadir={}", dir.path().display());
+    for exe in ["mpx-gui", "mpx-multiprocess-gui"] {
+        // `output()` gives the child pipes, not a terminal.
+        let out = run(exe, &[&datadir]);
+        assert_eq!(out.status.code(), Some(1), "{exe}");
+        let text = stderr(&out);
+        assert_eq!(text.lines().count(), 1, "{exe}: {text}");
+        assert!(text.contains("needs a terminal"), "{exe}: {text}");
+    }
+    let out = run("mpx-gui", &[&datadir, "-daemon"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Invalid parameter -daemon"), "{}", stderr(&out));
 }

@@ -19,6 +19,10 @@ pub enum Binary {
     MultiprocessNode,
     /// The wallet process.
     Wallet,
+    /// The gui with its node in process (or joining one).
+    Gui,
+    /// The gui that spawns the multiprocess node.
+    MultiprocessGui,
     /// The JSON-RPC client.
     Cli,
     /// The wrapper (`mpx node`, `mpx rpc`, ...).
@@ -33,6 +37,8 @@ impl Binary {
             Binary::Node | Binary::MonolithicNode => "mpx-node",
             Binary::MultiprocessNode => "mpx-multiprocess-node",
             Binary::Wallet => "mpx-wallet",
+            Binary::Gui => "mpx-gui",
+            Binary::MultiprocessGui => "mpx-multiprocess-gui",
             Binary::Cli => "mpx-cli",
             Binary::Wrapper => "mpx",
         }

@@ -69,6 +69,11 @@ pub struct RpcEndpoint {
 }
 
 impl RpcEndpoint {
+    /// The node listening on `addr` whose cookie is `cookie_file`.
+    pub fn new(addr: SocketAddr, cookie_file: PathBuf) -> RpcEndpoint {
+        RpcEndpoint { addr, cookie_file }
+    }
+
     /// Calls `method`; the result or the failure.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, RpcFailure> {
         call(self.addr, &self.cookie_file, "/", method, params)

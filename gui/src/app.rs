@@ -36,12 +36,14 @@ use ratatui::Terminal;
 use interfaces::Node;
 
 use crate::backend::{spawn_backend, UpdateSink};
-use crate::message::{Command, Update};
+use crate::message::{Command, Peer, Update};
 use crate::model::{Model, Phase};
 use crate::{draw, handle_key};
 
+/// Blocks until the node's process is gone, then says why (see [`RunOptions::watch_node`]).
+pub type NodeWatch = Box<dyn FnOnce() -> String + Send>;
+
 /// How [`run`] runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
     /// The gui starts the node (`Node::init`) and stops it when it quits
     /// (`Node::shutdown`); otherwise it only joined a running node and
@@ -55,12 +57,33 @@ pub struct RunOptions {
     /// handlers are put back when `run` returns. Off for a caller that
     /// handles these signals itself.
     pub handle_signals: bool,
+    /// For a node in another process: a call that returns (with the reason) once that process
+    /// is gone, run on a thread of its own, so the banner shows at once rather than at the
+    /// gui's next call to the node.
+    pub watch_node: Option<NodeWatch>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("start_node", &self.start_node)
+            .field("connection", &self.connection)
+            .field("handle_signals", &self.handle_signals)
+            .field("watch_node", &self.watch_node.is_some())
+            .finish()
+    }
 }
 
 impl RunOptions {
-    /// Options with `handle_signals` on.
+    /// Options with `handle_signals` on and no watch.
     pub fn new(start_node: bool, connection: impl Into<String>) -> Self {
-        Self { start_node, connection: connection.into(), handle_signals: true }
+        Self { start_node, connection: connection.into(), handle_signals: true, watch_node: None }
+    }
+
+    /// With `watch` telling when the node's process is gone.
+    pub fn watching(mut self, watch: NodeWatch) -> Self {
+        self.watch_node = Some(watch);
+        self
     }
 }
 
@@ -115,14 +138,15 @@ enum UiEvent {
 ///
 /// Without a terminal it returns [`GuiError::NoTerminal`] at once (the
 /// node is dropped, never started).
-pub fn run(node: Box<dyn Node>, options: RunOptions) -> Result<(), GuiError> {
+pub fn run(node: Box<dyn Node>, mut options: RunOptions) -> Result<(), GuiError> {
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
         return Err(GuiError::NoTerminal);
     }
     let guard = TerminalGuard::enter()?;
     let hook = PanicHook::install();
     let signals = options.handle_signals.then(signals::install);
-    let result = run_loop(node, &options);
+    let watch = options.watch_node.take();
+    let result = run_loop(node, &options, watch);
     if let Some(previous) = signals {
         signals::restore(previous);
     }
@@ -131,7 +155,7 @@ pub fn run(node: Box<dyn Node>, options: RunOptions) -> Result<(), GuiError> {
     result
 }
 
-fn run_loop(node: Box<dyn Node>, options: &RunOptions) -> Result<(), GuiError> {
+fn run_loop(node: Box<dyn Node>, options: &RunOptions, watch: Option<NodeWatch>) -> Result<(), GuiError> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     let (tx, rx) = mpsc::channel::<UiEvent>();
@@ -140,6 +164,14 @@ fn run_loop(node: Box<dyn Node>, options: &RunOptions) -> Result<(), GuiError> {
         let _ = update_tx.send(UiEvent::Update(update));
     });
     let backend = spawn_backend(node, options.start_node, sink)?;
+    if let Some(watch) = watch {
+        let watch_tx = tx.clone();
+        // Detached: it returns when the node's process goes, or with this process.
+        thread::Builder::new().name("gui-watch".into()).spawn(move || {
+            let message = watch();
+            let _ = watch_tx.send(UiEvent::Update(Update::Disconnected { peer: Peer::Node, message }));
+        })?;
+    }
     let stop_input = Arc::new(AtomicBool::new(false));
     let input = {
         let stop = stop_input.clone();

@@ -54,7 +54,7 @@ mod message;
 mod model;
 mod view;
 
-pub use app::{run, GuiError, RunOptions};
+pub use app::{run, GuiError, NodeWatch, RunOptions};
 pub use backend::{spawn_backend, BackendHandle, UpdateSink, MINE_BATCH};
 pub use keys::{handle_key, KEYS};
 pub use message::{ChainState, Command, Peer, Update};
