@@ -3,7 +3,7 @@
 //! processes), and joined over the node's socket. The node's RPC confirms what the screen says.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -173,7 +173,7 @@ fn walk_through(gui: &mut Pty, rpc: &RpcEndpoint) {
     let deadline = Instant::now() + WAIT;
     loop {
         let balances = rpc.wallet_call("bob", "getbalances", json!([])).expect("getbalances");
-        if balances["mine"]["untrusted_pending"].to_string() == "1.50000000" {
+        if balances["mine"]["untrusted_pending"].to_string().as_str() == "1.50000000" {
             break;
         }
         assert!(Instant::now() < deadline, "bob never saw the payment: {balances}\n{}", gui.screen());
