@@ -333,43 +333,31 @@ impl Drop for PanicHook {
     }
 }
 
-/// SIGTERM and SIGHUP as a flag the UI loop reads, with nothing but libc's
-/// `signal` (no dependency): the handler only stores to an atomic, which is
-/// async-signal-safe.
+/// SIGTERM and SIGHUP as a flag the UI loop reads: the handler only stores to an atomic, which
+/// is async-signal-safe.
 mod signals {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     /// Set by the handler; read (and cleared) by the UI loop.
     pub(super) static TERMINATE: AtomicBool = AtomicBool::new(false);
 
-    #[cfg(unix)]
     mod imp {
-        use std::os::raw::c_int;
-
-        const SIGHUP: c_int = 1;
-        const SIGTERM: c_int = 15;
-        /// `SIG_IGN`: a signal the process was told to ignore stays ignored.
-        const SIG_IGN: usize = 1;
-
-        extern "C" {
-            /// libc's `signal(2)`; `sighandler_t` is pointer-sized.
-            fn signal(signum: c_int, handler: usize) -> usize;
-        }
+        use libc::{c_int, sighandler_t, SIGHUP, SIGTERM, SIG_IGN};
 
         extern "C" fn on_signal(_: c_int) {
             super::TERMINATE.store(true, super::Ordering::SeqCst);
         }
 
         pub(in super::super) fn install() -> [usize; 2] {
-            let handler = on_signal as extern "C" fn(c_int) as usize;
+            let handler = on_signal as extern "C" fn(c_int) as sighandler_t;
             [SIGTERM, SIGHUP].map(|signum| {
                 // SAFETY: `on_signal` is an `extern "C" fn(c_int)` that only stores to an
-                // atomic (async-signal-safe); `signal` takes and returns handlers as
-                // pointer-sized values (`sighandler_t`).
-                let previous = unsafe { signal(signum, handler) };
+                // atomic (async-signal-safe).
+                let previous = unsafe { libc::signal(signum, handler) };
                 if previous == SIG_IGN {
-                    // SAFETY: as above; SIG_IGN is a valid handler value.
-                    unsafe { signal(signum, SIG_IGN) };
+                    // SAFETY: SIG_IGN is a valid handler: a signal the process was told to
+                    // ignore stays ignored.
+                    unsafe { libc::signal(signum, SIG_IGN) };
                 }
                 previous
             })
@@ -379,17 +367,9 @@ mod signals {
             for (signum, handler) in [SIGTERM, SIGHUP].into_iter().zip(previous) {
                 // SAFETY: `handler` is what `signal` returned for this signal, so a valid
                 // handler value (SIG_DFL, SIG_IGN or a function the process installed).
-                unsafe { signal(signum, handler) };
+                unsafe { libc::signal(signum, handler) };
             }
         }
-    }
-
-    #[cfg(not(unix))]
-    mod imp {
-        pub(in super::super) fn install() -> [usize; 2] {
-            [0, 0]
-        }
-        pub(in super::super) fn restore(_: [usize; 2]) {}
     }
 
     pub(super) fn install() -> [usize; 2] {
