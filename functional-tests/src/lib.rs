@@ -22,6 +22,7 @@ mod binaries;
 mod framework;
 mod node;
 mod processes;
+pub mod pty;
 mod rpc;
 
 pub use binaries::{binary, multiprocess, Binary};

@@ -2,125 +2,14 @@
 //! emulator, `vt100`), in each of its shapes: node in process, spawned multiprocess node (three
 //! processes), and joined over the node's socket. The node's RPC confirms what the screen says.
 
-use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use functional_tests::pty::{Pty, WAIT};
 use functional_tests::{
-    binary, children_of, die_with_parent, is_alive, kill_9, multiprocess, Binary, RpcEndpoint, TestFramework,
+    binary, children_of, is_alive, kill_9, multiprocess, Binary, RpcEndpoint, TestFramework,
 };
 use serde_json::json;
-
-const ROWS: u16 = 30;
-const COLS: u16 = 100;
-const WAIT: Duration = Duration::from_secs(60);
-/// Where `vt100` notes that the program left the alternate screen (the terminal restored).
-const LEAVE_ALTERNATE_SCREEN: &[u8] = b"\x1b[?1049l";
-
-/// A program running in a pseudo-terminal, its screen kept up to date by a reader thread.
-struct Pty {
-    child: Child,
-    master: std::fs::File,
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Pty {
-    fn spawn(exe: &Path, args: &[String]) -> Pty {
-        let size = libc::winsize { ws_row: ROWS, ws_col: COLS, ws_xpixel: 0, ws_ypixel: 0 };
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes the two descriptors it opens into the integers passed and
-        // reads the window size; no name buffer or termios is passed (null is allowed).
-        let opened =
-            unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
-        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors were just opened by openpty and are owned here alone.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let mut command = Command::new(exe);
-        command
-            .args(args)
-            .env("TERM", "xterm-256color")
-            .stdin(Stdio::from(slave.try_clone().expect("dup")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup")))
-            .stderr(Stdio::from(slave));
-        die_with_parent(&mut command);
-        // SAFETY: between fork and exec only setsid and ioctl run (async-signal-safe): the
-        // child gets a session of its own with the pseudo-terminal as controlling terminal.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = command.spawn().expect("the gui starts");
-        let master = std::fs::File::from(master);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = master.try_clone().expect("dup");
-        let (screen, bytes) = (parser.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            // Ends with EIO once the last holder of the terminal's other side is gone.
-            while let Ok(n @ 1..) = reader.read(&mut buffer) {
-                screen.lock().expect("screen").process(&buffer[..n]);
-                bytes.lock().expect("bytes").extend_from_slice(&buffer[..n]);
-            }
-        });
-        Pty { child, master, parser, raw }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().expect("screen").screen().contents()
-    }
-
-    /// Waits until the screen shows every one of `texts`; panics with the screen if not.
-    fn wait_for(&self, texts: &[&str]) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let screen = self.screen();
-            if texts.iter().all(|text| screen.contains(text)) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the screen never showed {texts:?}:\n{screen}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&mut self, keys: &str) {
-        self.master.write_all(keys.as_bytes()).expect("write keys");
-        // One key press at a time, as typed.
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn wait_for_exit(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the gui did not exit:\n{}", self.screen());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn restored_terminal(&self) -> bool {
-        let raw = self.raw.lock().expect("bytes");
-        raw.windows(LEAVE_ALTERNATE_SCREEN.len()).any(|w| w == LEAVE_ALTERNATE_SCREEN)
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
