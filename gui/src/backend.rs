@@ -479,10 +479,13 @@ impl Backend {
     fn mine_batch(&mut self) {
         let Some(job) = &self.mining else { return };
         let batch = (job.total - job.done).min(MINE_BATCH);
-        let request = format!(
-            "{{\"jsonrpc\":\"1.0\",\"id\":\"gui-mining\",\"method\":\"generatetoaddress\",\"params\":[{batch},{}]}}",
-            crate::json::quote(&job.address)
-        );
+        let request = serde_json::json!({
+            "jsonrpc": "1.0",
+            "id": "gui-mining",
+            "method": "generatetoaddress",
+            "params": [batch, job.address],
+        })
+        .to_string();
         let response = self.node.execute_rpc(request, "/".into());
         let outcome = self.node_result(response).and_then(|text| console::response_text(&text));
         match outcome {

@@ -2,7 +2,19 @@
 //! the response becomes text to show, a method name is completed from the
 //! node's list, and a wallet name becomes its `/wallet/<name>` uri.
 
-use crate::json::{self, Value};
+use serde_json::Value;
+
+/// `text` as a JSON string literal.
+fn quote(text: &str) -> String {
+    Value::from(text).to_string()
+}
+
+/// `text` as one JSON value (surrounding whitespace allowed), `None` if it
+/// is not JSON. Numbers keep their text and objects their key order (the
+/// workspace's serde_json has `arbitrary_precision` and `preserve_order`).
+fn parse(text: &str) -> Option<Value> {
+    serde_json::from_str(text).ok()
+}
 
 /// A command line split into the method and its parameters as JSON texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +41,7 @@ pub(crate) fn parse_line(line: &str) -> Result<Option<ParsedLine>, String> {
     }
     let params = words
         .map(|word| match word {
-            Word::Quoted(text) => json::quote(&text),
+            Word::Quoted(text) => quote(&text),
             Word::Bare(text) => param_json(&text),
         })
         .collect();
@@ -38,9 +50,9 @@ pub(crate) fn parse_line(line: &str) -> Result<Option<ParsedLine>, String> {
 
 fn param_json(word: &str) -> String {
     let is_hash = word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit());
-    match json::parse(word) {
-        Some(Value::String(_)) | None => json::quote(word),
-        Some(_) if is_hash => json::quote(word),
+    match parse(word) {
+        Some(Value::String(_)) | None => quote(word),
+        Some(_) if is_hash => quote(word),
         Some(_) => word.to_owned(),
     }
 }
@@ -90,7 +102,7 @@ fn split_words(line: &str) -> Result<Vec<Word>, String> {
                     None => return Err("unterminated \" quote".into()),
                 }
             }
-            match json::parse(&literal) {
+            match parse(&literal) {
                 Some(Value::String(text)) => words.push(Word::Quoted(text)),
                 _ => return Err(format!("bad string {literal}")),
             }
@@ -129,7 +141,7 @@ fn split_words(line: &str) -> Result<Vec<Word>, String> {
 pub(crate) fn request_text(parsed: &ParsedLine, id: u64) -> String {
     format!(
         "{{\"jsonrpc\":\"1.0\",\"id\":{id},\"method\":{},\"params\":[{}]}}",
-        json::quote(&parsed.method),
+        quote(&parsed.method),
         parsed.params.join(",")
     )
 }
@@ -138,7 +150,7 @@ pub(crate) fn request_text(parsed: &ParsedLine, id: u64) -> String {
 /// without its quotes, like `bitcoin-cli`; anything else pretty JSON), or
 /// the error as `message (code N)`.
 pub(crate) fn response_text(response: &str) -> Result<String, String> {
-    let Some(value) = json::parse(response) else {
+    let Some(value) = parse(response) else {
         return Err(format!("the node sent a reply that is not JSON: {response}"));
     };
     match value.get("error") {
@@ -154,7 +166,8 @@ pub(crate) fn response_text(response: &str) -> Result<String, String> {
     Ok(match value.get("result") {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Null) | None => String::new(),
-        Some(other) => json::pretty(other),
+        // Two spaces per level, as `bitcoin-cli` prints results.
+        Some(other) => format!("{other:#}"),
     })
 }
 
@@ -246,6 +259,41 @@ mod tests {
             Err("Method not found (code -32601)".into())
         );
         assert!(response_text("garbage").is_err());
+    }
+
+    #[test]
+    fn results_keep_number_text_and_key_order() {
+        let response =
+            r#" {"result":{"z":50.00000000,"a":[1,true,null,"x\"y"],"e":[],"o":{}},"error":null,"id":1} "#;
+        assert_eq!(
+            response_text(response),
+            Ok("{\n  \"z\": 50.00000000,\n  \"a\": [\n    1,\n    true,\n    null,\n    \"x\\\"y\"\n  ],\n  \"e\": [],\n  \"o\": {}\n}".into())
+        );
+        assert_eq!(response_text(r#"{"result":[],"error":null,"id":1}"#), Ok("[]".into()));
+        assert_eq!(response_text(r#"{"result":1e-8,"error":null,"id":1}"#), Ok("1e-8".into()));
+    }
+
+    #[test]
+    fn what_is_not_json_is_refused_or_sent_as_a_string() {
+        for bad in ["", "abc", "01", "1.", "[1,]", "{\"a\"}", "\"open", "[1] 2", "-", "1e", "tru"] {
+            assert!(response_text(bad).is_err(), "{bad:?}");
+        }
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(response_text(&deep).is_err());
+        for word in ["01", "1.", "[1,]", "-", "1e", "tru", "{a:1}", deep.as_str()] {
+            check(&format!("x {word}"), "x", &[&quote(word)]);
+        }
+    }
+
+    #[test]
+    fn strings_round_trip_through_quote() {
+        for text in ["plain", "quote \" and \\ back", "line\nbreak\ttab\u{1}\u{8}", "ünïcødé ₿"] {
+            assert_eq!(parse(&quote(text)), Some(Value::String(text.to_owned())), "{text:?}");
+            check(&format!("x {}", quote(text)), "x", &[&quote(text)]);
+        }
+        assert_eq!(quote("a\"b\\\n\u{1}"), r#""a\"b\\\n\u0001""#);
+        check(r#"x "\ud83d\ude00" "\u00fc""#, "x", &["\"😀\"", "\"ü\""]);
+        assert!(parse_line(r#"x "\ud800""#).is_err(), "a lone surrogate is not a string");
     }
 
     #[test]

@@ -10,9 +10,10 @@
 //! [`run`] a `Box<dyn Node>`.
 //!
 //! **What it must not touch.** It depends on no node, wallet, ipc,
-//! framework or capnp crate (only `interfaces`, ratatui and qrcode), does
-//! not parse options, install a logger or choose processes: that is the
-//! `mpx-gui` executable's job in the `daemon` crate.
+//! framework or capnp crate (only `interfaces`, ratatui, qrcode, libc for
+//! the quit signals and the workspace's serde_json for the console's
+//! JSON-RPC text), does not parse options, install a logger or choose
+//! processes: that is the `mpx-gui` executable's job in the `daemon` crate.
 //!
 //! # Design
 //!
@@ -48,7 +49,6 @@
 mod app;
 mod backend;
 mod console;
-mod json;
 mod keys;
 mod message;
 mod model;

@@ -656,7 +656,8 @@ fn mining_runs_in_batches_with_progress_and_tip_updates() {
         .iter()
         .map(|(request, uri)| {
             assert_eq!(uri, "/");
-            request.split("\"params\":[").nth(1).unwrap_or_default().to_owned()
+            let head = r#"{"jsonrpc":"1.0","id":"gui-mining","method":"generatetoaddress","params":["#;
+            request.strip_prefix(head).unwrap_or_else(|| panic!("{request}")).to_owned()
         })
         .collect();
     let address = "\"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080\"]}";

@@ -117,7 +117,8 @@ fn child() {
 }
 
 /// The crate's invariant, read from its manifest: it depends only on the
-/// contracts and UI crates, never on node, wallet, ipc, framework or capnp.
+/// contracts, UI and utility crates (libc, serde_json), never on node,
+/// wallet, ipc, framework or capnp.
 #[test]
 fn manifest_depends_only_on_interfaces_and_ui_crates() {
     let manifest =
@@ -140,7 +141,7 @@ fn manifest_depends_only_on_interfaces_and_ui_crates() {
     }
     let normal: Vec<&str> =
         dependencies.iter().filter(|(s, _)| s == "dependencies").map(|(_, p)| p.as_str()).collect();
-    assert_eq!(normal, ["mpx-interfaces", "ratatui", "qrcode", "libc"]);
+    assert_eq!(normal, ["mpx-interfaces", "ratatui", "qrcode", "libc", "serde_json"]);
     let forbidden = ["mpx-node", "mpx-wallet", "mpx-ipc", "mpx-daemon", "framework", "capnp", "capnp-rpc"];
     for (section, package) in &dependencies {
         assert!(!forbidden.contains(&package.as_str()), "[{section}] {package}");
