@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use capnp::capability::{FromClientHook, Request, Response};
@@ -20,6 +20,8 @@ use crate::internal_capnp::{context_slot, thread_map_slot};
 use crate::waiter::InCall;
 use crate::{logging, thread, Error, Result};
 
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
 /// A remote object of interface `C`. Generated proxies wrap one and
 /// implement the Rust trait with it. Dropping it calls the interface's
 /// `destroy` method if it has one, then releases the capability.
@@ -27,7 +29,9 @@ pub struct ProxyClient<C: Interface> {
     shared: Arc<LoopShared>,
     conn: u64,
     cap: u64,
-    /// Address under which the boxed proxy is registered (0: not registered).
+    /// Tells this proxy's registry entry from a later one at the same address.
+    pub(super) serial: u64,
+    /// Address under which the proxy is registered (0: not registered).
     pub(super) registered_at: AtomicUsize,
     _interface: PhantomData<fn() -> C>,
 }
@@ -64,6 +68,7 @@ impl<C: Interface> ProxyClient<C> {
             shared,
             conn: link.conn.id,
             cap,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             registered_at: AtomicUsize::new(0),
             _interface: PhantomData,
         })
@@ -187,7 +192,7 @@ impl<C: Interface> Drop for ProxyClient<C> {
     /// later calls on the same connection still arrive after it. A failed
     /// destroy (the peer is gone) is only logged.
     fn drop(&mut self) {
-        super::registry::unregister(self.registered_at.load(Ordering::SeqCst));
+        super::registry::unregister(self.registered_at.load(Ordering::SeqCst), self.serial);
         let (cap, conn_id) = (self.cap, self.conn);
         // The Context of the destroy call, from what this thread already has
         // (C++ servers run destroy on the mapped thread like any method).

@@ -13,7 +13,7 @@ use server_set::ServerSet;
 
 pub(crate) use client::construct;
 pub use client::{ClientCall, ClientReply, ProxyClient};
-pub use registry::{register_proxy, register_proxy_arc, reuse_proxy};
+pub use registry::{register_proxy, register_proxy_arc, reuse_proxy, Held};
 pub use server::{ServerBase, ServerCall, ServerReply};
 
 use crate::convert::context::Link;
