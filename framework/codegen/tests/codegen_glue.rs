@@ -136,7 +136,7 @@ fn echo_glue_has_proxy_server_and_conversions() {
             "response: ::capnp::capability::Response<crate::echo_capnp::echo::echo_results::Owned>",
             "let result: String = ::framework::convert::ReadPointer::<::capnp::text::Owned>::read_pointer(r.get_result()?, cx.values())?;",
             ".map_err(::framework::private::to_app_error)",
-            "pub struct EchoServer { base: ::framework::private::ServerBase, imp: ::std::sync::Arc<dyn ::interfaces::Echo>, }",
+            "pub struct EchoServer { base: ::framework::private::ServerBase, imp: ::framework::private::Served<::std::sync::Arc<dyn ::interfaces::Echo>>, }",
             "impl crate::echo_capnp::echo::Server for EchoServer {
                 fn echo(self: ::capnp::capability::Rc<Self>, params: crate::echo_capnp::echo::EchoParams, results: crate::echo_capnp::echo::EchoResults)",
             "cx.read_context(p.get_context()?)?;",
@@ -144,11 +144,11 @@ fn echo_glue_has_proxy_server_and_conversions() {
             "Ok(move || imp.echo(echo))",
             "move |result: String, mut r: crate::echo_capnp::echo::echo_results::Builder<'_>, cx: &mut ::framework::private::ServerReply<'_>|",
             "fn destroy(self: ::capnp::capability::Rc<Self>, params: crate::echo_capnp::echo::DestroyParams, results: crate::echo_capnp::echo::DestroyResults)",
-            "self.base.destroy(\"Echo\", params, results)",
+            "self.base.destroy(\"Echo\", params, results, self.imp.take())",
             "impl ::framework::private::ServerAdapter for EchoServer {
                 type Client = crate::echo_capnp::echo::Client;
                 type Object = ::std::sync::Arc<dyn ::interfaces::Echo>;",
-            "fn object(&self) -> Self::Object { self.imp.clone() }",
+            "fn object(&self) -> ::std::option::Option<Self::Object> { self.imp.get().ok() }",
             "impl ::framework::convert::ToCapability<crate::echo_capnp::echo::Client> for ::std::boxed::Box<dyn ::interfaces::Echo>",
             "::framework::private::export_object::<EchoServer>(ctx, ::std::sync::Arc::from(self))",
             "impl ::framework::convert::ToCapability<crate::echo_capnp::echo::Client> for ::std::sync::Arc<dyn ::interfaces::Echo>",
@@ -263,7 +263,7 @@ fn structs_tuples_options_outputs_and_callbacks() {
             "pub type ProgressCallbackFn = dyn Fn(&str, i32) -> ::interfaces::Result<()> + Send + Sync;",
             "pub struct ProgressCallbackFnProxy",
             "pub fn call(&self, arg0: &str, arg1: i32) -> ::interfaces::Result<()>",
-            "pub struct ProgressCallbackFnServer { base: ::framework::private::ServerBase, imp: ::std::sync::Arc<ProgressCallbackFn>, }",
+            "pub struct ProgressCallbackFnServer { base: ::framework::private::ServerBase, imp: ::framework::private::Served<::std::sync::Arc<ProgressCallbackFn>>, }",
             "Ok(move || (*imp)(&arg0, arg1))",
             "impl ::framework::convert::ToCapability<crate::echo_capnp::progress_callback::Client> for ::std::boxed::Box<ProgressCallbackFn>",
             "::framework::private::Imported::Remote(proxy) => { ::std::boxed::Box::new(move |arg0: &str, arg1: i32| { proxy.call(arg0, arg1) }) as ::std::boxed::Box<ProgressCallbackFn> }",

@@ -194,9 +194,11 @@ impl<C: Interface> Drop for ProxyClient<C> {
     fn drop(&mut self) {
         super::registry::unregister(self.registered_at.load(Ordering::SeqCst), self.serial);
         let (cap, conn_id) = (self.cap, self.conn);
-        // The Context of the destroy call, from what this thread already has
-        // (C++ servers run destroy on the mapped thread like any method).
-        let thread = thread::context::cached_target_thread(self.shared.id(), conn_id);
+        // The Context of the destroy call: C++ servers run destroy on a
+        // thread like any method. This thread's own server thread if it has
+        // one, else the connection's (not a callback thread of a call being
+        // served: the destroy goes out after a drop, not inside the call).
+        let thread = thread::context::cached_own_mapping(self.shared.id(), conn_id);
         let own = thread::context::cached_own_thread(self.shared.id());
         self.shared.defer(Box::new(move |st| {
             if let Some(conn) = st.connection(conn_id) {
@@ -204,7 +206,8 @@ impl<C: Interface> Drop for ProxyClient<C> {
             }
             if let Some(method) = C::DESTROY {
                 let live = live_connection(&st.local, conn_id);
-                if let (Ok(_), Some(client)) = (live, st.cap(cap)) {
+                if let (Ok(conn), Some(client)) = (live, st.cap(cap)) {
+                    let thread = thread.filter(|t| st.cap(*t).is_some()).or_else(|| conn.destroy_thread(st));
                     let mut request = client.new_call::<context_slot::Owned, capnp::any_pointer::Owned>(
                         C::INTERFACE_ID,
                         method,
@@ -221,10 +224,12 @@ impl<C: Interface> Drop for ProxyClient<C> {
                     }
                     log_send(C::NAME, "destroy", &request.get().into_reader());
                     let promise = request.send().promise;
+                    conn.destroy_sent();
                     st.spawn(Box::pin(async move {
                         if let Err(e) = promise.await {
                             crate::logging::ipc_debug!("IPC {}.destroy failed: {e}", C::NAME);
                         }
+                        conn.destroy_answered();
                     }));
                 }
             }

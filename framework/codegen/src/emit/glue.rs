@@ -59,7 +59,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
         #server_doc
         pub struct #server {
             base: ::framework::private::ServerBase,
-            imp: ::std::sync::Arc<dyn #tr>,
+            imp: ::framework::private::Served<::std::sync::Arc<dyn #tr>>,
         }
         #server_debug
         impl #module::Server for #server {
@@ -70,10 +70,10 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             type Client = #client_ty;
             type Object = ::std::sync::Arc<dyn #tr>;
             fn new_server(base: ::framework::private::ServerBase, imp: Self::Object) -> Self {
-                Self { base, imp }
+                Self { base, imp: ::framework::private::Served::new(imp) }
             }
-            fn object(&self) -> Self::Object {
-                self.imp.clone()
+            fn object(&self) -> ::std::option::Option<Self::Object> {
+                self.imp.get().ok()
             }
         }
 
@@ -167,7 +167,7 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
         #server_doc
         pub struct #server {
             base: ::framework::private::ServerBase,
-            imp: ::std::sync::Arc<#dyn_ty>,
+            imp: ::framework::private::Served<::std::sync::Arc<#dyn_ty>>,
         }
         #server_debug
         impl #module::Server for #server {
@@ -178,10 +178,10 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
             type Client = #client_ty;
             type Object = ::std::sync::Arc<#dyn_ty>;
             fn new_server(base: ::framework::private::ServerBase, imp: Self::Object) -> Self {
-                Self { base, imp }
+                Self { base, imp: ::framework::private::Served::new(imp) }
             }
-            fn object(&self) -> Self::Object {
-                self.imp.clone()
+            fn object(&self) -> ::std::option::Option<Self::Object> {
+                self.imp.get().ok()
             }
         }
 
