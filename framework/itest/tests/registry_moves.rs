@@ -93,6 +93,18 @@ impl Foo for Impostor {
     fn call_fn(&self, _: framework_itest::FooFn, _: i32) -> TestResult<i32> {
         no()
     }
+    fn make_foos(&self, _: u32) -> TestResult<Vec<Box<dyn Foo>>> {
+        no()
+    }
+    fn pass_foos(&self, _: Vec<Box<dyn Foo>>) -> TestResult<Vec<Box<dyn Foo>>> {
+        no()
+    }
+    fn thread_names(&self, _: Vec<Box<dyn Foo>>) -> TestResult<Vec<String>> {
+        no()
+    }
+    fn add_on_loop_each(&self, _: Vec<Box<dyn Foo>>, _: i32, _: i32) -> TestResult<Vec<i32>> {
+        no()
+    }
 }
 
 fn address<T: ?Sized>(object: &T) -> usize {
