@@ -38,6 +38,7 @@ interface FooInterface $Proxy.wrap("crate::Foo") {
   passFoos @23 (context :Proxy.Context, foos :List(FooInterface)) -> (result :List(FooInterface));
   threadNames @24 (context :Proxy.Context, foos :List(FooInterface)) -> (result :List(Text));
   addOnLoopEach @25 (context :Proxy.Context, foos :List(FooInterface), a :Int32, b :Int32) -> (result :List(Int32));
+  failWith @26 (context :Proxy.Context, kind :Text, message :Text) -> ();
 }
 
 # A closure (`Box<dyn Fn(i32) -> TestResult<i32>>`): an interface with one

@@ -174,6 +174,16 @@ impl Foo for FooImpl {
     fn add_on_loop_each(&self, foos: Vec<Box<dyn Foo>>, a: i32, b: i32) -> TestResult<Vec<i32>> {
         foos.iter().map(|foo| foo.add_on_loop(a, b)).collect()
     }
+
+    fn fail_with(&self, kind: String, message: String) -> TestResult<()> {
+        let kind = match kind.as_str() {
+            "not-found" => std::io::ErrorKind::NotFound,
+            "already-exists" => std::io::ErrorKind::AlreadyExists,
+            "invalid-input" => std::io::ErrorKind::InvalidInput,
+            _ => std::io::ErrorKind::Other,
+        };
+        Err(TestError { message, kind })
+    }
 }
 
 // A user-written conversion: the Rust enum to and from the schema enum.

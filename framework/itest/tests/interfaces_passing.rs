@@ -91,6 +91,9 @@ impl Foo for LocalFoo {
     fn add_on_loop_each(&self, foos: Vec<Box<dyn Foo>>, a: i32, b: i32) -> TestResult<Vec<i32>> {
         self.0.add_on_loop_each(foos, a, b)
     }
+    fn fail_with(&self, kind: String, message: String) -> TestResult<()> {
+        self.0.fail_with(kind, message)
+    }
 }
 
 #[test]

@@ -9,10 +9,12 @@ Usage:
       configured`) and takes a while. Prints one line per event:
       `listening`, `destroy thread=<name> known=<True|False>`,
       `destroy without thread`, `destroy answered`, `disconnected`.
-  pycapnp_edges.py chained|pipelined <socket path> <dir with foo.capnp> <dir holding mp/proxy.capnp>
+  pycapnp_edges.py chained|pipelined|errors <socket path> <dir with foo.capnp> <dir holding mp/proxy.capnp>
       Drives foo-server: `chained`: a destroy releases the object at once
       (chained destroys); `pipelined`: a Context.thread that is a pipelined
-      makeThread result is accepted. Prints one line per check, exits
+      makeThread result is accepted; `errors`: an error whose kind crosses
+      to framework peers reads exactly as before (`remote exception:
+      std::exception: <message>`). Prints one line per check, exits
       non-zero on a failure.
 """
 
@@ -117,8 +119,22 @@ async def drive(mode, sock, schema_dir, import_dir):
     ctx = {"thread": thread}
     if mode == "chained":
         await chained(foo, init, ctx)
+    elif mode == "errors":
+        await errors(init, ctx)
     else:
         await pipelined(proxy, init, thread_map, thread, ctx)
+
+
+async def errors(init, ctx):
+    obj = (await init.makeFoo(context=ctx)).result
+    for kind in ("not-found", "already-exists", "invalid-input", "other"):
+        try:
+            await obj.failWith(context=ctx, kind=kind, message="no such wallet")
+            check(f"{kind} fails", False, "it succeeded")
+        except capnp.KjException as e:
+            expected = "remote exception: std::exception: no such wallet"
+            check(f"{kind}: the description is exactly the C++ one", e.description == expected, repr(e.description))
+            check(f"{kind}: a failure", e.type == "FAILED", e.type)
 
 
 async def chained(foo, init, ctx):
@@ -184,7 +200,7 @@ async def pipelined(proxy, init, thread_map, thread, ctx):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5 or sys.argv[1] not in ("server", "chained", "pipelined"):
+    if len(sys.argv) != 5 or sys.argv[1] not in ("server", "chained", "pipelined", "errors"):
         print(__doc__)
         raise SystemExit(2)
 

@@ -105,6 +105,9 @@ impl Foo for Impostor {
     fn add_on_loop_each(&self, _: Vec<Box<dyn Foo>>, _: i32, _: i32) -> TestResult<Vec<i32>> {
         no()
     }
+    fn fail_with(&self, _: String, _: String) -> TestResult<()> {
+        no()
+    }
 }
 
 fn address<T: ?Sized>(object: &T) -> usize {

@@ -172,3 +172,10 @@ fn a_destroy_releases_the_object_at_once() {
 fn a_pipelined_make_thread_result_is_awaited_as_the_thread() {
     drive_foo_server("pipelined");
 }
+
+/// The error kind that crosses to framework peers rides where pycapnp does
+/// not look: it sees `remote exception: std::exception: <message>` exactly.
+#[test]
+fn an_error_with_a_kind_reads_exactly_as_before_to_pycapnp() {
+    drive_foo_server("errors");
+}

@@ -123,7 +123,7 @@ impl ServerBase {
         Q: Owned + 'static,
         Run: FnOnce() -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: std::fmt::Display,
+        E: std::fmt::Display + 'static,
     {
         let request = NEXT_REQUEST.fetch_add(1, SeqCst);
         let link = Link { local: &self.local, conn: &self.conn };
@@ -281,13 +281,13 @@ fn in_method(e: Error, info: &CallInfo) -> Error {
     }
 }
 
-fn run_method<T, E: std::fmt::Display>(
+fn run_method<T, E: std::fmt::Display + 'static>(
     info: &CallInfo,
     run: impl FnOnce() -> std::result::Result<T, E>,
 ) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(Error::failed(e.to_string())),
+        Ok(Err(e)) => Err(Error::new(crate::error::kind_of_app_error(&e), e.to_string())),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
