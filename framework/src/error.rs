@@ -156,8 +156,12 @@ impl From<capnp::Error> for Error {
         let mut message = e.extra.as_str();
         message = message.strip_prefix(REMOTE_PREFIX).unwrap_or(message);
         message = message.strip_prefix(STD_EXCEPTION_PREFIX).unwrap_or(message);
+        // A foreign message that happens to hold the mark stays whole.
         let (message, app_kind) = match message.rsplit_once(KIND_MARK) {
-            Some((message, name)) => (message, ErrorKind::from_wire_name(name)),
+            Some((head, name)) => match ErrorKind::from_wire_name(name) {
+                Some(kind) => (head, Some(kind)),
+                None => (message, None),
+            },
             None => (message, None),
         };
         // Only a failure carries an application kind: a disconnect stays one.
@@ -300,6 +304,9 @@ mod tests {
         // Framework kinds that are no application's stay off the message.
         let e: capnp::Error = Error::conversion("bad").into();
         assert_eq!(e.extra, "std::exception: bad");
+        // Text that only looks like it is kept.
+        let odd = Error::from(capnp::Error::failed("a\u{1}b".into()));
+        assert_eq!((odd.kind(), odd.message()), (ErrorKind::Failed, "a\u{1}b"));
     }
 
     #[test]

@@ -114,6 +114,14 @@ fn address<T: ?Sized>(object: &T) -> usize {
     object as *const T as *const () as usize
 }
 
+/// Takes blocks of the proxy's size out of this thread's malloc cache, so
+/// that the block a proxy is about to leave goes into it (a full cache sends
+/// it to its arena, possibly another thread's, out of this thread's reach).
+#[allow(clippy::vec_box)] // The point: allocations of their own, of the proxy's size.
+fn make_room() -> Vec<Box<[u8; std::mem::size_of::<FooProxy>()]>> {
+    (0..64).map(|_| Box::new([0; std::mem::size_of::<FooProxy>()])).collect()
+}
+
 /// Allocates objects of the proxy's size until one lands at `left` (the
 /// block is in this thread's malloc cache, possibly behind others of the
 /// same size), keeping the misses alive so that each try gets a new block.
@@ -135,6 +143,7 @@ fn a_local_object_at_the_address_a_moved_proxy_left_is_sent_as_itself() {
     let proxy = s.server.init.make_foo().unwrap();
     let server_thread = proxy.thread_name().unwrap();
     let left = address(&*proxy);
+    let _room = make_room();
     // The proxy moves into the Arc's allocation; its box is freed.
     let shared: Arc<dyn Foo> = Arc::from(proxy);
     let impostor = allocate_at(left, || -> Box<dyn Foo> {
@@ -171,6 +180,7 @@ fn a_callback_at_the_address_a_moved_proxy_left_is_a_callback() {
     let s = common::setup();
     let proxy = s.server.init.make_foo().unwrap();
     let left = address(&*proxy);
+    let _room = make_room();
     let shared: Arc<dyn Foo> = Arc::from(proxy);
     let cb = allocate_at(left, || -> Box<dyn FooCallback> {
         Box::new(Padded { inner: Times10, _pad: [0; std::mem::size_of::<FooProxy>()] })

@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use capnp::capability::{FromClientHook, Request, Response};
@@ -33,6 +33,12 @@ pub struct ProxyClient<C: Interface> {
     pub(super) serial: u64,
     /// Address under which the proxy is registered (0: not registered).
     pub(super) registered_at: AtomicUsize,
+    /// Set once the capability was sent back to its owner as itself (see
+    /// `registry`): then the owner holds the same object again, and this
+    /// proxy's drop only releases the capability. A `destroy` would release
+    /// the object for every holder (servers release it on `destroy`), while
+    /// C++ peers, which wrap a passed proxy in a new object, never share one.
+    pub(super) handed_back: Arc<AtomicBool>,
     _interface: PhantomData<fn() -> C>,
 }
 
@@ -70,6 +76,7 @@ impl<C: Interface> ProxyClient<C> {
             cap,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             registered_at: AtomicUsize::new(0),
+            handed_back: Arc::default(),
             _interface: PhantomData,
         })
     }
@@ -190,7 +197,9 @@ impl<C: Interface> Drop for ProxyClient<C> {
     /// Sends `destroy` (when the interface has it) and releases the
     /// capability, without waiting for the answer: a drop never blocks, and
     /// later calls on the same connection still arrive after it. A failed
-    /// destroy (the peer is gone) is only logged.
+    /// destroy (the peer is gone) is only logged. Closing the connection
+    /// or dropping the loop waits (bounded) for the answer, and the call's
+    /// Context always names a server thread (see `ConnectionCore::destroy_thread`).
     fn drop(&mut self) {
         super::registry::unregister(self.registered_at.load(Ordering::SeqCst), self.serial);
         let (cap, conn_id) = (self.cap, self.conn);
@@ -200,11 +209,12 @@ impl<C: Interface> Drop for ProxyClient<C> {
         // served: the destroy goes out after a drop, not inside the call).
         let thread = thread::context::cached_own_mapping(self.shared.id(), conn_id);
         let own = thread::context::cached_own_thread(self.shared.id());
+        let destroy = C::DESTROY.filter(|_| !self.handed_back.load(Ordering::SeqCst));
         self.shared.defer(Box::new(move |st| {
             if let Some(conn) = st.connection(conn_id) {
                 conn.proxies.set(conn.proxies.get().saturating_sub(1));
             }
-            if let Some(method) = C::DESTROY {
+            if let Some(method) = destroy {
                 let live = live_connection(&st.local, conn_id);
                 if let (Ok(conn), Some(client)) = (live, st.cap(cap)) {
                     let thread = thread.filter(|t| st.cap(*t).is_some()).or_else(|| conn.destroy_thread(st));

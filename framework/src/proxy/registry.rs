@@ -24,6 +24,9 @@
 //!   works, rather than its own object).
 //! - Entries carry the proxy's serial number: a proxy removes only its own
 //!   entry, never the one a later proxy made at the same address.
+//! - A proxy whose capability went back to its owner sends no `destroy`
+//!   when dropped (it only releases the capability): the owner holds the
+//!   object again, and a server releases the object on `destroy`.
 //!
 //! Nothing here is ever dereferenced: a wrong match could only send the
 //! wrong capability, and the checks above rule that out for any object but
@@ -31,7 +34,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::{FromProxyClient, Interface};
@@ -64,6 +67,8 @@ struct Entry {
     serial: u64,
     held: Held,
     identity: Identity,
+    /// The proxy's `handed_back` flag, set when its capability is reused.
+    handed_back: Arc<AtomicBool>,
     /// A `Wide<dyn Trait>`: its type is the trait, its value the vtable.
     wide: Box<dyn Any + Send>,
 }
@@ -84,6 +89,7 @@ struct Pending {
     key: usize,
     serial: u64,
     identity: Identity,
+    handed_back: Arc<AtomicBool>,
 }
 
 impl Pending {
@@ -91,13 +97,18 @@ impl Pending {
         let key = address(proxy as *const P);
         let base = proxy.proxy_client();
         base.registered_at.store(key, Ordering::SeqCst);
-        Self { key, serial: base.serial, identity: base.identity() }
+        Self { key, serial: base.serial, identity: base.identity(), handed_back: base.handed_back.clone() }
     }
 
     fn record<T: ?Sized + 'static>(self, object: *const T, held: Held) {
         debug_assert_eq!(address(object), self.key);
-        let entry =
-            Entry { serial: self.serial, held, identity: self.identity, wide: Box::new(Wide(object)) };
+        let entry = Entry {
+            serial: self.serial,
+            held,
+            identity: self.identity,
+            handed_back: self.handed_back,
+            wide: Box::new(Wide(object)),
+        };
         registry().insert(self.key, entry);
     }
 }
@@ -149,7 +160,7 @@ pub fn reuse_proxy<C: Interface, T: ?Sized + 'static>(
 ) -> Option<C> {
     let link = ctx.link?;
     let object = object as *const T;
-    let identity = {
+    let (identity, handed_back) = {
         let registry = registry();
         let entry = registry.get(&address(object))?;
         let wide = entry.wide.downcast_ref::<Wide<T>>()?;
@@ -157,11 +168,14 @@ pub fn reuse_proxy<C: Interface, T: ?Sized + 'static>(
         if entry.held != held || !std::ptr::eq(wide.0, object) {
             return None;
         }
-        entry.identity
+        (entry.identity, entry.handed_back.clone())
     };
     let loop_id = link.local.shared.upgrade()?.id();
     if identity.loop_id != loop_id || identity.conn != link.conn.id {
         return None;
     }
-    link.local.cap(identity.cap).map(|c| C::new(c.hook))
+    let client = link.local.cap(identity.cap).map(|c| C::new(c.hook))?;
+    // The owner holds its object again: the proxy must not destroy it.
+    handed_back.store(true, Ordering::SeqCst);
+    Some(client)
 }
