@@ -51,7 +51,7 @@ mod smoke_capnp {
 }
 
 pub use connection::Connection;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{register_error_kind, Error, ErrorKind, Result};
 pub use event_loop::{EventLoop, LoopConfig, LoopHandle};
 pub use listen::{
     bind_unix, connect_unix, resolve_connect_address, resolve_unix_address, try_connect_unix, ConnectMode,

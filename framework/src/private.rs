@@ -3,6 +3,6 @@
 
 pub use crate::proxy::{
     export_object, import_object, register_proxy, register_proxy_arc, reuse_proxy, to_app_error, CallInfo,
-    ClientCall, ClientReply, FromProxyClient, Imported, Interface, ProxyClient, ServerAdapter, ServerBase,
-    ServerCall, ServerReply,
+    ClientCall, ClientReply, FromProxyClient, Held, Imported, Interface, ProxyClient, Served, ServerAdapter,
+    ServerBase, ServerCall, ServerReply,
 };

@@ -147,8 +147,8 @@ impl ServerAdapter for EchoServer {
     fn new_server(base: ServerBase, object: Self::Object) -> Self {
         Self { base, imp: object }
     }
-    fn object(&self) -> Self::Object {
-        self.imp.clone()
+    fn object(&self) -> Option<Self::Object> {
+        Some(self.imp.clone())
     }
 }
 
@@ -160,7 +160,7 @@ impl smoke_echo::Server for EchoServer {
         params: smoke_echo::DestroyParams,
         results: smoke_echo::DestroyResults,
     ) -> impl std::future::Future<Output = Outcome> + 'static {
-        self.base.destroy("SmokeEcho", params, results)
+        self.base.destroy("SmokeEcho", params, results, None::<()>)
     }
 
     fn echo(
@@ -323,8 +323,8 @@ impl ServerAdapter for InitServer {
     fn new_server(base: ServerBase, object: Self::Object) -> Self {
         Self { base, imp: object }
     }
-    fn object(&self) -> Self::Object {
-        self.imp.clone()
+    fn object(&self) -> Option<Self::Object> {
+        Some(self.imp.clone())
     }
 }
 

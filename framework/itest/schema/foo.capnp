@@ -34,6 +34,11 @@ interface FooInterface $Proxy.wrap("crate::Foo") {
   color @19 (context :Proxy.Context, c :Color) -> (result :Color);
   cancelledCount @20 (context :Proxy.Context) -> (result :UInt32);
   callFn @21 (context :Proxy.Context, f :FooFn, arg :Int32) -> (result :Int32);
+  makeFoos @22 (context :Proxy.Context, count :UInt32) -> (result :List(FooInterface));
+  passFoos @23 (context :Proxy.Context, foos :List(FooInterface)) -> (result :List(FooInterface));
+  threadNames @24 (context :Proxy.Context, foos :List(FooInterface)) -> (result :List(Text));
+  addOnLoopEach @25 (context :Proxy.Context, foos :List(FooInterface), a :Int32, b :Int32) -> (result :List(Int32));
+  failWith @26 (context :Proxy.Context, kind :Text, message :Text) -> ();
 }
 
 # A closure (`Box<dyn Fn(i32) -> TestResult<i32>>`): an interface with one

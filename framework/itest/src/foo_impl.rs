@@ -155,6 +155,35 @@ impl Foo for FooImpl {
     fn call_fn(&self, f: crate::FooFn, arg: i32) -> TestResult<i32> {
         Ok(f(arg)? + 1)
     }
+
+    fn make_foos(&self, count: u32) -> TestResult<Vec<Box<dyn Foo>>> {
+        if count > crate::MAX_FOOS {
+            return Err(TestError::new(format!("at most {} objects at once", crate::MAX_FOOS)));
+        }
+        Ok((0..count).map(|_| Box::new(FooImpl::default()) as Box<dyn Foo>).collect())
+    }
+
+    fn pass_foos(&self, foos: Vec<Box<dyn Foo>>) -> TestResult<Vec<Box<dyn Foo>>> {
+        Ok(foos)
+    }
+
+    fn thread_names(&self, foos: Vec<Box<dyn Foo>>) -> TestResult<Vec<String>> {
+        foos.iter().map(|foo| foo.thread_name()).collect()
+    }
+
+    fn add_on_loop_each(&self, foos: Vec<Box<dyn Foo>>, a: i32, b: i32) -> TestResult<Vec<i32>> {
+        foos.iter().map(|foo| foo.add_on_loop(a, b)).collect()
+    }
+
+    fn fail_with(&self, kind: String, message: String) -> TestResult<()> {
+        let kind = match kind.as_str() {
+            "not-found" => std::io::ErrorKind::NotFound,
+            "already-exists" => std::io::ErrorKind::AlreadyExists,
+            "invalid-input" => std::io::ErrorKind::InvalidInput,
+            _ => std::io::ErrorKind::Other,
+        };
+        Err(TestError { message, kind })
+    }
 }
 
 // A user-written conversion: the Rust enum to and from the schema enum.

@@ -45,6 +45,18 @@ impl fmt::Display for TestError {
     }
 }
 
+/// The framework kind of a [`TestError`], by its io kind: what a process
+/// serving the test traits registers with
+/// [`framework::register_error_kind`].
+pub fn test_error_kind(e: &TestError) -> framework::ErrorKind {
+    match e.kind {
+        std::io::ErrorKind::NotFound => framework::ErrorKind::NotFound,
+        std::io::ErrorKind::AlreadyExists => framework::ErrorKind::AlreadyExists,
+        std::io::ErrorKind::InvalidInput => framework::ErrorKind::InvalidArgument,
+        _ => framework::ErrorKind::Failed,
+    }
+}
+
 impl From<std::io::Error> for TestError {
     fn from(e: std::io::Error) -> Self {
         Self { message: e.to_string(), kind: e.kind() }
@@ -142,7 +154,23 @@ pub trait Foo: Send + Sync {
     fn cancelled_count(&self) -> TestResult<u32>;
     /// Calls the closure `f(arg)` and returns its answer plus one.
     fn call_fn(&self, f: FooFn, arg: i32) -> TestResult<i32>;
+    /// `count` new objects (at most [`MAX_FOOS`]).
+    fn make_foos(&self, count: u32) -> TestResult<Vec<Box<dyn Foo>>>;
+    /// Returns `foos` themselves.
+    fn pass_foos(&self, foos: Vec<Box<dyn Foo>>) -> TestResult<Vec<Box<dyn Foo>>>;
+    /// `thread_name` of each object.
+    fn thread_names(&self, foos: Vec<Box<dyn Foo>>) -> TestResult<Vec<String>>;
+    /// `add_on_loop(a, b)` of each object. Run by the server, it tells its
+    /// own objects (called directly) from forwarders to them (a forwarder
+    /// on the client's loop cannot make the blocking call and fails).
+    fn add_on_loop_each(&self, foos: Vec<Box<dyn Foo>>, a: i32, b: i32) -> TestResult<Vec<i32>>;
+    /// Fails with `message` and the io error kind named `kind`
+    /// (`not-found`, `already-exists`, `invalid-input`; else `Other`).
+    fn fail_with(&self, kind: String, message: String) -> TestResult<()>;
 }
+
+/// Most objects [`Foo::make_foos`] makes at once.
+pub const MAX_FOOS: u32 = 64;
 
 /// A callback passed as a closure.
 pub type FooFn = Box<dyn Fn(i32) -> Result<i32, TestError> + Send + Sync>;

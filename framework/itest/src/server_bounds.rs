@@ -21,8 +21,8 @@
 //!     fn new_server(base: ServerBase, object: Rc<u32>) -> Self {
 //!         Self(base, object)
 //!     }
-//!     fn object(&self) -> Rc<u32> {
-//!         self.1.clone()
+//!     fn object(&self) -> Option<Rc<u32>> {
+//!         Some(self.1.clone())
 //!     }
 //! }
 //! ```
@@ -42,8 +42,8 @@
 //!     fn new_server(base: ServerBase, object: Arc<u32>) -> Self {
 //!         Self(base, object)
 //!     }
-//!     fn object(&self) -> Arc<u32> {
-//!         self.1.clone()
+//!     fn object(&self) -> Option<Arc<u32>> {
+//!         Some(self.1.clone())
 //!     }
 //! }
 //! ```
@@ -65,8 +65,8 @@
 //!     fn new_server(base: ServerBase, object: Arc<Cell<u32>>) -> Self {
 //!         Self(base, object)
 //!     }
-//!     fn object(&self) -> Arc<Cell<u32>> {
-//!         self.1.clone()
+//!     fn object(&self) -> Option<Arc<Cell<u32>>> {
+//!         Some(self.1.clone())
 //!     }
 //! }
 //! ```

@@ -79,6 +79,21 @@ impl Foo for LocalFoo {
     fn call_fn(&self, f: framework_itest::FooFn, arg: i32) -> TestResult<i32> {
         self.0.call_fn(f, arg)
     }
+    fn make_foos(&self, count: u32) -> TestResult<Vec<Box<dyn Foo>>> {
+        self.0.make_foos(count)
+    }
+    fn pass_foos(&self, foos: Vec<Box<dyn Foo>>) -> TestResult<Vec<Box<dyn Foo>>> {
+        self.0.pass_foos(foos)
+    }
+    fn thread_names(&self, foos: Vec<Box<dyn Foo>>) -> TestResult<Vec<String>> {
+        self.0.thread_names(foos)
+    }
+    fn add_on_loop_each(&self, foos: Vec<Box<dyn Foo>>, a: i32, b: i32) -> TestResult<Vec<i32>> {
+        self.0.add_on_loop_each(foos, a, b)
+    }
+    fn fail_with(&self, kind: String, message: String) -> TestResult<()> {
+        self.0.fail_with(kind, message)
+    }
 }
 
 #[test]

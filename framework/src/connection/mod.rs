@@ -52,9 +52,11 @@ use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::{twoparty, RpcSystem};
+use futures::channel::oneshot;
 use futures::FutureExt;
 
 mod backlog;
@@ -64,7 +66,7 @@ mod write;
 
 pub(crate) use backlog::Backlog;
 
-use crate::event_loop::{stream, LoopHandle, LoopLocal};
+use crate::event_loop::{stream, LoopHandle, LoopLocal, LoopShared};
 use crate::proxy_capnp::thread_map;
 use crate::waiter::Waiter;
 use crate::{Error, Result};
@@ -96,7 +98,21 @@ pub(crate) struct ConnectionCore {
     /// included) and proxies of the peer's objects, alive now.
     pub(crate) servers: Cell<usize>,
     pub(crate) proxies: Cell<usize>,
+    /// A server thread of the peer's for `destroy` calls from threads that
+    /// have none on this connection (held capability id), made on first use.
+    destroy_thread: Cell<Option<u64>>,
+    /// `destroy` calls sent and not answered yet, and who waits for none
+    /// to be left (closing waits for them: see `wait_for_destroys`).
+    pending_destroys: Cell<usize>,
+    destroys_settled: RefCell<Vec<oneshot::Sender<()>>>,
 }
+
+/// How long closing a connection (or dropping its loop) waits for the
+/// answers to the `destroy` calls it sent. A C++ libmultiprocess server
+/// whose client disconnects while it runs a `destroy` deadlocks, so a
+/// client lets them finish; bounded, because a peer that does not answer
+/// must not keep this process from closing.
+const DESTROY_REPLY_WAIT: Duration = Duration::from_secs(2);
 
 /// Most callback threads remembered per connection; beyond it (a peer with
 /// that many threads) each call's capability is released after the call.
@@ -171,6 +187,60 @@ impl ConnectionCore {
         (cap, false)
     }
 
+    /// The `Context.thread` for a `destroy` sent by a thread that has no
+    /// server thread on this connection: C++ servers run `destroy` on a
+    /// thread like any method with a Context, and refuse one without a
+    /// thread (`no thread specified and no pool configured`). A `destroy`
+    /// may not wait for a `makeThread` answer (a proxy drop never blocks),
+    /// so the first one asks for a thread and names the answer's promised
+    /// capability (pipelined; servers wait for it to resolve).
+    pub(crate) fn destroy_thread(&self, local: &LoopLocal) -> Option<u64> {
+        if let Some(cap) = self.destroy_thread.get().filter(|cap| local.cap(*cap).is_some()) {
+            return Some(cap);
+        }
+        let map = self.remote_thread_map()?;
+        let name = local.shared.upgrade().map_or_else(String::new, |s| s.config.name.clone());
+        let mut request = map.make_thread_request();
+        request.get().set_name(format!("{name}/ipc-destroy").as_str());
+        let response = request.send();
+        let cap = local.hold_cap(response.pipeline.get_result().client);
+        // Kept until answered: the pipelined capability needs the question.
+        local.spawn(Box::pin(async move {
+            if let Err(e) = response.promise.await {
+                crate::logging::ipc_debug!("IPC makeThread for destroy calls failed: {e}");
+            }
+        }));
+        self.destroy_thread.set(Some(cap));
+        Some(cap)
+    }
+
+    /// Counts a `destroy` call sent on this connection.
+    pub(crate) fn destroy_sent(&self) {
+        self.pending_destroys.set(self.pending_destroys.get() + 1);
+    }
+
+    /// Counts a `destroy` call answered (or failed).
+    pub(crate) fn destroy_answered(&self) {
+        let left = self.pending_destroys.get().saturating_sub(1);
+        self.pending_destroys.set(left);
+        if left == 0 {
+            for settled in self.destroys_settled.borrow_mut().drain(..) {
+                let _ = settled.send(());
+            }
+        }
+    }
+
+    /// Completes once no `destroy` call of this connection waits for its
+    /// answer; `None` if none does now.
+    fn destroys_settled(&self) -> Option<oneshot::Receiver<()>> {
+        if self.pending_destroys.get() == 0 || self.disconnected.get() {
+            return None;
+        }
+        let (sender, receiver) = oneshot::channel();
+        self.destroys_settled.borrow_mut().push(sender);
+        Some(receiver)
+    }
+
     pub(crate) fn on_disconnect(&self, hook: Box<dyn FnOnce()>) {
         if self.disconnected.get() {
             hook();
@@ -237,6 +307,9 @@ pub(crate) fn add_connection(
         backlog,
         servers: Cell::new(0),
         proxies: Cell::new(0),
+        destroy_thread: Cell::new(None),
+        pending_destroys: Cell::new(0),
+        destroys_settled: RefCell::new(Vec::new()),
     });
     conn.backlog.conn_id.set(conn.id);
     let release_local = Rc::downgrade(local);
@@ -244,6 +317,9 @@ pub(crate) fn add_connection(
     conn.on_disconnect(Box::new(move || {
         if let (Some(local), Some(conn)) = (release_local.upgrade(), release_conn.upgrade()) {
             for cap in std::mem::take(&mut *conn.callback_threads.borrow_mut()).into_values() {
+                local.release_cap(cap);
+            }
+            if let Some(cap) = conn.destroy_thread.take() {
                 local.release_cap(cap);
             }
         }
@@ -311,12 +387,51 @@ impl Connection {
     }
 
     /// Closes the connection: pending calls fail with a disconnected error.
+    /// First waits, up to 2 seconds, for the answers to the `destroy` calls
+    /// that dropped proxies sent on it (a C++ server must not see its client
+    /// leave in the middle of one).
     pub fn disconnect(&self) {
+        wait_for_destroys(&self.handle.shared, Some(self.id));
         let _ = self.handle.shared.with_state(|st| {
             let conn = st.connections.borrow_mut().remove(&self.id);
             if let Some(conn) = conn {
                 conn.close(st);
             }
         });
+    }
+}
+
+/// Blocks, serving the loop, until the `destroy` calls sent on connection
+/// `only` (or on every connection of the loop) are answered, at most
+/// [`DESTROY_REPLY_WAIT`]. Does nothing on loop code, which must not block.
+pub(crate) fn wait_for_destroys(shared: &Arc<LoopShared>, only: Option<u64>) {
+    if shared.is_current_thread_inside() {
+        return;
+    }
+    let me = Waiter::current();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (flag, waiter) = (done.clone(), me.clone());
+    let waiting = shared.with_state(move |st| {
+        let settled: Vec<oneshot::Receiver<()>> = st
+            .connections
+            .borrow()
+            .values()
+            .filter(|c| only.is_none_or(|id| c.id == id))
+            .filter_map(|c| c.destroys_settled())
+            .collect();
+        if settled.is_empty() {
+            return false;
+        }
+        let all = futures::future::join_all(settled);
+        let timeout = crate::event_loop::delay(DESTROY_REPLY_WAIT);
+        st.spawn(Box::pin(async move {
+            let _ = futures::future::select(all, timeout).await;
+            flag.store(true, Ordering::SeqCst);
+            waiter.post(Box::new(|| {}), crate::waiter::JobKind::Result);
+        }));
+        true
+    });
+    if waiting == Ok(true) {
+        shared.wait_until(&me, false, || done.load(Ordering::SeqCst));
     }
 }

@@ -7,6 +7,18 @@
 //! ([`read`](super::read)); outgoing bytes are counted until they leave the
 //! process ([`write`](super::write)); and reading pauses while the peer has
 //! too much outstanding ([`backlog`](super::backlog)).
+//!
+//! It also carries an implementation error's kind (`NotFound`, ...; see
+//! [`crate::register_error_kind`]) between framework peers where no other
+//! peer looks: capnp-rpc 0.27 puts only a type and a reason into an
+//! `Exception` (its `capnp::Error` has nothing else), and the reason is what
+//! C++ and pycapnp peers show (`remote exception: std::exception: <message>`),
+//! so the kind may not stay there. On the way out the kind, which rides in
+//! the reason behind [`KIND_MARK`] inside this process, is moved to the
+//! exception's `trace` field (free text that C++ keeps apart as the
+//! exception's remote trace, never in its description; capnp-rpc ignores
+//! it); on the way in a `trace` of ours is moved back behind the reason,
+//! where `Error::from(capnp::Error)` finds and strips it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +26,7 @@ use std::task::Poll;
 
 use capnp::capability::Promise;
 use capnp::message::{Builder, HeapAllocator, Reader, ReaderOptions};
+use capnp_rpc::rpc_capnp::{exception, message as rpc_message, resolve, return_};
 use capnp_rpc::rpc_twoparty_capnp::Side;
 use futures::channel::oneshot;
 use futures::future::poll_fn;
@@ -22,18 +35,26 @@ use futures::FutureExt;
 use super::backlog::Backlog;
 use super::read::{MessageReader, Segments};
 use super::write::WriteQueue;
+use crate::error::KIND_MARK;
 use crate::event_loop::stream::{ReadHalf, WriteHalf};
+use crate::ErrorKind;
 
 /// A received message; its bytes count as held until it is dropped.
 struct Incoming {
     message: Reader<Segments>,
+    /// The message as capnp-rpc is to see it, when it differs (an
+    /// exception whose kind came in its `trace`).
+    rewritten: Option<Builder<HeapAllocator>>,
     bytes: usize,
     backlog: Rc<Backlog>,
 }
 
 impl capnp_rpc::IncomingMessage for Incoming {
     fn get_body(&self) -> capnp::Result<capnp::any_pointer::Reader<'_>> {
-        self.message.get_root()
+        match &self.rewritten {
+            Some(copy) => copy.get_root_as_reader(),
+            None => self.message.get_root(),
+        }
     }
 }
 
@@ -41,6 +62,72 @@ impl Drop for Incoming {
     fn drop(&mut self) {
         self.backlog.released(self.bytes);
     }
+}
+
+/// What a `trace` holding a kind of ours starts with (followed by the
+/// kind's wire name): a foreign trace is left alone.
+const TRACE_PREFIX: &str = "framework-error-kind: ";
+
+/// The exception a `Return` or `Resolve` carries (or an `Abort`'s).
+fn exception_of(message: rpc_message::Builder<'_>) -> Option<exception::Builder<'_>> {
+    match message.which().ok()? {
+        rpc_message::Return(Ok(r)) => match r.which().ok()? {
+            return_::Exception(Ok(e)) => Some(e),
+            _ => None,
+        },
+        rpc_message::Resolve(Ok(r)) => match r.which().ok()? {
+            resolve::Exception(Ok(e)) => Some(e),
+            _ => None,
+        },
+        rpc_message::Abort(Ok(e)) => Some(e),
+        _ => None,
+    }
+}
+
+fn exception_of_reader(message: rpc_message::Reader<'_>) -> Option<exception::Reader<'_>> {
+    match message.which().ok()? {
+        rpc_message::Return(Ok(r)) => match r.which().ok()? {
+            return_::Exception(Ok(e)) => Some(e),
+            _ => None,
+        },
+        rpc_message::Resolve(Ok(r)) => match r.which().ok()? {
+            resolve::Exception(Ok(e)) => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Outgoing: moves a kind from behind the reason to the `trace` field.
+fn kind_to_trace(message: &mut Builder<HeapAllocator>) {
+    let Ok(root) = message.get_root::<rpc_message::Builder<'_>>() else { return };
+    let Some(mut exception) = exception_of(root) else { return };
+    let reason = match exception.reborrow_as_reader().get_reason().map(|r| r.to_string()) {
+        Ok(Ok(reason)) => reason,
+        _ => return,
+    };
+    if let Some((reason, name)) = reason.rsplit_once(KIND_MARK) {
+        exception.set_trace(format!("{TRACE_PREFIX}{name}").as_str());
+        exception.set_reason(reason);
+    }
+}
+
+/// Incoming: a copy of `message` with the kind its `trace` names put back
+/// behind the reason, if it is an exception from a framework peer.
+fn kind_from_trace(message: &Reader<Segments>) -> Option<Builder<HeapAllocator>> {
+    let root = message.get_root::<rpc_message::Reader<'_>>().ok()?;
+    let exception = exception_of_reader(root)?;
+    if !exception.has_trace() {
+        return None;
+    }
+    let name = exception.get_trace().ok()?.to_str().ok()?.strip_prefix(TRACE_PREFIX)?;
+    ErrorKind::from_wire_name(name)?;
+    let reason = format!("{}{KIND_MARK}{name}", exception.get_reason().ok()?.to_str().ok()?);
+    let mut copy = Builder::new_default();
+    copy.set_root(root).ok()?;
+    let mut exception = exception_of(copy.get_root::<rpc_message::Builder<'_>>().ok()?)?;
+    exception.set_reason(reason.as_str());
+    Some(copy)
 }
 
 struct Outgoing {
@@ -58,7 +145,8 @@ impl capnp_rpc::OutgoingMessage for Outgoing {
     }
 
     fn send(self: Box<Self>) -> (Promise<(), capnp::Error>, Rc<Builder<HeapAllocator>>) {
-        let Outgoing { message, queue } = *self;
+        let Outgoing { mut message, queue } = *self;
+        kind_to_trace(&mut message);
         let message = Rc::new(message);
         let sent = queue.push(message.clone());
         let promise = sent.map(|r| r.map_err(|_| capnp::Error::disconnected("the connection closed".into())));
@@ -123,7 +211,8 @@ async fn receive(
     let bytes = segments.allocated_bytes();
     let message = Reader::new(segments, options);
     backlog.received(bytes, message.get_root::<capnp_rpc::rpc_capnp::message::Reader<'_>>().ok());
-    Ok(Some(Box::new(Incoming { message, bytes, backlog })))
+    let rewritten = kind_from_trace(&message);
+    Ok(Some(Box::new(Incoming { message, rewritten, bytes, backlog })))
 }
 
 impl capnp_rpc::Connection<Side> for Connection {

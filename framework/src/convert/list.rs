@@ -10,23 +10,29 @@
 //! | `data_list::Owned`                | `T: AsRef<[u8]>`                        | `T: ReadPointer<data::Owned>`         |
 //! | `struct_list::Owned<S>`           | `T: BuildPointer<S>`                    | `T: ReadPointer<S>`                   |
 //! | `list_list::Owned<L2>`            | `T: BuildPointer<L2>`                   | `T: ReadPointer<L2>`                  |
+//! | `capability_list::Owned<C>`       | `T: ToCapability<C>`                    | `T: FromCapability<C>`                |
 //!
 //! Text and data elements are written with `AsRef` because capnp-rust offers
 //! no way to initialise a text or data element of a given length in place.
 
+use capnp::capability::FromClientHook;
 use capnp::introspect::Introspect;
 use capnp::private::layout::PrimitiveElement;
 use capnp::traits::{HasStructSize, Owned, OwnedStruct};
 use capnp::NotInSchema;
-use capnp::{data, data_list, enum_list, list_list, primitive_list, struct_list, text, text_list};
+use capnp::{
+    capability_list, data, data_list, enum_list, list_list, primitive_list, struct_list, text, text_list,
+};
 
 use super::text::{wire_len, MAX_LEN};
-use super::{BuildContext, BuildPointer, FromScalar, ReadContext, ReadPointer, ToScalar};
+use super::{
+    BuildContext, BuildPointer, FromCapability, FromScalar, ReadContext, ReadPointer, ToCapability, ToScalar,
+};
 use crate::{Error, Result};
 
 /// A Cap'n Proto list type (the capnp-rust `Owned` marker of a list), which
 /// Rust collections convert to and from element by element. Implemented for
-/// the six capnp list types; there is no need to implement it elsewhere.
+/// the seven capnp list types; there is no need to implement it elsewhere.
 pub trait ListKind: Owned {
     /// The number of elements in `list`.
     fn reader_len(list: &Self::Reader<'_>) -> u32;
@@ -264,5 +270,38 @@ impl<L: Owned, T: BuildPointer<L>> BuildElement<list_list::Owned<L>> for T {
 impl<L: Owned, T: ReadPointer<L>> ReadElement<list_list::Owned<L>> for T {
     fn read_element(list: &list_list::Reader<'_, L>, index: u32, ctx: &mut ReadContext<'_>) -> Result<Self> {
         T::read_pointer(list.get(index)?, ctx)
+    }
+}
+
+// Lists of interface objects (`List(Foo)` and `Vec<Box<dyn Foo>>`): each
+// element goes through the same conversion as a single object, so an
+// element that is the peer's own object goes back as itself, and a local
+// one is served to the peer.
+
+impl<C: FromClientHook> ListKind for capability_list::Owned<C> {
+    fn reader_len(list: &capability_list::Reader<'_, C>) -> u32 {
+        list.len()
+    }
+}
+
+impl<C: FromClientHook, T: ToCapability<C>> BuildElement<capability_list::Owned<C>> for T {
+    fn build_element(
+        self,
+        list: &mut capability_list::Builder<'_, C>,
+        index: u32,
+        ctx: &mut BuildContext<'_>,
+    ) -> Result<()> {
+        list.set(index, self.to_capability(ctx)?.into_client_hook());
+        Ok(())
+    }
+}
+
+impl<C: FromClientHook, T: FromCapability<C>> ReadElement<capability_list::Owned<C>> for T {
+    fn read_element(
+        list: &capability_list::Reader<'_, C>,
+        index: u32,
+        ctx: &mut ReadContext<'_>,
+    ) -> Result<Self> {
+        T::from_capability(list.get(index)?, ctx)
     }
 }

@@ -50,11 +50,13 @@
 //!   text that is not UTF-8 is an error);
 //! * `Data`: `Vec<u8>`, `&[u8]`, `Box<[u8]>`, `[u8; N]` (reading data of
 //!   another length into an array is an error);
-//! * lists of every kind: `Vec<T>`, `VecDeque<T>`, `HashSet<T>`,
-//!   `BTreeSet<T>`, `&[T]`, `[T; N]` (building) and references to them,
-//!   element by element through [`BuildElement`] and [`ReadElement`]; a
-//!   failing element's index prefixes the message (`[3]: ...`), and a
-//!   duplicate on reading a set is an error;
+//! * lists of every kind, interface objects included (`List(Foo)` is a
+//!   `Vec<Box<dyn Foo>>`, each element converted as a single object):
+//!   `Vec<T>`, `VecDeque<T>`, `HashSet<T>`, `BTreeSet<T>`, `&[T]`, `[T; N]`
+//!   (building) and references to them, element by element through
+//!   [`BuildElement`] and [`ReadElement`]; a failing element's index
+//!   prefixes the message (`[3]: ...`), and a duplicate on reading a set is
+//!   an error;
 //! * `HashMap<K, V>` and `BTreeMap<K, V>` as lists of the pairs `(K, V)`,
 //!   usually a `List(S)` of an entry struct for which the code generator
 //!   writes `(K, V): BuildPointer<S> + ReadPointer<S>`; a duplicate key on

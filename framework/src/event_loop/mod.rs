@@ -64,8 +64,11 @@
 //!
 //! # Shutdown
 //!
-//! Dropping the [`EventLoop`] sets `shutdown`, wakes and joins the loop
-//! thread, then drops every task and connection under the lock: pending
+//! Dropping the [`EventLoop`] first waits, up to 2 seconds, for the peers
+//! to answer the `destroy` calls of proxies dropped before (a C++ server
+//! deadlocks if its client leaves in the middle of one). Then it sets
+//! `shutdown`, wakes and joins the loop thread, then drops every task and
+//! connection under the lock: pending
 //! calls fail with a disconnected error, worker threads are told to exit.
 //! The objects served are handed to the release thread, which is then
 //! stopped and joined. Threads still waiting stop polling (there is nothing
@@ -914,6 +917,9 @@ impl Drop for EventLoop {
     /// that lock, or be this very thread); both exit on their own.
     fn drop(&mut self) {
         let shared = &self.handle.shared;
+        // Lets the peers answer the `destroy` calls of proxies dropped just
+        // before (bounded; see `DESTROY_REPLY_WAIT`).
+        crate::connection::wait_for_destroys(shared, None);
         shared.shut_down();
         let inside = shared.is_current_thread_inside();
         let joinable = |t: &JoinHandle<()>| !inside && t.thread().id() != std::thread::current().id();

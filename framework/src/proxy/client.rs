@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use capnp::capability::{FromClientHook, Request, Response};
@@ -20,6 +20,8 @@ use crate::internal_capnp::{context_slot, thread_map_slot};
 use crate::waiter::InCall;
 use crate::{logging, thread, Error, Result};
 
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
 /// A remote object of interface `C`. Generated proxies wrap one and
 /// implement the Rust trait with it. Dropping it calls the interface's
 /// `destroy` method if it has one, then releases the capability.
@@ -27,8 +29,16 @@ pub struct ProxyClient<C: Interface> {
     shared: Arc<LoopShared>,
     conn: u64,
     cap: u64,
-    /// Address under which the boxed proxy is registered (0: not registered).
+    /// Tells this proxy's registry entry from a later one at the same address.
+    pub(super) serial: u64,
+    /// Address under which the proxy is registered (0: not registered).
     pub(super) registered_at: AtomicUsize,
+    /// Set once the capability was sent back to its owner as itself (see
+    /// `registry`): then the owner holds the same object again, and this
+    /// proxy's drop only releases the capability. A `destroy` would release
+    /// the object for every holder (servers release it on `destroy`), while
+    /// C++ peers, which wrap a passed proxy in a new object, never share one.
+    pub(super) handed_back: Arc<AtomicBool>,
     _interface: PhantomData<fn() -> C>,
 }
 
@@ -64,7 +74,9 @@ impl<C: Interface> ProxyClient<C> {
             shared,
             conn: link.conn.id,
             cap,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             registered_at: AtomicUsize::new(0),
+            handed_back: Arc::default(),
             _interface: PhantomData,
         })
     }
@@ -185,21 +197,27 @@ impl<C: Interface> Drop for ProxyClient<C> {
     /// Sends `destroy` (when the interface has it) and releases the
     /// capability, without waiting for the answer: a drop never blocks, and
     /// later calls on the same connection still arrive after it. A failed
-    /// destroy (the peer is gone) is only logged.
+    /// destroy (the peer is gone) is only logged. Closing the connection
+    /// or dropping the loop waits (bounded) for the answer, and the call's
+    /// Context always names a server thread (see `ConnectionCore::destroy_thread`).
     fn drop(&mut self) {
-        super::registry::unregister(self.registered_at.load(Ordering::SeqCst));
+        super::registry::unregister(self.registered_at.load(Ordering::SeqCst), self.serial);
         let (cap, conn_id) = (self.cap, self.conn);
-        // The Context of the destroy call, from what this thread already has
-        // (C++ servers run destroy on the mapped thread like any method).
-        let thread = thread::context::cached_target_thread(self.shared.id(), conn_id);
+        // The Context of the destroy call: C++ servers run destroy on a
+        // thread like any method. This thread's own server thread if it has
+        // one, else the connection's (not a callback thread of a call being
+        // served: the destroy goes out after a drop, not inside the call).
+        let thread = thread::context::cached_own_mapping(self.shared.id(), conn_id);
         let own = thread::context::cached_own_thread(self.shared.id());
+        let destroy = C::DESTROY.filter(|_| !self.handed_back.load(Ordering::SeqCst));
         self.shared.defer(Box::new(move |st| {
             if let Some(conn) = st.connection(conn_id) {
                 conn.proxies.set(conn.proxies.get().saturating_sub(1));
             }
-            if let Some(method) = C::DESTROY {
+            if let Some(method) = destroy {
                 let live = live_connection(&st.local, conn_id);
-                if let (Ok(_), Some(client)) = (live, st.cap(cap)) {
+                if let (Ok(conn), Some(client)) = (live, st.cap(cap)) {
+                    let thread = thread.filter(|t| st.cap(*t).is_some()).or_else(|| conn.destroy_thread(st));
                     let mut request = client.new_call::<context_slot::Owned, capnp::any_pointer::Owned>(
                         C::INTERFACE_ID,
                         method,
@@ -216,10 +234,12 @@ impl<C: Interface> Drop for ProxyClient<C> {
                     }
                     log_send(C::NAME, "destroy", &request.get().into_reader());
                     let promise = request.send().promise;
+                    conn.destroy_sent();
                     st.spawn(Box::pin(async move {
                         if let Err(e) = promise.await {
                             crate::logging::ipc_debug!("IPC {}.destroy failed: {e}", C::NAME);
                         }
+                        conn.destroy_answered();
                     }));
                 }
             }

@@ -13,8 +13,8 @@ use server_set::ServerSet;
 
 pub(crate) use client::construct;
 pub use client::{ClientCall, ClientReply, ProxyClient};
-pub use registry::{register_proxy, register_proxy_arc, reuse_proxy};
-pub use server::{ServerBase, ServerCall, ServerReply};
+pub use registry::{register_proxy, register_proxy_arc, reuse_proxy, Held};
+pub use server::{Served, ServerBase, ServerCall, ServerReply};
 
 use crate::convert::context::Link;
 use crate::convert::{BuildContext, ReadContext};
@@ -69,8 +69,8 @@ pub trait ServerAdapter: Sized + 'static {
     type Object: Clone + Send + Sync + 'static;
     /// The adapter for `object`.
     fn new_server(base: ServerBase, object: Self::Object) -> Self;
-    /// The object this adapter serves.
-    fn object(&self) -> Self::Object;
+    /// The object this adapter serves, unless the peer destroyed it.
+    fn object(&self) -> Option<Self::Object>;
 }
 
 /// What a received capability turned out to be.
@@ -117,7 +117,8 @@ where
     let link =
         ctx.link.ok_or_else(|| Error::usage("an interface object can only arrive over a connection"))?;
     if let Some(server) = with_server_set::<S, _>(link, |set| set.get_local_server_of_resolved(&client)) {
-        return Ok(Imported::Local(server.object()));
+        let object = server.object().ok_or_else(|| Error::failed("the object was destroyed"))?;
+        return Ok(Imported::Local(object));
     }
     Ok(Imported::Remote(P::from_proxy_client(ProxyClient::new(link, client)?)))
 }

@@ -3,6 +3,7 @@
 //! the thread the request's Context names (or inline, for methods without a
 //! Context), and encodes the outcome on the loop.
 
+use std::cell::RefCell;
 use std::fmt::Debug;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -33,7 +34,35 @@ static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
 pub struct ServerBase {
     local: Rc<LoopLocal>,
     conn: Rc<ConnectionCore>,
-    keep: Option<Released>,
+    /// Taken by `destroy` or, failing that, when the adapter is dropped.
+    keep: RefCell<Option<Released>>,
+}
+
+/// The object a generated adapter serves, until the peer calls `destroy`
+/// (then calls on the adapter fail, as on a C++ server whose object is gone).
+pub struct Served<T>(RefCell<Option<T>>);
+
+impl<T: Clone> Served<T> {
+    /// Serves `object`.
+    pub fn new(object: T) -> Self {
+        Self(RefCell::new(Some(object)))
+    }
+
+    /// The object, for one call.
+    pub fn get(&self) -> Result<T> {
+        self.0.borrow().clone().ok_or_else(|| Error::failed("the object was destroyed"))
+    }
+
+    /// The object, if still served; taken by `destroy`.
+    pub fn take(&self) -> Option<T> {
+        self.0.borrow_mut().take()
+    }
+}
+
+impl<T> Debug for Served<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served").field("destroyed", &self.0.borrow().is_none()).finish()
+    }
 }
 
 impl Debug for ServerBase {
@@ -45,6 +74,10 @@ impl Debug for ServerBase {
 enum Target {
     Inline,
     Thread(Arc<Waiter>, JobKind),
+    /// A `Context.thread` that is a promise not resolved yet, e.g. the
+    /// pipelined result of a `makeThread` sent just before: the call waits
+    /// for it (C++ servers do too).
+    Promised(crate::proxy_capnp::thread::Client),
 }
 
 /// Decoding a request: generated code reads the params through this.
@@ -72,7 +105,7 @@ impl ServerBase {
     /// The base of an adapter serving `object` (a second reference to it).
     pub(crate) fn new(link: Link<'_>, object: Released) -> Self {
         link.conn.servers.set(link.conn.servers.get() + 1);
-        Self { local: link.local.clone(), conn: link.conn.clone(), keep: Some(object) }
+        Self { local: link.local.clone(), conn: link.conn.clone(), keep: RefCell::new(Some(object)) }
     }
 
     /// Serves one request. `decode` reads the params and returns the method
@@ -90,7 +123,7 @@ impl ServerBase {
         Q: Owned + 'static,
         Run: FnOnce() -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: std::fmt::Display,
+        E: std::fmt::Display + 'static,
     {
         let request = NEXT_REQUEST.fetch_add(1, SeqCst);
         let link = Link { local: &self.local, conn: &self.conn };
@@ -120,8 +153,18 @@ impl ServerBase {
             let _release = release;
             let (run, target, callback_thread) =
                 decoded.map_err(|e| capnp::Error::from(in_method(e, info)))?;
+            let target = match target {
+                Target::Promised(thread) => {
+                    let settled = capnp::capability::get_resolved_cap(thread).await;
+                    match local.threads.resolve(&settled) {
+                        Some((waiter, is_worker)) => Target::Thread(waiter, thread_kind(is_worker)),
+                        None => return Err(Error::failed("invalid thread handle").into()),
+                    }
+                }
+                target => target,
+            };
             let value = match target {
-                Target::Inline => run_method(info, run),
+                Target::Inline | Target::Promised(_) => run_method(info, run),
                 Target::Thread(waiter, kind) => {
                     let (sender, receiver) = oneshot::channel();
                     let cancelled = Arc::new(AtomicBool::new(false));
@@ -198,23 +241,37 @@ impl ServerBase {
         std::future::ready(outcome)
     }
 
-    /// Serves `destroy`: the object goes when the caller releases its
-    /// capability right after, so this only acknowledges (and logs).
-    pub fn destroy<P: Owned + 'static, Q: Owned + 'static>(
+    /// Serves `destroy` as C++ servers do: the object served (`object`, the
+    /// adapter's reference, and the base's own) is released now, not when
+    /// the peer lets go of the capability, so that what its `Drop` releases
+    /// goes too (proxies it holds send their own `destroy`: chained
+    /// destroys). It is dropped on the release thread like any released
+    /// object, and the reply waits for that drop, as a C++ destroy returns
+    /// after the object's destructor ran. Later calls fail.
+    pub fn destroy<P: Owned + 'static, Q: Owned + 'static, O: Send + 'static>(
         &self,
         interface: &'static str,
         _params: Params<P>,
         _results: Results<Q>,
+        object: Option<O>,
     ) -> impl Future<Output = Outcome> + 'static {
         crate::logging::ipc_debug!("IPC server destroy {interface}");
-        std::future::ready(Ok(()))
+        let (dropped, done) = oneshot::channel::<()>();
+        let keep = self.keep.borrow_mut().take();
+        // Fields drop in order: the objects, then the sender, whose drop
+        // tells the reply to go.
+        self.local.released.borrow_mut().push(Box::new((object, keep, dropped)));
+        async move {
+            let _ = done.await;
+            Ok(())
+        }
     }
 }
 
 impl Drop for ServerBase {
     fn drop(&mut self) {
         self.conn.servers.set(self.conn.servers.get().saturating_sub(1));
-        if let Some(object) = self.keep.take() {
+        if let Some(object) = self.keep.get_mut().take() {
             self.local.released.borrow_mut().push(object);
         }
     }
@@ -230,13 +287,13 @@ fn in_method(e: Error, info: &CallInfo) -> Error {
     }
 }
 
-fn run_method<T, E: std::fmt::Display>(
+fn run_method<T, E: std::fmt::Display + 'static>(
     info: &CallInfo,
     run: impl FnOnce() -> std::result::Result<T, E>,
 ) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(Error::failed(e.to_string())),
+        Ok(Err(e)) => Err(Error::new(crate::error::kind_of_app_error(&e), e.to_string())),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
@@ -258,6 +315,16 @@ fn thread_busy(request: u64, waiter: &Waiter) -> Error {
         waiter.name()
     );
     Error::failed("thread busy")
+}
+
+/// How requests are posted to a thread: queued on a worker, nested on a
+/// callback thread (which takes them only while it waits in a call).
+fn thread_kind(is_worker: bool) -> JobKind {
+    if is_worker {
+        JobKind::Queued
+    } else {
+        JobKind::Nested
+    }
 }
 
 /// Releases a call's own callback-thread capability however the call ends.
@@ -325,8 +392,11 @@ impl<'a> ServerCall<'a> {
         let thread = context.get_thread()?;
         match self.link.local.threads.resolve(&thread) {
             Some((waiter, is_worker)) => {
-                let kind = if is_worker { JobKind::Queued } else { JobKind::Nested };
-                self.target = Some(Target::Thread(waiter, kind));
+                self.target = Some(Target::Thread(waiter, thread_kind(is_worker)));
+                Ok(())
+            }
+            None if thread.client.hook.when_more_resolved().is_some() => {
+                self.target = Some(Target::Promised(thread));
                 Ok(())
             }
             None => Err(Error::failed("invalid thread handle")),

@@ -119,21 +119,9 @@ pub(crate) fn own_thread(local: &crate::event_loop::LoopLocal) -> u64 {
     cap
 }
 
-/// The server thread this thread already has on `conn`, if any (no call
-/// made). Used where blocking is not allowed, e.g. in a proxy's `Drop`.
-pub(crate) fn cached_target_thread(loop_id: u64, conn: u64) -> Option<u64> {
-    STATE
-        .try_with(|s| {
-            let s = s.borrow();
-            let from_frame = s
-                .frames
-                .last()
-                .filter(|f| f.loop_id == loop_id && f.conn_id == conn)
-                .and_then(|f| f.callback_thread);
-            from_frame.or_else(|| s.remote_threads.get(&(loop_id, conn)).map(|(_, cap)| *cap))
-        })
-        .ok()
-        .flatten()
+/// The server thread this thread made for itself on `conn`, if any.
+pub(crate) fn cached_own_mapping(loop_id: u64, conn: u64) -> Option<u64> {
+    STATE.try_with(|s| s.borrow().remote_threads.get(&(loop_id, conn)).map(|(_, cap)| *cap)).ok().flatten()
 }
 
 /// This thread's own `Thread` capability on the loop, if it made one.

@@ -127,8 +127,14 @@ impl ThreadRegistry {
     /// The waiter behind a `Thread` capability, if this process created it,
     /// and whether it is a worker (requests queue) or a callback thread
     /// (requests run inside the call the thread is waiting in).
+    /// A promise that has resolved counts as what it resolved to.
     pub(crate) fn resolve(&self, client: &thread::Client) -> Option<(Arc<Waiter>, bool)> {
-        self.servers.borrow().get_local_server_of_resolved(client).map(|s| (s.waiter.clone(), s.worker))
+        let mut hook = client.client.hook.add_ref();
+        while let Some(resolved) = hook.get_resolved() {
+            hook = resolved;
+        }
+        let settled = thread::Client { client: capnp::capability::Client::new(hook) };
+        self.servers.borrow().get_local_server_of_resolved(&settled).map(|s| (s.waiter.clone(), s.worker))
     }
 
     /// Starts a worker thread counted in `count` (already reserved by the

@@ -59,7 +59,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
         #server_doc
         pub struct #server {
             base: ::framework::private::ServerBase,
-            imp: ::std::sync::Arc<dyn #tr>,
+            imp: ::framework::private::Served<::std::sync::Arc<dyn #tr>>,
         }
         #server_debug
         impl #module::Server for #server {
@@ -70,17 +70,16 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             type Client = #client_ty;
             type Object = ::std::sync::Arc<dyn #tr>;
             fn new_server(base: ::framework::private::ServerBase, imp: Self::Object) -> Self {
-                Self { base, imp }
+                Self { base, imp: ::framework::private::Served::new(imp) }
             }
-            fn object(&self) -> Self::Object {
-                self.imp.clone()
+            fn object(&self) -> ::std::option::Option<Self::Object> {
+                self.imp.get().ok()
             }
         }
 
         impl ::framework::convert::ToCapability<#client_ty> for ::std::boxed::Box<dyn #tr> {
             fn to_capability(self, ctx: &mut ::framework::convert::BuildContext<'_>) -> ::framework::Result<#client_ty> {
-                let object = &*self as *const dyn #tr as *const ();
-                if let ::std::option::Option::Some(client) = ::framework::private::reuse_proxy::<#client_ty>(ctx, object) {
+                if let ::std::option::Option::Some(client) = ::framework::private::reuse_proxy::<#client_ty, dyn #tr>(ctx, &*self, ::framework::private::Held::Boxed) {
                     return ::std::result::Result::Ok(client);
                 }
                 ::framework::private::export_object::<#server>(ctx, ::std::sync::Arc::from(self))
@@ -88,8 +87,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
         }
         impl ::framework::convert::ToCapability<#client_ty> for ::std::sync::Arc<dyn #tr> {
             fn to_capability(self, ctx: &mut ::framework::convert::BuildContext<'_>) -> ::framework::Result<#client_ty> {
-                let object = &*self as *const dyn #tr as *const ();
-                if let ::std::option::Option::Some(client) = ::framework::private::reuse_proxy::<#client_ty>(ctx, object) {
+                if let ::std::option::Option::Some(client) = ::framework::private::reuse_proxy::<#client_ty, dyn #tr>(ctx, &*self, ::framework::private::Held::Shared) {
                     return ::std::result::Result::Ok(client);
                 }
                 ::framework::private::export_object::<#server>(ctx, self)
@@ -99,7 +97,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             fn from_capability(client: #client_ty, ctx: &mut ::framework::convert::ReadContext<'_>) -> ::framework::Result<Self> {
                 ::framework::private::import_object::<#server, #proxy>(ctx, client).map(|o| match o {
                     ::framework::private::Imported::Local(arc) => ::std::boxed::Box::new(#local_ty(arc)) as ::std::boxed::Box<dyn #tr>,
-                    ::framework::private::Imported::Remote(proxy) => ::framework::private::register_proxy(::std::boxed::Box::new(proxy)) as ::std::boxed::Box<dyn #tr>,
+                    ::framework::private::Imported::Remote(proxy) => ::framework::private::register_proxy(::std::boxed::Box::new(proxy), |p| p as ::std::boxed::Box<dyn #tr>),
                 })
             }
         }
@@ -107,7 +105,7 @@ pub(super) fn interface_glue(model: &Model, plan: &InterfacePlan) -> TokenStream
             fn from_capability(client: #client_ty, ctx: &mut ::framework::convert::ReadContext<'_>) -> ::framework::Result<Self> {
                 ::framework::private::import_object::<#server, #proxy>(ctx, client).map(|o| match o {
                     ::framework::private::Imported::Local(arc) => arc,
-                    ::framework::private::Imported::Remote(proxy) => ::framework::private::register_proxy_arc(::std::sync::Arc::new(proxy)) as ::std::sync::Arc<dyn #tr>,
+                    ::framework::private::Imported::Remote(proxy) => ::framework::private::register_proxy_arc(::std::sync::Arc::new(proxy), |p| p as ::std::sync::Arc<dyn #tr>),
                 })
             }
         }
@@ -169,7 +167,7 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
         #server_doc
         pub struct #server {
             base: ::framework::private::ServerBase,
-            imp: ::std::sync::Arc<#dyn_ty>,
+            imp: ::framework::private::Served<::std::sync::Arc<#dyn_ty>>,
         }
         #server_debug
         impl #module::Server for #server {
@@ -180,10 +178,10 @@ pub(super) fn callback_glue(model: &Model, plan: &CallbackPlan) -> TokenStream {
             type Client = #client_ty;
             type Object = ::std::sync::Arc<#dyn_ty>;
             fn new_server(base: ::framework::private::ServerBase, imp: Self::Object) -> Self {
-                Self { base, imp }
+                Self { base, imp: ::framework::private::Served::new(imp) }
             }
-            fn object(&self) -> Self::Object {
-                self.imp.clone()
+            fn object(&self) -> ::std::option::Option<Self::Object> {
+                self.imp.get().ok()
             }
         }
 

@@ -242,13 +242,14 @@ pub(super) fn server_method(
             results: #module::#results_ty,
         ) -> impl ::core::future::Future<Output = ::core::result::Result<(), ::capnp::Error>> + 'static {
             #info
-            let imp = self.imp.clone();
+            let imp = self.imp.get();
             self.base.serve(
                 &INFO,
                 params,
                 results,
                 move |p: #params_module::Reader<'_>, cx: &mut ::framework::private::ServerCall<'_>| {
                     cx.log_params(&p);
+                    let imp = imp?;
                     #(#reads)*
                     Ok(#work)
                 },
@@ -270,7 +271,7 @@ pub(super) fn special_methods(iface: &Interface) -> TokenStream {
     for m in iface.methods.iter().filter(|m| is_special(&m.name)) {
         let server_fn = ident(&capnp_module(&m.name));
         let base_call = if m.name == "destroy" {
-            quote!(self.base.destroy(#name, params, results))
+            quote!(self.base.destroy(#name, params, results, self.imp.take()))
         } else {
             quote!(self.base.construct(#name, params, results))
         };

@@ -27,6 +27,8 @@ fn run() -> Result<(), String> {
     }
     let args: Vec<OsString> = args.into_iter().filter(|a| a != "-debug=ipc").collect();
     let (config, args) = loop_config(args)?;
+    // Clients see the kind of a TestError (NotFound, ...), not only its text.
+    framework::register_error_kind(framework_itest::test_error_kind);
     if args.first().is_some_and(|a| a == "-listen") {
         let path = PathBuf::from(args.get(1).ok_or("-listen needs a path")?);
         let max: usize = args
