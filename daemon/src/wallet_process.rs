@@ -462,6 +462,10 @@ impl WalletLoader for WalletProcess {
         self.current()?.get_wallet(name)
     }
 
+    fn get_wallets(&self) -> interfaces::Result<Vec<Box<dyn Wallet>>> {
+        self.current()?.get_wallets()
+    }
+
     fn handle_load_wallet(
         &self,
         callback: Box<dyn Fn(Box<dyn Wallet>) -> interfaces::Result<()> + Send + Sync>,

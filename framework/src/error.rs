@@ -31,17 +31,21 @@ pub enum ErrorKind {
     InvalidArgument,
     /// The implementation says the service is not available (yet, or any more).
     Unavailable,
+    /// The implementation refused the request: a rule or a policy says no (not a failure to
+    /// carry it out).
+    Refused,
 }
 
 impl ErrorKind {
     /// The kinds an implementation's error keeps across the wire between
     /// two framework peers (see [`crate::register_error_kind`]), by their
     /// wire names. Other kinds travel as Cap'n Proto's exception types.
-    const APPLICATION: [(ErrorKind, &'static str); 4] = [
+    const APPLICATION: [(ErrorKind, &'static str); 5] = [
         (ErrorKind::NotFound, "not-found"),
         (ErrorKind::AlreadyExists, "already-exists"),
         (ErrorKind::InvalidArgument, "invalid-argument"),
         (ErrorKind::Unavailable, "unavailable"),
+        (ErrorKind::Refused, "refused"),
     ];
 
     pub(crate) fn wire_name(self) -> Option<&'static str> {
@@ -58,6 +62,8 @@ impl ErrorKind {
             std::io::ErrorKind::NotFound => ErrorKind::NotFound,
             std::io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
             std::io::ErrorKind::InvalidInput => ErrorKind::InvalidArgument,
+            std::io::ErrorKind::ResourceBusy => ErrorKind::Unavailable,
+            std::io::ErrorKind::PermissionDenied => ErrorKind::Refused,
             _ => ErrorKind::Failed,
         }
     }
@@ -209,6 +215,10 @@ impl From<Error> for std::io::Error {
             ErrorKind::NotFound => std::io::ErrorKind::NotFound,
             ErrorKind::AlreadyExists => std::io::ErrorKind::AlreadyExists,
             ErrorKind::InvalidArgument => std::io::ErrorKind::InvalidInput,
+            // So that application error types, which know only `std::io::Error`, get every
+            // kind that travels back (see `ErrorKind::from_io`, its inverse).
+            ErrorKind::Unavailable => std::io::ErrorKind::ResourceBusy,
+            ErrorKind::Refused => std::io::ErrorKind::PermissionDenied,
             _ => std::io::ErrorKind::Other,
         };
         std::io::Error::new(kind, e)
@@ -233,7 +243,7 @@ fn kind_finders() -> std::sync::MutexGuard<'static, Vec<KindOf>> {
 /// crate that knows both registers the mapping, once, at start-up. Without
 /// it, `framework::Error` and `std::io::Error` are understood; any other
 /// error is [`ErrorKind::Failed`]. Only the application kinds (`NotFound`,
-/// `AlreadyExists`, `InvalidArgument`, `Unavailable`) travel; a
+/// `AlreadyExists`, `InvalidArgument`, `Unavailable`, `Refused`) travel; a
 /// `Disconnected` of the implementation's own arrives as a failure.
 ///
 /// ```

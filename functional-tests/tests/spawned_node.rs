@@ -69,6 +69,16 @@ fn a_front_end_starts_follows_and_stops_its_node() {
     assert!(seen.windows(2).all(|pair| pair[0] < pair[1]), "{seen:?}");
     assert_eq!(node.get_block_count().expect("count"), 3);
 
+    // Every loaded wallet as objects (in the multiprocess pass: from the wallet process, through
+    // the node, to here).
+    rpc(&*node, "createwallet", serde_json::json!(["w1"]));
+    rpc(&*node, "createwallet", serde_json::json!(["w2"]));
+    let wallets = node.wallet_loader().expect("wallets").get_wallets().expect("get_wallets");
+    let names: Vec<String> = wallets.iter().map(|w| w.get_wallet_name().expect("name")).collect();
+    assert_eq!(names, ["w1", "w2"]);
+    assert!(wallets[1].get_new_address(String::new()).expect("an address").starts_with("bcrt1"));
+    drop(wallets);
+
     node.shutdown().expect("the node stops");
     drop((_messages, _tips, node, init));
     connection.disconnect();

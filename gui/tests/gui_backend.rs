@@ -326,6 +326,10 @@ impl WalletLoader for FakeLoader {
         Ok(Box::new(FakeWallet(wallet)))
     }
 
+    fn get_wallets(&self) -> Result<Vec<Box<dyn Wallet>>> {
+        Err(Error::unimplemented("not used by the gui"))
+    }
+
     fn handle_load_wallet(&self, callback: Box<LoadFn>) -> Result<Box<dyn Handler>> {
         self.check()?;
         Ok(self.loads.add(Arc::from(callback)))

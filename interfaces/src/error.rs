@@ -172,9 +172,16 @@ impl std::error::Error for Error {}
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         use std::io::ErrorKind as Io;
+        // The IPC layer hands a peer's error kind over as these io kinds (and nothing else here
+        // knows the IPC layer): the kind a wallet or node error had crosses processes.
         let kind = match e.kind() {
             Io::ConnectionAborted | Io::ConnectionReset | Io::BrokenPipe => ErrorKind::Disconnected,
             Io::Unsupported => ErrorKind::Unimplemented,
+            Io::NotFound => ErrorKind::NotFound,
+            Io::AlreadyExists => ErrorKind::AlreadyExists,
+            Io::InvalidInput => ErrorKind::InvalidParameter,
+            Io::ResourceBusy => ErrorKind::Unavailable,
+            Io::PermissionDenied => ErrorKind::Rejected,
             _ => ErrorKind::Failed,
         };
         Self::new(kind, e.to_string())
@@ -203,7 +210,11 @@ mod tests {
         check_io(io::ErrorKind::Unsupported, ErrorKind::Unimplemented);
         check_io(io::ErrorKind::Other, ErrorKind::Failed);
         check_io(io::ErrorKind::InvalidData, ErrorKind::Failed);
-        check_io(io::ErrorKind::NotFound, ErrorKind::Failed);
+        check_io(io::ErrorKind::NotFound, ErrorKind::NotFound);
+        check_io(io::ErrorKind::AlreadyExists, ErrorKind::AlreadyExists);
+        check_io(io::ErrorKind::InvalidInput, ErrorKind::InvalidParameter);
+        check_io(io::ErrorKind::ResourceBusy, ErrorKind::Unavailable);
+        check_io(io::ErrorKind::PermissionDenied, ErrorKind::Rejected);
         check_io(io::ErrorKind::TimedOut, ErrorKind::Failed);
     }
 

@@ -149,10 +149,11 @@ pub trait WalletLoader: Send + Sync {
 
     /// The loaded wallet `name`.
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if it is not
-    /// loaded. (To visit every loaded wallet, combine with
-    /// [`list_wallets`](WalletLoader::list_wallets): the framework cannot
-    /// carry a list of interfaces, so there is no `get_wallets`.)
+    /// loaded.
     fn get_wallet(&self, name: String) -> Result<Box<dyn Wallet>>;
+
+    /// Every loaded wallet, in load order (Bitcoin Core's `getWallets`).
+    fn get_wallets(&self) -> Result<Vec<Box<dyn Wallet>>>;
 
     /// Calls `callback` with each wallet loaded or created from now on,
     /// until the handler goes.
@@ -241,6 +242,9 @@ impl<T: WalletLoader + ?Sized> WalletLoader for std::sync::Arc<T> {
 
     fn get_wallet(&self, name: String) -> Result<Box<dyn Wallet>> {
         (**self).get_wallet(name)
+    }
+    fn get_wallets(&self) -> Result<Vec<Box<dyn Wallet>>> {
+        (**self).get_wallets()
     }
 
     fn handle_load_wallet(

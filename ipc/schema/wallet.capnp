@@ -20,6 +20,7 @@ interface WalletLoader $Proxy.wrap("interfaces::WalletLoader") {
   listWalletDir @9 (context :Proxy.Context) -> (result :List(Text));
   getWallet @10 (context :Proxy.Context, name :Text) -> (result :Wallet);
   handleLoadWallet @11 (context :Proxy.Context, callback :LoadWalletCallback) -> (result :Handler.Handler);
+  getWallets @12 (context :Proxy.Context) -> (result :List(Wallet));
 }
 
 interface Wallet $Proxy.wrap("interfaces::Wallet") {

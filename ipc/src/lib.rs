@@ -59,6 +59,23 @@ use std::os::unix::net::UnixStream;
 
 use framework::LoopHandle;
 
+/// Teaches the framework the kind of an `interfaces::Error` an implementation returns, so that
+/// it crosses to framework peers (C++ and pycapnp peers still see only the message). Kinds the
+/// framework does not carry (insufficient funds, ...) arrive as failures, message intact.
+fn register_error_kinds() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        framework::register_error_kind::<interfaces::Error>(|e| match e.kind() {
+            interfaces::ErrorKind::NotFound => framework::ErrorKind::NotFound,
+            interfaces::ErrorKind::AlreadyExists => framework::ErrorKind::AlreadyExists,
+            interfaces::ErrorKind::InvalidParameter => framework::ErrorKind::InvalidArgument,
+            interfaces::ErrorKind::Unavailable => framework::ErrorKind::Unavailable,
+            interfaces::ErrorKind::Rejected => framework::ErrorKind::Refused,
+            _ => framework::ErrorKind::Failed,
+        });
+    });
+}
+
 /// Serves `init` as the bootstrap object of a new connection on `stream`
 /// (the child side of a spawn, or an accepted socket). The returned
 /// [`Connection`] tells when the peer leaves.
@@ -67,6 +84,7 @@ pub fn serve_init(
     stream: UnixStream,
     init: Box<dyn interfaces::Init>,
 ) -> framework::Result<Connection> {
+    register_error_kinds();
     handle.serve_stream::<init_capnp::init::Client, _>(stream, init)
 }
 
@@ -76,6 +94,7 @@ pub fn connect_init(
     handle: &LoopHandle,
     stream: UnixStream,
 ) -> framework::Result<(Box<dyn interfaces::Init>, Connection)> {
+    register_error_kinds();
     handle.connect_stream::<init_capnp::init::Client, Box<dyn interfaces::Init>>(stream)
 }
 

@@ -156,6 +156,7 @@ impl Ipc {
             return Err(Error::usage("socket already served"));
         };
         let path = std::mem::take(&mut bound.path);
+        crate::register_error_kinds();
         let listener = self.handle().listen::<crate::init_capnp::init::Client, _, _>(
             socket,
             MAX_SOCKET_CLIENTS,

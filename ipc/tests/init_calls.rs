@@ -42,8 +42,8 @@ fn methods_a_process_does_not_provide_fail_with_their_message() {
     let pair = common::connect(Box::new(TestInit));
     let err = pair.init.make_node().err().expect("make_node must fail");
     assert_eq!(err.message(), "this process does not provide a Node");
-    // Kinds other than Disconnected/Unimplemented do not cross (see interfaces::Error).
-    assert_eq!(err.kind(), ErrorKind::Failed);
+    // The kind crosses too (see tests/error_kinds.rs).
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
     let err = pair.init.make_chain().err().expect("make_chain must fail");
     assert_eq!(err.message(), "this process does not provide a Chain");
 }

@@ -218,6 +218,10 @@ impl WalletLoader for FakeLoader {
             Err(Error::not_found(format!("wallet \"{name}\" is not loaded")))
         }
     }
+    fn get_wallets(&self) -> Result<Vec<Box<dyn Wallet>>> {
+        let names = self.loaded.lock().unwrap().clone();
+        Ok(names.into_iter().map(|name| self.wallet(name)).collect())
+    }
     fn handle_load_wallet(
         &self,
         callback: Box<dyn Fn(Box<dyn Wallet>) -> Result<()> + Send + Sync>,
@@ -271,8 +275,13 @@ fn create_wallet_options_cross_with_their_optional_field() {
     assert_eq!(err.message(), "Wallet \"w0\" already exists.");
     assert_eq!(loader.get_wallet("w1".into()).unwrap().get_wallet_name().unwrap(), "w1");
     assert!(loader.get_wallet("nope".into()).is_err());
+    // Every loaded wallet at once: a list of objects, each one callable.
+    let every: Vec<String> =
+        loader.get_wallets().unwrap().iter().map(|w| w.get_wallet_name().unwrap()).collect();
+    assert_eq!(every, ["w0", "w1", "w2"]);
     loader.unload_wallet("w1".into()).unwrap();
     assert_eq!(loader.list_wallets().unwrap(), ["w0", "w2"]);
+    assert_eq!(loader.get_wallets().unwrap().len(), 2);
     assert_eq!(loader.list_wallet_dir().unwrap(), ["", "w1"]);
 }
 

@@ -427,6 +427,10 @@ impl interfaces::WalletLoader for Loader {
             .ok_or_else(|| Error::not_found(format!("Wallet \"{name}\" is not loaded")))
     }
 
+    fn get_wallets(&self) -> Result<Vec<Box<dyn Wallet>>> {
+        Ok(self.inner.loaded().into_iter().map(|w| Box::new(WalletHandle(w)) as Box<dyn Wallet>).collect())
+    }
+
     fn handle_load_wallet(
         &self,
         callback: Box<dyn Fn(Box<dyn Wallet>) -> Result<()> + Send + Sync>,
