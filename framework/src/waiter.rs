@@ -91,6 +91,10 @@ pub(crate) struct WaiterInner {
 pub(crate) struct Waiter {
     id: u64,
     name: String,
+    /// How `-debug=ipc` names the thread that serves this waiter, as libmultiprocess does:
+    /// `{<exe>-<pid>/<thread>-<tid> (from <client thread name>)}`; set by a worker thread as
+    /// it starts.
+    tag: std::sync::OnceLock<String>,
     inner: Mutex<WaiterInner>,
     cv: Condvar,
 }
@@ -113,6 +117,7 @@ impl Waiter {
         Self {
             id: NEXT_WAITER_ID.fetch_add(1, Ordering::Relaxed),
             name,
+            tag: std::sync::OnceLock::new(),
             inner: Mutex::new(WaiterInner::default()),
             cv: Condvar::new(),
         }
@@ -129,6 +134,18 @@ impl Waiter {
 
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Records the serving thread's tag (see the field); called on that thread.
+    pub(crate) fn set_serving_thread(&self) {
+        let tag = crate::logging::current_tag();
+        let inside = tag.trim_start_matches('{').trim_end_matches('}');
+        let _ = self.tag.set(format!("{{{inside} (from {})}}", self.name));
+    }
+
+    /// The serving thread's tag once known, else the client's name for the thread.
+    pub(crate) fn log_name(&self) -> &str {
+        self.tag.get().map_or(&self.name, String::as_str)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, WaiterInner> {

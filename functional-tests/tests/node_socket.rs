@@ -125,7 +125,15 @@ fn a_pycapnp_client_uses_the_node_socket_as_bitcoin_cores_clients_do() {
     let log = node.debug_log();
     assert!(log.contains("IPC server: socket connected."));
     assert!(log.contains("IPC server recv request  #1 Init.construct$Params"), "construct is request #1");
-    assert!(log.contains("IPC server post request"));
+    // The serving thread is named as libmultiprocess names it, with the client's thread name.
+    let posted = log
+        .lines()
+        .find(|line| line.contains("IPC server post request") && line.contains("pythread"))
+        .unwrap_or_default();
+    let node_pid = node.pid().unwrap_or_default();
+    let exe = functional_tests::Binary::Node.name();
+    assert!(posted.contains(&format!("{{{exe}-{node_pid}/ipc-worker-")), "{posted}");
+    assert!(posted.ends_with(" (from pythread)}"), "{posted}");
     wait_until("the node logs the disconnect", WAIT, || {
         node.debug_log().contains("IPC server: socket disconnected.")
     });

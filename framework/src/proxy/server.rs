@@ -169,7 +169,7 @@ impl ServerBase {
                     let (sender, receiver) = oneshot::channel();
                     let cancelled = Arc::new(AtomicBool::new(false));
                     let mut guard = CancelOnDrop { cancelled: cancelled.clone(), request, armed: true };
-                    crate::logging::ipc_debug!("IPC server post request  #{request} {}", waiter.name());
+                    crate::logging::ipc_debug!("IPC server post request  #{request} {}", waiter.log_name());
                     let shared = local.shared.clone();
                     let conn_id = conn.id;
                     let job: Job = Box::new(move || {

@@ -148,13 +148,19 @@ impl ThreadRegistry {
         let waiter = Arc::new(Waiter::new(name));
         let worker_waiter = waiter.clone();
         let counted = CountedThread(count);
+        // The thread names itself in the waiter before the first request can be posted to it,
+        // so every "post request" line names the serving thread (a wait of microseconds).
+        let (started, has_started) = std::sync::mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
             .name("ipc-worker".into())
             .spawn(move || {
                 let _counted = counted;
+                worker_waiter.set_serving_thread();
+                let _ = started.send(());
                 run_worker(shared, worker_waiter);
             })
             .map_err(|e| Error::overloaded(format!("cannot start a server thread: {e}")))?;
+        let _ = has_started.recv();
         let mut workers = self.workers.borrow_mut();
         workers.retain(|w| w.strong_count() > 0);
         workers.push(Arc::downgrade(&waiter));
