@@ -412,6 +412,13 @@ impl NodeState {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 
+    /// Adds `delta` satoshis to the fee block templates count for `txid`
+    /// (`prioritisetransaction`); wakes template waits as a mempool change does.
+    pub fn prioritise_transaction(&self, txid: Txid, delta: i64) {
+        self.lock().mempool.prioritise(txid, delta);
+        self.publish(None, true);
+    }
+
     /// Asks the node to shut down; wakes [`NodeState::wait_for_shutdown`] and every
     /// [`NodeState::wait_watch`].
     pub fn request_shutdown(&self) {

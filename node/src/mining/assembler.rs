@@ -24,6 +24,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use bitcoin::block::{Header, Version as BlockVersion};
 use bitcoin::consensus::serialize;
@@ -107,6 +108,19 @@ impl AssembleOptions {
             coinbase_script: Builder::new().push_opcode(opcodes::OP_TRUE).into_script(),
         })
     }
+}
+
+/// Weight and transaction count of the last block assembled (Core's
+/// `BlockAssembler::m_last_block_weight` / `m_last_block_num_txs`); `u64::MAX`: none yet.
+static LAST_BLOCK_WEIGHT: AtomicU64 = AtomicU64::new(u64::MAX);
+static LAST_BLOCK_TXS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Weight and transaction count of the last block assembled in this process, if any
+/// (`getmininginfo`'s `currentblockweight` / `currentblocktx`).
+pub fn last_block_stats() -> Option<(u64, u64)> {
+    let weight = LAST_BLOCK_WEIGHT.load(AtomicOrdering::Relaxed);
+    let txs = LAST_BLOCK_TXS.load(AtomicOrdering::Relaxed);
+    (weight != u64::MAX && txs != u64::MAX).then_some((weight, txs))
 }
 
 /// A block template: the block (proof of work not ground) and what a client is told about it.
@@ -346,6 +360,8 @@ pub fn assemble(chain: &ChainState, mempool: &Mempool, options: &AssembleOptions
         total_fees = total_fees.saturating_add(e.fee);
         txs.push(e.tx.clone());
     }
+    LAST_BLOCK_WEIGHT.store(weight, AtomicOrdering::Relaxed);
+    LAST_BLOCK_TXS.store(txs.len() as u64, AtomicOrdering::Relaxed);
     let fee_amount = Amount::from_sat(u64::try_from(total_fees).unwrap_or(0));
     let time = chain.now().max(median_time_past.saturating_add(1));
     let block = build_block(chain, &options.coinbase_script, fee_amount, txs, time)?;
