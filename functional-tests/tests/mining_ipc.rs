@@ -61,3 +61,119 @@ fn a_template_provider_mines_through_the_socket() {
     });
     assert_eq!(node.call("getblockcount", json!([])), json!(103));
 }
+
+#[test]
+fn getblocktemplate_then_submitblock_over_rpc() {
+    use bitcoin::consensus::{deserialize, serialize};
+    use bitcoin::hashes::Hash;
+    use bitcoin::{absolute, block, Address, Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut};
+    use std::str::FromStr;
+
+    let mut test = TestFramework::new("mining_gbt", 1);
+    test.nodes[0].start(&[]);
+    let node = &test.nodes[0];
+    node.call("createwallet", json!(["w"]));
+    let address = node.wallet_call("w", "getnewaddress", json!([]));
+    node.call("generatetoaddress", json!([101, address]));
+    let txid = node.wallet_call("w", "sendtoaddress", json!([ELSEWHERE, 1]));
+    let txid = txid.as_str().expect("a txid");
+
+    let failure = |params: serde_json::Value| {
+        let e = node.rpc("getblocktemplate", params).expect_err("refused");
+        (e.code(), e.to_string())
+    };
+    let (code, text) = failure(json!([]));
+    assert_eq!(code, Some(-8));
+    assert!(text.contains(r#"getblocktemplate must be called with the segwit rule set (call with {"rules": ["segwit"]})"#), "{text}");
+    assert_eq!(failure(json!([{"mode": "bogus", "rules": ["segwit"]}])).0, Some(-8));
+    assert!(failure(json!([{"mode": 5}])).1.contains("Invalid mode"));
+
+    // prioritisetransaction and its listing.
+    let e = node.rpc("prioritisetransaction", json!([txid, 1, 100])).expect_err("dummy must be 0");
+    assert!(e.to_string().contains("Priority is no longer supported"), "{e}");
+    assert_eq!(node.call("prioritisetransaction", json!([txid, 0, 10_000])), json!(true));
+    let fee = node.call("getmempoolentry", json!([txid]))["fees"]["base"].as_f64().expect("fee");
+    let fee_sat = (fee * 1e8).round() as i64;
+    assert_eq!(
+        node.call("getprioritisedtransactions", json!([])),
+        json!({txid: {"fee_delta": 10_000, "in_mempool": true, "modified_fee": fee_sat + 10_000}})
+    );
+
+    let gbt = node.call("getblocktemplate", json!([{"rules": ["segwit"]}]));
+    let keys: Vec<&str> = gbt.as_object().expect("an object").keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "capabilities", "version", "rules", "vbavailable", "vbrequired", "previousblockhash", "transactions",
+            "coinbaseaux", "coinbasevalue", "longpollid", "target", "mintime", "mutable", "noncerange",
+            "sigoplimit", "sizelimit", "weightlimit", "curtime", "bits", "height", "default_witness_commitment"
+        ]
+    );
+    assert_eq!(gbt["rules"], json!(["csv", "!segwit", "taproot"]));
+    assert_eq!(gbt["height"], json!(102));
+    assert_eq!(gbt["bits"], json!("207fffff"));
+    let txs = gbt["transactions"].as_array().expect("transactions");
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0]["txid"], json!(txid));
+    assert_eq!(txs[0]["fee"], json!(fee_sat), "the real fee, not the prioritised one");
+    assert_eq!(txs[0]["depends"], json!([]));
+    assert_eq!(gbt["coinbasevalue"], json!(5_000_000_000i64 + fee_sat));
+
+    // A miner builds the block from the template and submits it.
+    let height = 102i64;
+    let script = Address::from_str(address.as_str().expect("address")).expect("parse").assume_checked().script_pubkey();
+    let commitment = ScriptBuf::from_bytes(
+        (0..gbt["default_witness_commitment"].as_str().expect("hex").len() / 2)
+            .map(|i| u8::from_str_radix(&gbt["default_witness_commitment"].as_str().unwrap_or("")[2 * i..2 * i + 2], 16).unwrap_or(0))
+            .collect(),
+    );
+    let coinbase = Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            script_sig: bitcoin::script::Builder::new().push_int(height).push_int(7).into_script(),
+            sequence: Sequence::MAX,
+            witness: bitcoin::Witness::from_slice(&[[0u8; 32]]),
+        }],
+        output: vec![
+            TxOut { value: Amount::from_sat(gbt["coinbasevalue"].as_u64().expect("value")), script_pubkey: script },
+            TxOut { value: Amount::ZERO, script_pubkey: commitment },
+        ],
+    };
+    let mut txdata = vec![coinbase];
+    for tx in txs {
+        let hex = tx["data"].as_str().expect("data");
+        let bytes: Vec<u8> = (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex")).collect();
+        txdata.push(deserialize(&bytes).expect("a transaction"));
+    }
+    let mut blk = Block {
+        header: block::Header {
+            version: block::Version::from_consensus(gbt["version"].as_i64().expect("version") as i32),
+            prev_blockhash: gbt["previousblockhash"].as_str().expect("prev").parse().expect("hash"),
+            merkle_root: bitcoin::TxMerkleNode::all_zeros(),
+            time: gbt["curtime"].as_u64().expect("time") as u32,
+            bits: bitcoin::CompactTarget::from_consensus(0x207f_ffff),
+            nonce: 0,
+        },
+        txdata,
+    };
+    blk.header.merkle_root = blk.compute_merkle_root().expect("root");
+    while !blk.header.target().is_met_by(blk.block_hash()) {
+        blk.header.nonce += 1;
+    }
+    let hex: String = serialize(&blk).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(node.call("getblocktemplate", json!([{"mode": "proposal", "data": hex}])), json!(null));
+    assert_eq!(node.call("submitblock", json!([hex])), json!(null));
+    assert_eq!(node.call("getbestblockhash", json!([])), json!(blk.block_hash().to_string()));
+    assert_eq!(node.call("submitblock", json!([hex])), json!("duplicate"));
+    assert_eq!(node.call("getblocktemplate", json!([{"mode": "proposal", "data": hex}])), json!("duplicate"));
+    assert_eq!(node.call("getprioritisedtransactions", json!([])), json!({}), "mined: the delta is gone");
+
+    let info = node.call("getmininginfo", json!([]));
+    assert_eq!(info["blocks"], json!(102));
+    assert_eq!(info["pooledtx"], json!(0));
+    assert_eq!(info["chain"], json!("regtest"));
+    assert_eq!(info["next"]["height"], json!(103));
+    assert_eq!(info["currentblocktx"], json!(1), "the template above");
+}
