@@ -238,7 +238,7 @@ impl Mempool {
         if tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output)) {
             return Err(MempoolError::Conflict);
         }
-        let (fee, sigop_cost) = chain.check_transaction_on_tip_with_sigops(&self.transactions(), &tx)?;
+        let (fee, sigop_cost) = chain.check_transaction_on_tip_with_sigops(self.entries().map(|(_, e)| &e.tx), &tx)?;
         let vsize = tx.vsize() as u64;
         let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
         if fee.to_sat() < min {
@@ -268,26 +268,27 @@ impl Mempool {
     pub fn block_connected(&mut self, chain: &ChainState, block: &Block) -> (Vec<Txid>, Vec<Txid>) {
         let in_block: HashSet<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
         let mined: Vec<Txid> = self.order.iter().filter(|t| in_block.contains(*t)).copied().collect();
+        for txid in &mined {
+            self.deltas.remove(txid);
+        }
         let old = std::mem::take(&mut self.order);
         let mut entries = std::mem::take(&mut self.entries);
         self.spent.clear();
+        let rest: Vec<Txid> = old.into_iter().filter(|t| !in_block.contains(t)).collect();
+        let valid = {
+            let txs: Vec<&Transaction> = rest.iter().filter_map(|t| entries.get(t).map(|e| &e.tx)).collect();
+            chain.still_valid_on_tip(&txs)
+        };
         let mut conflicts = Vec::new();
-        let mut kept: Vec<Transaction> = Vec::new();
-        for txid in old {
+        for (txid, ok) in rest.into_iter().zip(valid) {
             let Some(entry) = entries.remove(&txid) else { continue };
-            if in_block.contains(&txid) {
-                self.deltas.remove(&txid);
-                continue;
-            }
-            let double_spent = entry.tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output));
-            if double_spent || chain.check_transaction_on_tip(&kept, &entry.tx).is_err() {
+            if !ok {
                 conflicts.push(txid);
                 continue;
             }
             for txin in &entry.tx.input {
                 self.spent.insert(txin.previous_output, txid);
             }
-            kept.push(entry.tx.clone());
             self.entries.insert(txid, entry);
             self.order.push(txid);
         }

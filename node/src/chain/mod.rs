@@ -474,14 +474,14 @@ impl ChainState {
         parents: &[Transaction],
         tx: &Transaction,
     ) -> Result<Amount, BlockError> {
-        self.check_transaction_on_tip_with_sigops(parents, tx).map(|(fee, _)| fee)
+        self.check_transaction_on_tip_with_sigops(parents.iter(), tx).map(|(fee, _)| fee)
     }
 
     /// [`ChainState::check_transaction_on_tip`], also returning the transaction's sigop cost
     /// (BIP141 weighting: what a block template counts for it).
-    pub fn check_transaction_on_tip_with_sigops(
+    pub fn check_transaction_on_tip_with_sigops<'a>(
         &self,
-        parents: &[Transaction],
+        parents: impl IntoIterator<Item = &'a Transaction>,
         tx: &Transaction,
     ) -> Result<(Amount, usize), BlockError> {
         let height = self.height().saturating_add(1);
@@ -501,6 +501,35 @@ impl ChainState {
             &self.params,
             &self.secp,
         )
+    }
+
+    /// After a block: which of `txs` (mempool transactions, in dependency order, each valid on
+    /// the previous tip when it entered) are still valid on the new tip: their inputs exist and
+    /// are unspent (in the UTXO set or among the outputs of the earlier ones kept), coinbase
+    /// spends are mature and lock times final. Signatures are not verified again: they depend
+    /// only on the spent coins, which are the same coins when still unspent. One pass over one
+    /// view, so a large pool costs linear time.
+    pub fn still_valid_on_tip(&self, txs: &[&Transaction]) -> Vec<bool> {
+        let height = self.height().saturating_add(1);
+        let median_time_past = self.median_time_past();
+        let mut view = UtxoView::new(&self.utxos);
+        txs.iter()
+            .map(|tx| {
+                let inputs_ok = tx.input.iter().all(|i| {
+                    view.get(&i.previous_output).is_some_and(|coin| {
+                        !coin.is_coinbase || height.saturating_sub(coin.height) >= self.params.coinbase_maturity
+                    })
+                });
+                let ok = inputs_ok && is_final(tx, height, median_time_past);
+                if ok {
+                    for input in &tx.input {
+                        view.spend(&input.previous_output);
+                    }
+                    view.add_outputs(tx, height);
+                }
+                ok
+            })
+            .collect()
     }
 
     /// Builds a block with [`ChainState::create_block`] and accepts it; returns its hash.
