@@ -66,7 +66,9 @@ fn a_template_provider_mines_through_the_socket() {
 fn getblocktemplate_then_submitblock_over_rpc() {
     use bitcoin::consensus::{deserialize, serialize};
     use bitcoin::hashes::Hash;
-    use bitcoin::{absolute, block, Address, Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut};
+    use bitcoin::{
+        absolute, block, Address, Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut,
+    };
     use std::str::FromStr;
 
     let mut test = TestFramework::new("mining_gbt", 1);
@@ -84,7 +86,12 @@ fn getblocktemplate_then_submitblock_over_rpc() {
     };
     let (code, text) = failure(json!([]));
     assert_eq!(code, Some(-8));
-    assert!(text.contains(r#"getblocktemplate must be called with the segwit rule set (call with {"rules": ["segwit"]})"#), "{text}");
+    assert!(
+        text.contains(
+            r#"getblocktemplate must be called with the segwit rule set (call with {"rules": ["segwit"]})"#
+        ),
+        "{text}"
+    );
     assert_eq!(failure(json!([{"mode": "bogus", "rules": ["segwit"]}])).0, Some(-8));
     assert!(failure(json!([{"mode": 5}])).1.contains("Invalid mode"));
 
@@ -104,9 +111,27 @@ fn getblocktemplate_then_submitblock_over_rpc() {
     assert_eq!(
         keys,
         [
-            "capabilities", "version", "rules", "vbavailable", "vbrequired", "previousblockhash", "transactions",
-            "coinbaseaux", "coinbasevalue", "longpollid", "target", "mintime", "mutable", "noncerange",
-            "sigoplimit", "sizelimit", "weightlimit", "curtime", "bits", "height", "default_witness_commitment"
+            "capabilities",
+            "version",
+            "rules",
+            "vbavailable",
+            "vbrequired",
+            "previousblockhash",
+            "transactions",
+            "coinbaseaux",
+            "coinbasevalue",
+            "longpollid",
+            "target",
+            "mintime",
+            "mutable",
+            "noncerange",
+            "sigoplimit",
+            "sizelimit",
+            "weightlimit",
+            "curtime",
+            "bits",
+            "height",
+            "default_witness_commitment"
         ]
     );
     assert_eq!(gbt["rules"], json!(["csv", "!segwit", "taproot"]));
@@ -121,10 +146,19 @@ fn getblocktemplate_then_submitblock_over_rpc() {
 
     // A miner builds the block from the template and submits it.
     let height = 102i64;
-    let script = Address::from_str(address.as_str().expect("address")).expect("parse").assume_checked().script_pubkey();
+    let script = Address::from_str(address.as_str().expect("address"))
+        .expect("parse")
+        .assume_checked()
+        .script_pubkey();
     let commitment = ScriptBuf::from_bytes(
         (0..gbt["default_witness_commitment"].as_str().expect("hex").len() / 2)
-            .map(|i| u8::from_str_radix(&gbt["default_witness_commitment"].as_str().unwrap_or("")[2 * i..2 * i + 2], 16).unwrap_or(0))
+            .map(|i| {
+                u8::from_str_radix(
+                    &gbt["default_witness_commitment"].as_str().unwrap_or("")[2 * i..2 * i + 2],
+                    16,
+                )
+                .unwrap_or(0)
+            })
             .collect(),
     );
     let coinbase = Transaction {
@@ -137,14 +171,19 @@ fn getblocktemplate_then_submitblock_over_rpc() {
             witness: bitcoin::Witness::from_slice(&[[0u8; 32]]),
         }],
         output: vec![
-            TxOut { value: Amount::from_sat(gbt["coinbasevalue"].as_u64().expect("value")), script_pubkey: script },
+            TxOut {
+                value: Amount::from_sat(gbt["coinbasevalue"].as_u64().expect("value")),
+                script_pubkey: script,
+            },
             TxOut { value: Amount::ZERO, script_pubkey: commitment },
         ],
     };
     let mut txdata = vec![coinbase];
     for tx in txs {
         let hex = tx["data"].as_str().expect("data");
-        let bytes: Vec<u8> = (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex")).collect();
+        let bytes: Vec<u8> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+            .collect();
         txdata.push(deserialize(&bytes).expect("a transaction"));
     }
     let mut blk = Block {

@@ -25,7 +25,8 @@ pub const DEFAULT_BLOCK_RESERVED_WEIGHT: u64 = 8000;
 pub const DEFAULT_COINBASE_OUTPUT_MAX_ADDITIONAL_SIGOPS: u64 = 400;
 
 /// What the deprecated `BlockTemplate.submitSolutionOld7` (`@7`) answers.
-pub const OLD_SUBMIT_SOLUTION_MESSAGE: &str = "Old submitSolution (@7) not supported. Please update your client!";
+pub const OLD_SUBMIT_SOLUTION_MESSAGE: &str =
+    "Old submitSolution (@7) not supported. Please update your client!";
 
 /// How [`Mining::create_new_block`] builds a template (Core's `BlockCreateOptions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +119,13 @@ pub trait BlockTemplate: Send + Sync {
     fn get_coinbase_merkle_path(&self) -> Result<Vec<Vec<u8>>>;
 
     /// The removed `submitSolution @7`: always an error telling the client to update.
-    fn submit_solution_old7(&self, version: u32, timestamp: u32, nonce: u32, coinbase: Vec<u8>) -> Result<bool> {
+    fn submit_solution_old7(
+        &self,
+        version: u32,
+        timestamp: u32,
+        nonce: u32,
+        coinbase: Vec<u8>,
+    ) -> Result<bool> {
         let _ = (version, timestamp, nonce, coinbase);
         Err(Error::failed(OLD_SUBMIT_SOLUTION_MESSAGE))
     }

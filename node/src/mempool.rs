@@ -238,7 +238,8 @@ impl Mempool {
         if tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output)) {
             return Err(MempoolError::Conflict);
         }
-        let (fee, sigop_cost) = chain.check_transaction_on_tip_with_sigops(self.entries().map(|(_, e)| &e.tx), &tx)?;
+        let (fee, sigop_cost) =
+            chain.check_transaction_on_tip_with_sigops(self.entries().map(|(_, e)| &e.tx), &tx)?;
         let vsize = tx.vsize() as u64;
         let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
         if fee.to_sat() < min {

@@ -457,7 +457,11 @@ impl NodeState {
     /// requested, or the client of the IPC request this thread serves goes away
     /// ([`interfaces::call_cancelled`], checked every half second). The waiting thread is
     /// asleep in between: a waiting client costs no busy thread.
-    pub fn wait_watch<T>(&self, deadline: Option<Instant>, mut poll: impl FnMut(&Watch) -> WaitPoll<T>) -> WaitEnd<T> {
+    pub fn wait_watch<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut poll: impl FnMut(&Watch) -> WaitPoll<T>,
+    ) -> WaitEnd<T> {
         let mut watch = lock(&self.watch);
         loop {
             let again = match poll(&watch) {
@@ -479,7 +483,8 @@ impl NodeState {
                 until = until.min(t);
             }
             let slice = until.saturating_duration_since(now);
-            watch = self.watch_cv.wait_timeout(watch, slice).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+            watch =
+                self.watch_cv.wait_timeout(watch, slice).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
     }
 

@@ -46,7 +46,7 @@ fn client_coinbase(ct: &CoinbaseTx, key: &Key, extranonce: u32) -> Transaction {
             previous_output: OutPoint::null(),
             script_sig: script.into(),
             sequence: Sequence(ct.sequence),
-            witness: Witness::from_slice(&[ct.witness.clone()]),
+            witness: Witness::from_slice(std::slice::from_ref(&ct.witness)),
         }],
         output,
     }
@@ -90,7 +90,11 @@ fn selection_by_ancestor_fee_rate_parents_first() {
     assert_eq!(order, [txid(&parent), txid(&child), txid(&mid), txid(&low)]);
     assert_eq!(t.fees, [200, 20_000, 5_000, 1_000]);
     assert_eq!(t.total_fees, 26_200);
-    assert!(t.sigops.iter().all(|s| *s == 1), "a P2WPKH spend costs 1 (witness sigops are not scaled): {:?}", t.sigops);
+    assert!(
+        t.sigops.iter().all(|s| *s == 1),
+        "a P2WPKH spend costs 1 (witness sigops are not scaled): {:?}",
+        t.sigops
+    );
     // The coinbase pays subsidy + fees, and the block is valid as built.
     let reward = t.coinbase.block_reward_remaining;
     assert_eq!(reward, 5_000_000_000 + 26_200, "regtest halves at 150");
@@ -191,20 +195,26 @@ fn template_provider_flow_with_core_reasons() {
     assert_eq!(reason, "bad-cb-amount");
 
     reason.clear();
-    assert!(template.submit_solution(version, time, nonce, serialize(&coinbase), &mut reason, &mut debug).unwrap());
+    assert!(template
+        .submit_solution(version, time, nonce, serialize(&coinbase), &mut reason, &mut debug)
+        .unwrap());
     assert_eq!(reason, "");
     assert_eq!(mining.get_tip().unwrap().unwrap().height, 103);
     assert!(node.lock().mempool.is_empty());
-    assert!(!template.submit_solution(version, time, nonce, serialize(&coinbase), &mut reason, &mut debug).unwrap());
+    assert!(!template
+        .submit_solution(version, time, nonce, serialize(&coinbase), &mut reason, &mut debug)
+        .unwrap());
     assert_eq!(reason, "duplicate");
     // The same template with another coinbase is stale now.
     let other = client_coinbase(&ct, &key, 8);
     let (ov, ot, on) = solve(template.as_ref(), &other);
     assert!(!template.submit_solution(ov, ot, on, serialize(&other), &mut reason, &mut debug).unwrap());
     assert_eq!(reason, "inconclusive");
-    assert!(template.submit_solution_old7(ov, ot, on, serialize(&other)).unwrap_err().to_string().contains(
-        "Old submitSolution (@7) not supported. Please update your client!"
-    ));
+    assert!(template
+        .submit_solution_old7(ov, ot, on, serialize(&other))
+        .unwrap_err()
+        .to_string()
+        .contains("Old submitSolution (@7) not supported. Please update your client!"));
     // A coinbase that does not decode fails the call.
     assert!(template.submit_solution(ov, ot, on, vec![1, 2, 3], &mut reason, &mut debug).is_err());
 }
@@ -220,7 +230,10 @@ fn check_block_submit_block_and_lookups() {
     let unsolved = template.get_block().unwrap();
     let (mut reason, mut debug) = (String::new(), String::new());
     let no_pow = BlockCheckOptions { check_merkle_root: true, check_pow: false };
-    assert!(mining.check_block(unsolved.clone(), no_pow, &mut reason, &mut debug).unwrap(), "{reason} {debug}");
+    assert!(
+        mining.check_block(unsolved.clone(), no_pow, &mut reason, &mut debug).unwrap(),
+        "{reason} {debug}"
+    );
     let mut block: Block = deserialize(&unsolved).unwrap();
     block.header.merkle_root = bitcoin::TxMerkleNode::all_zeros();
     let options = BlockCheckOptions { check_merkle_root: true, check_pow: false };
@@ -233,7 +246,8 @@ fn check_block_submit_block_and_lookups() {
         .get_transactions_by_tx_id(vec![tx.compute_txid().to_byte_array().to_vec(), vec![0; 32], vec![1]])
         .unwrap();
     assert_eq!(lookups, [serialize(&tx), vec![], vec![]]);
-    let by_wtxid = mining.get_transactions_by_witness_id(vec![tx.compute_wtxid().to_byte_array().to_vec()]).unwrap();
+    let by_wtxid =
+        mining.get_transactions_by_witness_id(vec![tx.compute_wtxid().to_byte_array().to_vec()]).unwrap();
     assert_eq!(by_wtxid, [serialize(&tx)]);
 
     let mut solved: Block = deserialize(&unsolved).unwrap();
@@ -241,12 +255,17 @@ fn check_block_submit_block_and_lookups() {
     assert!(mining.submit_block(serialize(&solved), &mut reason, &mut debug).unwrap());
     assert!(!mining.submit_block(serialize(&solved), &mut reason, &mut debug).unwrap());
     assert_eq!(reason, "duplicate");
-    assert!(!mining.check_block(serialize(&solved), BlockCheckOptions::default(), &mut reason, &mut debug).unwrap());
+    assert!(!mining
+        .check_block(serialize(&solved), BlockCheckOptions::default(), &mut reason, &mut debug)
+        .unwrap());
     assert_eq!(reason, "inconclusive-not-best-prevblk");
     // Core's option checks.
     let small = BlockCreateOptions { block_reserved_weight: 1999, ..BlockCreateOptions::default() };
     let err = mining.create_new_block(small, false).err().unwrap().to_string();
-    assert!(err.contains("block_reserved_weight (1999) is lower than minimum safety value of (2000)"), "{err}");
+    assert!(
+        err.contains("block_reserved_weight (1999) is lower than minimum safety value of (2000)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -261,7 +280,11 @@ fn waits_end_on_tip_fees_timeout_and_interrupts() {
     assert_eq!(mining.wait_tip_changed(tip.hash, 50.0).unwrap(), Some(tip));
     assert!(start.elapsed() >= Duration::from_millis(50));
     mining.interrupt().unwrap();
-    assert_eq!(mining.wait_tip_changed(tip.hash, 10_000.0).unwrap(), None, "a pending interrupt ends the next wait");
+    assert_eq!(
+        mining.wait_tip_changed(tip.hash, 10_000.0).unwrap(),
+        None,
+        "a pending interrupt ends the next wait"
+    );
     let waiter = {
         let mining = mining.clone();
         thread::spawn(move || mining.wait_tip_changed(tip.hash, f64::MAX).unwrap())

@@ -62,7 +62,8 @@ impl<C: Signing> Wallet<C> {
                 let sighash = cache
                     .p2wpkh_signature_hash(i, &prev.script_pubkey, prev.value, EcdsaSighashType::All)
                     .map_err(|e| e.to_string())?;
-                let signature = self.secp.sign_ecdsa(&Message::from_digest(sighash.to_byte_array()), &self.secret);
+                let signature =
+                    self.secp.sign_ecdsa(&Message::from_digest(sighash.to_byte_array()), &self.secret);
                 let sig = bitcoin::ecdsa::Signature { signature, sighash_type: EcdsaSighashType::All };
                 witnesses.push(Witness::p2wpkh(&sig, &self.public));
             }
@@ -80,7 +81,13 @@ fn summary(mut samples: Vec<Duration>) -> String {
     let median = samples.get(samples.len() / 2).copied().unwrap_or_default();
     let max = samples.last().copied().unwrap_or_default();
     let min = samples.first().copied().unwrap_or_default();
-    format!("median {:.3} ms, min {:.3} ms, max {:.3} ms ({} runs)", ms(median), ms(min), ms(max), samples.len())
+    format!(
+        "median {:.3} ms, min {:.3} ms, max {:.3} ms ({} runs)",
+        ms(median),
+        ms(min),
+        ms(max),
+        samples.len()
+    )
 }
 
 fn run() -> Result<(), String> {
@@ -101,7 +108,9 @@ fn run() -> Result<(), String> {
     let each = coin.1.value.to_sat() / OUTPUTS as u64 - 1000;
     let fan_out = wallet.spend(
         std::slice::from_ref(&coin),
-        (0..OUTPUTS).map(|_| TxOut { value: Amount::from_sat(each), script_pubkey: wallet.script.clone() }).collect(),
+        (0..OUTPUTS)
+            .map(|_| TxOut { value: Amount::from_sat(each), script_pubkey: wallet.script.clone() })
+            .collect(),
     )?;
     chain.mine_block(&wallet.script, vec![fan_out.clone()]).map_err(|e| e.to_string())?;
     let node = Arc::new(NodeState::new(chain));
@@ -115,7 +124,8 @@ fn run() -> Result<(), String> {
     for target in [0usize, 1000, 5000] {
         let start = Instant::now();
         while next < target {
-            let prev = (OutPoint { txid: fan_out.compute_txid(), vout: next as u32 }, fan_out.output[next].clone());
+            let prev =
+                (OutPoint { txid: fan_out.compute_txid(), vout: next as u32 }, fan_out.output[next].clone());
             // Fees from 1 to 50 sat/vB so the selection has an order to find.
             let fee = 110 * (1 + (next as u64 * 7919) % 50);
             let tx = wallet.spend(
@@ -132,7 +142,8 @@ fn run() -> Result<(), String> {
         let mut txs = 0;
         for _ in 0..ROUNDS {
             let start = Instant::now();
-            let template = mining.create_new_block(options, false).map_err(|e| e.to_string())?.ok_or("none")?;
+            let template =
+                mining.create_new_block(options, false).map_err(|e| e.to_string())?.ok_or("none")?;
             samples.push(start.elapsed());
             txs = template.get_tx_fees().map_err(|e| e.to_string())?.len();
         }
@@ -150,7 +161,10 @@ fn latency(node: &Arc<NodeState>, mining: &NodeMining, label: &str) -> Result<()
     let mut submit = Vec::new();
     for _ in 0..ROUNDS {
         let template: Arc<dyn BlockTemplate> = Arc::from(
-            mining.create_new_block(BlockCreateOptions::default(), false).map_err(|e| e.to_string())?.ok_or("none")?,
+            mining
+                .create_new_block(BlockCreateOptions::default(), false)
+                .map_err(|e| e.to_string())?
+                .ok_or("none")?,
         );
         let waiter = {
             let template = template.clone();
@@ -161,8 +175,10 @@ fn latency(node: &Arc<NodeState>, mining: &NodeMining, label: &str) -> Result<()
         };
         let block = {
             let inner = node.lock();
-            let options = AssembleOptions { use_mempool: false, ..AssembleOptions::paying_to(ScriptBuf::new()) };
-            let mut block = assemble(&inner.chain, &inner.mempool, &options).map_err(|e| e.to_string())?.block;
+            let options =
+                AssembleOptions { use_mempool: false, ..AssembleOptions::paying_to(ScriptBuf::new()) };
+            let mut block =
+                assemble(&inner.chain, &inner.mempool, &options).map_err(|e| e.to_string())?.block;
             grind(&mut block, inner.chain.params().pow_limit).map_err(|e| e.to_string())?;
             block
         };

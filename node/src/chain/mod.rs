@@ -41,8 +41,8 @@ pub use utxo::{Coin, UtxoSet};
 
 use crate::storage::{followed_by, BlockStore, StorageError};
 use utxo::{UtxoDelta, UtxoView};
-pub(crate) use validation::{is_final, MAX_BLOCK_SIGOPS_COST};
 use validation::{check_block, check_sigops, connect_transactions, BlockChecks};
+pub(crate) use validation::{is_final, MAX_BLOCK_SIGOPS_COST};
 
 /// Lowest header version accepted above genesis (BIP34, BIP66 and BIP65 are active on regtest).
 const MIN_BLOCK_VERSION: i32 = 4;
@@ -355,7 +355,12 @@ impl ChainState {
     /// checked only as asked (Core's `TestBlockValidity`, behind `Mining.checkBlock`); changes
     /// nothing. A block that does not build on the tip fails with [`BlockError::NotOnTip`] (or
     /// [`BlockError::PrevBlockNotFound`]) before any other check.
-    pub fn test_block_validity(&self, block: &Block, check_pow: bool, check_merkle_root: bool) -> Result<(), BlockError> {
+    pub fn test_block_validity(
+        &self,
+        block: &Block,
+        check_pow: bool,
+        check_merkle_root: bool,
+    ) -> Result<(), BlockError> {
         let prev = block.header.prev_blockhash;
         if !self.index.contains_key(&prev) {
             return Err(BlockError::PrevBlockNotFound(prev));
@@ -367,7 +372,12 @@ impl ChainState {
         self.validate_with(block, Origin::New, checks).map(|_| ())
     }
 
-    fn validate_with(&self, block: &Block, origin: Origin, checks: BlockChecks) -> Result<Connected, BlockError> {
+    fn validate_with(
+        &self,
+        block: &Block,
+        origin: Origin,
+        checks: BlockChecks,
+    ) -> Result<Connected, BlockError> {
         let hash = block.block_hash();
         check_block(block, &self.params, checks)?;
 
@@ -517,7 +527,8 @@ impl ChainState {
             .map(|tx| {
                 let inputs_ok = tx.input.iter().all(|i| {
                     view.get(&i.previous_output).is_some_and(|coin| {
-                        !coin.is_coinbase || height.saturating_sub(coin.height) >= self.params.coinbase_maturity
+                        !coin.is_coinbase
+                            || height.saturating_sub(coin.height) >= self.params.coinbase_maturity
                     })
                 });
                 let ok = inputs_ok && is_final(tx, height, median_time_past);

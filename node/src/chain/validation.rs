@@ -32,7 +32,11 @@ impl BlockChecks {
 
 /// Checks that need nothing but the block: proof of work, merkle root (those two as `checks`
 /// says), witness commitment, coinbase placement, weight and every transaction's own checks.
-pub(crate) fn check_block(block: &Block, params: &ChainParams, checks: BlockChecks) -> Result<(), BlockError> {
+pub(crate) fn check_block(
+    block: &Block,
+    params: &ChainParams,
+    checks: BlockChecks,
+) -> Result<(), BlockError> {
     if block.header.bits != params.pow_bits {
         return Err(BlockError::BadDiffBits(block.header.bits.to_consensus()));
     }

@@ -199,7 +199,9 @@ impl Selection<'_> {
         while let Some(i) = todo.pop() {
             let parents = self.entries.get(i).map(|e| e.parents.clone()).unwrap_or_default();
             for p in parents {
-                if self.picked.get(p).copied().unwrap_or(true) || self.mark.get(p).is_some_and(|m| *m == stamp) {
+                if self.picked.get(p).copied().unwrap_or(true)
+                    || self.mark.get(p).is_some_and(|m| *m == stamp)
+                {
                     continue;
                 }
                 if let Some(m) = self.mark.get_mut(p) {
@@ -318,8 +320,11 @@ fn select<'a>(
         }
         chosen.extend_from_slice(&members);
         // Descendants of what was just picked score differently now.
-        let mut todo: Vec<usize> =
-            members.iter().filter_map(|&m| s.entries.get(m)).flat_map(|e| e.children.iter().copied()).collect();
+        let mut todo: Vec<usize> = members
+            .iter()
+            .filter_map(|&m| s.entries.get(m))
+            .flat_map(|e| e.children.iter().copied())
+            .collect();
         let mut descendants: Vec<usize> = Vec::new();
         while let Some(d) = todo.pop() {
             if s.picked.get(d).copied().unwrap_or(true) || descendants.contains(&d) {
@@ -340,7 +345,11 @@ fn select<'a>(
 /// Builds the next block on `chain`'s tip from `mempool` (see the module doc). The proof of
 /// work is not ground ([`grind`] does it); the header's time is the node's clock, at least the
 /// median time past plus one.
-pub fn assemble(chain: &ChainState, mempool: &Mempool, options: &AssembleOptions) -> Result<Assembled, BlockError> {
+pub fn assemble(
+    chain: &ChainState,
+    mempool: &Mempool,
+    options: &AssembleOptions,
+) -> Result<Assembled, BlockError> {
     let (height, median_time_past, subsidy) = chain.next_block_context();
     let mut weight = options.block_reserved_weight;
     let mut sigop_cost = options.coinbase_output_max_additional_sigops;

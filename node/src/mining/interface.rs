@@ -10,8 +10,8 @@ use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
 use interfaces::{
-    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockWaitOptions, CoinbaseTx, Error, Mining,
-    Result, MAX_MONEY_SAT,
+    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockWaitOptions, CoinbaseTx, Error,
+    Mining, Result, MAX_MONEY_SAT,
 };
 
 use super::assembler::{assemble, coinbase_merkle_path, AssembleOptions, Assembled};
@@ -124,7 +124,8 @@ impl Mining for NodeMining {
         reason: &mut String,
         debug: &mut String,
     ) -> Result<bool> {
-        let block: Block = deserialize(&block).map_err(|e| Error::failed(format!("Block decode failed: {e}")))?;
+        let block: Block =
+            deserialize(&block).map_err(|e| Error::failed(format!("Block decode failed: {e}")))?;
         let result =
             self.node.lock().chain.test_block_validity(&block, options.check_pow, options.check_merkle_root);
         match result {
@@ -147,7 +148,8 @@ impl Mining for NodeMining {
     }
 
     fn submit_block(&self, block: Vec<u8>, reason: &mut String, debug: &mut String) -> Result<bool> {
-        let block: Block = deserialize(&block).map_err(|e| Error::failed(format!("Block decode failed: {e}")))?;
+        let block: Block =
+            deserialize(&block).map_err(|e| Error::failed(format!("Block decode failed: {e}")))?;
         submit(&self.node, block, reason, debug)
     }
 
@@ -220,7 +222,13 @@ impl NodeBlockTemplate {
             assembled.total_fees,
             assembled.sigop_cost
         );
-        Ok(NodeBlockTemplate { node, options, assembled, mempool_changes, interrupted: AtomicBool::new(false) })
+        Ok(NodeBlockTemplate {
+            node,
+            options,
+            assembled,
+            mempool_changes,
+            interrupted: AtomicBool::new(false),
+        })
     }
 
     /// What the template holds.
@@ -309,7 +317,10 @@ impl BlockTemplate for NodeBlockTemplate {
             });
             match end {
                 WaitEnd::Ready(Wake::Tip) => {
-                    return Ok(Some(Box::new(NodeBlockTemplate::build(self.node.clone(), self.options.clone())?)))
+                    return Ok(Some(Box::new(NodeBlockTemplate::build(
+                        self.node.clone(),
+                        self.options.clone(),
+                    )?)))
                 }
                 WaitEnd::Ready(Wake::Mempool(changes)) => {
                     seen = changes;

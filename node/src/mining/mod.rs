@@ -18,9 +18,9 @@
 mod assembler;
 mod interface;
 
-pub use assembler::{
-    assemble, coinbase_merkle_path, grind, last_block_stats, AssembleOptions, Assembled, MINIMUM_BLOCK_RESERVED_WEIGHT,
-    TEMPLATE_BLOCK_VERSION,
-};
 pub(crate) use assembler::build_block;
+pub use assembler::{
+    assemble, coinbase_merkle_path, grind, last_block_stats, AssembleOptions, Assembled,
+    MINIMUM_BLOCK_RESERVED_WEIGHT, TEMPLATE_BLOCK_VERSION,
+};
 pub use interface::{block_reject, NodeMining};

@@ -178,8 +178,11 @@ fn getblocktemplate(d: &Dispatcher, args: &[Value]) -> CallResult {
         .enumerate()
         .skip(1)
         .map(|(i, tx)| {
-            let depends: Vec<usize> =
-                tx.input.iter().filter_map(|input| position.get(&input.previous_output.txid).copied()).collect();
+            let depends: Vec<usize> = tx
+                .input
+                .iter()
+                .filter_map(|input| position.get(&input.previous_output.txid).copied())
+                .collect();
             json!({
                 "data": hex(&serialize(tx)),
                 "txid": tx.compute_txid().to_string(),
@@ -191,7 +194,8 @@ fn getblocktemplate(d: &Dispatcher, args: &[Value]) -> CallResult {
             })
         })
         .collect();
-    let coinbase_value = block.txdata.first().and_then(|cb| cb.output.first()).map_or(0, |o| o.value.to_sat());
+    let coinbase_value =
+        block.txdata.first().and_then(|cb| cb.output.first()).map_or(0, |o| o.value.to_sat());
     let bits = block.header.bits.to_consensus();
     let mut result = json!({
         "capabilities": ["proposal"],
@@ -215,7 +219,8 @@ fn getblocktemplate(d: &Dispatcher, args: &[Value]) -> CallResult {
         "bits": format!("{bits:08x}"),
         "height": template.height,
     });
-    if let (Some(commitment), Some(o)) = (template.coinbase.required_outputs.first(), result.as_object_mut()) {
+    if let (Some(commitment), Some(o)) = (template.coinbase.required_outputs.first(), result.as_object_mut())
+    {
         if let Ok(output) = deserialize::<bitcoin::TxOut>(commitment) {
             o.insert("default_witness_commitment".into(), json!(hex(output.script_pubkey.as_bytes())));
         }
