@@ -216,3 +216,73 @@ fn getblocktemplate_then_submitblock_over_rpc() {
     assert_eq!(info["next"]["height"], json!(103));
     assert_eq!(info["currentblocktx"], json!(1), "the template above");
 }
+
+/// Threads and resident memory of process `pid` (from `/proc`).
+fn threads_and_rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Threads:"), field("VmRSS:"))
+}
+
+#[test]
+fn a_thousand_clients_leaving_mid_wait_leave_nothing_behind() {
+    let mut test = TestFramework::new("mining_cycles", 1);
+    test.nodes[0].start(&["-ipcbind=unix"]);
+    let node = &test.nodes[0];
+    node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    let pid = node.pid().expect("running");
+    let imports = test.path("imports");
+    std::fs::create_dir_all(imports.join("mp")).expect("imports dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::copy(root.join("framework/schema/proxy.capnp"), imports.join("mp/proxy.capnp")).expect("copy");
+    let run = |cycles: u32| {
+        let output = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mining_ipc_cycles.py"))
+            .arg(node.chain_datadir().join("node.sock"))
+            .arg(root.join("ipc/schema"))
+            .arg(&imports)
+            .arg(cycles.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .expect("python3 runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stdout.contains(&format!("done {cycles}")), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    };
+    // Threads before any mining client; every client's server thread must be gone again.
+    let (idle_threads, _) = threads_and_rss_kib(pid);
+    let settled = |what: &str| {
+        let mut now = threads_and_rss_kib(pid);
+        wait_until(what, WAIT, || {
+            now = threads_and_rss_kib(pid);
+            now.0 <= idle_threads
+        });
+        now
+    };
+    // Warm up (allocator arenas, capnp buffers), then take the memory baseline.
+    run(50);
+    let before = settled("the warm-up clients' threads exit");
+    let started = std::time::Instant::now();
+    run(1000);
+    let elapsed = started.elapsed();
+    let after = settled("every canceled wait ends and its thread exits");
+    eprintln!(
+        "1000 cycles in {:.1} s; threads {} idle, {} -> {}; VmRSS {} -> {} KiB",
+        elapsed.as_secs_f64(),
+        idle_threads,
+        before.0,
+        after.0,
+        before.1,
+        after.1
+    );
+    assert!(after.1 <= before.1 + 16 * 1024, "resident memory grew by more than 16 MiB: {before:?} -> {after:?}");
+    // The node still serves.
+    assert_eq!(node.call("getblockcount", json!([])), json!(1));
+}
