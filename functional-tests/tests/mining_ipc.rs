@@ -282,7 +282,64 @@ fn a_thousand_clients_leaving_mid_wait_leave_nothing_behind() {
         before.1,
         after.1
     );
-    assert!(after.1 <= before.1 + 16 * 1024, "resident memory grew by more than 16 MiB: {before:?} -> {after:?}");
+    assert!(
+        after.1 <= before.1 + 16 * 1024,
+        "resident memory grew by more than 16 MiB: {before:?} -> {after:?}"
+    );
     // The node still serves.
     assert_eq!(node.call("getblockcount", json!([])), json!(1));
+}
+
+/// CPU time (user + system) of process `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
+}
+
+#[test]
+fn hundreds_of_waiting_templates_cost_no_busy_thread_and_all_wake_on_a_block() {
+    use std::io::{BufRead, BufReader, Write};
+
+    let mut test = TestFramework::new("mining_many_waits", 1);
+    test.nodes[0].start(&["-ipcbind=unix"]);
+    let node = &test.nodes[0];
+    node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    let pid = node.pid().expect("running");
+    let imports = test.path("imports");
+    std::fs::create_dir_all(imports.join("mp")).expect("imports dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::copy(root.join("framework/schema/proxy.capnp"), imports.join("mp/proxy.capnp")).expect("copy");
+    let (idle_threads, _) = threads_and_rss_kib(pid);
+    let mut python = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mining_ipc_cycles.py"))
+        .arg(node.chain_datadir().join("node.sock"))
+        .arg(root.join("ipc/schema"))
+        .arg(&imports)
+        .args(["100", "3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut lines = BufReader::new(python.stdout.take().expect("stdout")).lines();
+    let holding = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(holding, "holding 300");
+    std::thread::sleep(Duration::from_millis(500));
+    let (threads, _) = threads_and_rss_kib(pid);
+    let ticks = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_ticks(pid) - ticks;
+    let hz = 100; // USER_HZ on Linux
+    eprintln!("300 waits: {threads} threads ({idle_threads} idle), {used} ticks of CPU in 3 s");
+    assert!(threads <= idle_threads + 300 + 2, "one sleeping thread per wait: {threads}");
+    assert!(used * 100 / (3 * hz) < 20, "300 waits used {used} ticks in 3 s: waiting must not spin");
+    node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    python.stdin.take().expect("stdin").write_all(b"go\n").expect("write");
+    let woke = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(woke, "woke 300", "every waiting client gets the new tip's template");
+    assert!(python.wait().expect("exit").success());
+    wait_until("the waits' threads exit", WAIT, || threads_and_rss_kib(pid).0 <= idle_threads);
 }
