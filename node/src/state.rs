@@ -322,14 +322,25 @@ impl NodeState {
                 break;
             }
             let mut guard = self.lock();
-            // The block assembler every template comes from; the pool is valid on the tip by
-            // construction, so the block is too.
-            let options = crate::mining::AssembleOptions::paying_to(script_pubkey.to_owned());
-            let block = crate::mining::assemble(&guard.chain, &guard.mempool, &options).and_then(|a| {
-                let mut block = a.block;
-                crate::mining::grind(&mut block, guard.chain.params().pow_limit).map(|()| block)
-            });
-            let accepted = block.and_then(|block| guard.chain.accept_block(block.clone()).map(|()| block));
+            // The block assembler every template comes from. The pool is valid on the tip by
+            // construction; should a block from it still be refused, an empty one is mined
+            // instead and the refusal logged: mining never stalls on the pool.
+            let mut options = crate::mining::AssembleOptions::paying_to(script_pubkey.to_owned());
+            let mine =
+                |chain: &mut ChainState, mempool: &Mempool, options: &crate::mining::AssembleOptions| {
+                    let mut block = crate::mining::assemble(chain, mempool, options)?.block;
+                    crate::mining::grind(&mut block, chain.params().pow_limit)?;
+                    chain.accept_block(block.clone()).map(|()| block)
+                };
+            let Inner { chain, mempool } = &mut *guard;
+            let mut accepted = mine(chain, mempool, &options);
+            if let Err(e) = &accepted {
+                if !mempool.is_empty() && !matches!(e, BlockError::Storage(_)) {
+                    tracing::error!(target: "validation", "a block from the mempool was refused ({e}); mining an empty one");
+                    options.use_mempool = false;
+                    accepted = mine(chain, mempool, &options);
+                }
+            }
             match accepted {
                 Ok(block) => {
                     Self::connect_events(&mut guard, &block, &mut events);
