@@ -63,7 +63,7 @@ impl Shared {
 }
 
 /// The node process's `Init`: makes [`Node`] handles (all for the same node), and, once the node
-/// runs, `Chain`s, `Rpc`s, `Echo`s and the `Mining` placeholder. Clones share the node.
+/// runs, `Chain`s, `Rpc`s, `Echo`s and `Mining`s (`mining::NodeMining`). Clones share the node.
 #[derive(Clone)]
 pub struct NodeInit {
     shared: Arc<Shared>,
