@@ -215,6 +215,21 @@ fn getblocktemplate_then_submitblock_over_rpc() {
     assert_eq!(info["chain"], json!("regtest"));
     assert_eq!(info["next"]["height"], json!(103));
     assert_eq!(info["currentblocktx"], json!(1), "the template above");
+
+    // Long polling: the request with the template's longpollid returns once the tip moves.
+    let gbt = node.call("getblocktemplate", json!([{"rules": ["segwit"]}]));
+    let longpollid = gbt["longpollid"].clone();
+    let endpoint = node.endpoint();
+    let started = std::time::Instant::now();
+    let poll = std::thread::spawn(move || {
+        endpoint.call("getblocktemplate", json!([{"rules": ["segwit"], "longpollid": longpollid}]))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!poll.is_finished(), "the long poll waits for a change");
+    let mined = node.call("generatetoaddress", json!([1, ELSEWHERE]));
+    let next = poll.join().expect("the poll thread").expect("a template");
+    assert_eq!(next["previousblockhash"], mined[0]);
+    assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 /// Threads and resident memory of process `pid` (from `/proc`).
