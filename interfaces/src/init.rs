@@ -40,7 +40,7 @@ pub trait Init: Send + Sync {
         Err(Error::unavailable("this process does not provide an Rpc"))
     }
 
-    /// The mining interface (a placeholder until the mining issue).
+    /// The mining interface (Bitcoin Core's `Mining`: block templates for mining clients).
     fn make_mining(&self) -> Result<Box<dyn Mining>> {
         Err(Error::unavailable("this process does not provide a Mining"))
     }

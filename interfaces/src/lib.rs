@@ -8,7 +8,7 @@
 //! wallet and the gui move to other processes without changing their logic.
 //!
 //! - [`Init`] makes the others: [`Node`], [`Chain`], [`WalletLoader`],
-//!   [`Echo`], [`Rpc`], [`Mining`] (a placeholder until the mining issue).
+//!   [`Echo`], [`Rpc`], [`Mining`] (which makes [`BlockTemplate`]s).
 //! - [`Chain`] is what a wallet needs from the node; the node calls back
 //!   through [`ChainNotifications`]. The wallet offers its RPC methods to
 //!   the node's dispatcher as [`RpcCommand`]s run by an [`RpcActor`].
@@ -102,7 +102,11 @@ pub use error::{Error, ErrorKind, Result};
 pub use handler::{CleanupHandler, Handler};
 pub use hash::{hash_from_hex, hash_to_hex};
 pub use init::{Init, OLD_MINING_MESSAGE};
-pub use mining::Mining;
+pub use mining::{
+    call_cancelled, set_call_cancelled_probe, BlockCheckOptions, BlockCreateOptions, BlockTemplate,
+    BlockWaitOptions, CoinbaseTx, Mining, DEFAULT_BLOCK_RESERVED_WEIGHT,
+    DEFAULT_COINBASE_OUTPUT_MAX_ADDITIONAL_SIGOPS, MAX_MONEY_SAT, OLD_SUBMIT_SOLUTION_MESSAGE,
+};
 pub use node::{BlockTip, Node, Progress};
 pub use rpc::{Rpc, RpcActor, RpcCommand, RpcError, RpcReply, RpcRequest};
 pub use wallet::{

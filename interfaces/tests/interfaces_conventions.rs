@@ -12,6 +12,7 @@ fn assert_object<T: ?Sized + Send + Sync>() {}
 fn traits_are_object_safe_send_and_sync() {
     assert_object::<dyn Init>();
     assert_object::<dyn Mining>();
+    assert_object::<dyn BlockTemplate>();
     assert_object::<dyn Echo>();
     assert_object::<dyn Rpc>();
     assert_object::<dyn RpcActor>();
@@ -181,6 +182,7 @@ fn every_trait_method_follows_the_conventions() {
     assert_eq!(
         found,
         [
+            "BlockTemplate",
             "Chain",
             "ChainNotifications",
             "Echo",

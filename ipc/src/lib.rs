@@ -85,6 +85,7 @@ pub fn serve_init(
     init: Box<dyn interfaces::Init>,
 ) -> framework::Result<Connection> {
     register_error_kinds();
+    install_cancel_probe();
     handle.serve_stream::<init_capnp::init::Client, _>(stream, init)
 }
 
@@ -123,4 +124,12 @@ generated! {
     wallet_capnp, wallet_proxy, "wallet";
     node_capnp, node_proxy, "node";
     init_capnp, init_proxy, "init";
+}
+
+/// Lets implementations that know nothing of IPC ask whether the caller of
+/// the request their thread serves has gone away
+/// ([`interfaces::call_cancelled`]), so a long wait (`waitNext`,
+/// `waitTipChanged`) ends when its client disconnects.
+pub(crate) fn install_cancel_probe() {
+    interfaces::set_call_cancelled_probe(framework::is_cancelled);
 }

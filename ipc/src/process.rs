@@ -112,6 +112,7 @@ fn remove_socket_file(path: &Path) {
 impl Ipc {
     /// Starts the event loop (its `capnp-loop` and `ipc-release` threads).
     pub fn new() -> Result<Ipc> {
+        crate::install_cancel_probe();
         Ok(Ipc { event_loop: EventLoop::new()? })
     }
 

@@ -63,7 +63,7 @@ impl Shared {
 }
 
 /// The node process's `Init`: makes [`Node`] handles (all for the same node), and, once the node
-/// runs, `Chain`s, `Rpc`s, `Echo`s and the `Mining` placeholder. Clones share the node.
+/// runs, `Chain`s, `Rpc`s, `Echo`s and `Mining`s (`mining::NodeMining`). Clones share the node.
 #[derive(Clone)]
 pub struct NodeInit {
     shared: Arc<Shared>,
@@ -147,7 +147,8 @@ impl Init for NodeInit {
     }
 
     fn make_mining(&self) -> interfaces::Result<Box<dyn Mining>> {
-        Ok(Box::new(RegtestMining))
+        let (state, _) = self.shared.running()?;
+        Ok(Box::new(crate::mining::NodeMining::new(state)))
     }
 }
 
@@ -157,15 +158,6 @@ struct EchoServer;
 impl Echo for EchoServer {
     fn echo(&self, echo: String) -> interfaces::Result<String> {
         Ok(echo)
-    }
-}
-
-/// The mining placeholder: this node only runs regtest.
-struct RegtestMining;
-
-impl Mining for RegtestMining {
-    fn is_test_chain(&self) -> interfaces::Result<bool> {
-        Ok(true)
     }
 }
 

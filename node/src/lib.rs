@@ -29,6 +29,7 @@ mod chain_client;
 pub mod interface;
 pub mod logging;
 pub mod mempool;
+pub mod mining;
 pub mod process;
 mod registry;
 pub mod rpc;
@@ -39,7 +40,7 @@ pub mod ui;
 pub use chain::{BlockError, ChainParams, ChainState, Coin, OpenMode, UtxoSet};
 pub use chain_client::NodeChain;
 pub use mempool::{Mempool, MempoolEntry, MempoolError, MIN_RELAY_FEE_SAT_PER_KVB};
-pub use state::{Inner, NodeState};
+pub use state::{Inner, NodeState, WaitEnd, WaitPoll, Watch};
 pub use storage::{
     BlockStore, Damage, Reindexed, StorageError, StoredBlock, BLOCK_FILE_NAME, CORRUPT_FILE_PREFIX,
     LOCK_FILE_NAME,

@@ -77,6 +77,10 @@ pub struct MempoolEntry {
     pub time: u64,
     /// The chain height when it entered.
     pub height: u32,
+    /// Its sigop cost (BIP141 weighting), what a block template counts for it.
+    pub sigop_cost: u64,
+    /// Its weight.
+    pub weight: u64,
 }
 
 /// The pool of unconfirmed transactions.
@@ -85,6 +89,9 @@ pub struct Mempool {
     order: Vec<Txid>,
     entries: HashMap<Txid, MempoolEntry>,
     spent: HashMap<OutPoint, Txid>,
+    /// `prioritisetransaction`'s fee deltas, satoshis, kept whether or not the transaction is
+    /// in the pool (as Core's `mapDeltas`).
+    deltas: HashMap<Txid, i64>,
 }
 
 impl Mempool {
@@ -190,6 +197,29 @@ impl Mempool {
         self.entries.values().fold(Amount::ZERO, |a, e| a + e.fee)
     }
 
+    /// Adds `delta` satoshis to the fee block templates count for `txid` (`prioritisetransaction`;
+    /// the transaction need not be in the pool). A total of zero removes the entry.
+    pub fn prioritise(&mut self, txid: Txid, delta: i64) {
+        let total = self.deltas.get(&txid).copied().unwrap_or(0).saturating_add(delta);
+        if total == 0 {
+            self.deltas.remove(&txid);
+        } else {
+            self.deltas.insert(txid, total);
+        }
+    }
+
+    /// The fee deltas set with [`Mempool::prioritise`].
+    pub fn deltas(&self) -> &HashMap<Txid, i64> {
+        &self.deltas
+    }
+
+    /// The fee a block template counts for the pool entry `txid`: its fee plus its delta.
+    pub fn modified_fee(&self, txid: &Txid) -> Option<i64> {
+        let entry = self.entries.get(txid)?;
+        let fee = i64::try_from(entry.fee.to_sat()).unwrap_or(i64::MAX);
+        Some(fee.saturating_add(self.deltas.get(txid).copied().unwrap_or(0)))
+    }
+
     /// Validates `tx` against `chain`'s tip plus the pool and adds it. `max_fee` caps the absolute
     /// fee (`None`: no cap). Returns its txid and fee.
     pub fn accept(
@@ -208,7 +238,8 @@ impl Mempool {
         if tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output)) {
             return Err(MempoolError::Conflict);
         }
-        let fee = chain.check_transaction_on_tip(&self.transactions(), &tx)?;
+        let (fee, sigop_cost) =
+            chain.check_transaction_on_tip_with_sigops(self.entries().map(|(_, e)| &e.tx), &tx)?;
         let vsize = tx.vsize() as u64;
         let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
         if fee.to_sat() < min {
@@ -223,7 +254,10 @@ impl Mempool {
             self.spent.insert(txin.previous_output, txid);
         }
         let time = u64::from(chain.now());
-        self.entries.insert(txid, MempoolEntry { tx, fee, vsize, time, height: chain.height() });
+        let weight = tx.weight().to_wu();
+        let sigop_cost = u64::try_from(sigop_cost).unwrap_or(u64::MAX);
+        let entry = MempoolEntry { tx, fee, vsize, time, height: chain.height(), sigop_cost, weight };
+        self.entries.insert(txid, entry);
         self.order.push(txid);
         Ok((txid, fee))
     }
@@ -235,25 +269,27 @@ impl Mempool {
     pub fn block_connected(&mut self, chain: &ChainState, block: &Block) -> (Vec<Txid>, Vec<Txid>) {
         let in_block: HashSet<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
         let mined: Vec<Txid> = self.order.iter().filter(|t| in_block.contains(*t)).copied().collect();
+        for txid in &mined {
+            self.deltas.remove(txid);
+        }
         let old = std::mem::take(&mut self.order);
         let mut entries = std::mem::take(&mut self.entries);
         self.spent.clear();
+        let rest: Vec<Txid> = old.into_iter().filter(|t| !in_block.contains(t)).collect();
+        let valid = {
+            let txs: Vec<&Transaction> = rest.iter().filter_map(|t| entries.get(t).map(|e| &e.tx)).collect();
+            chain.still_valid_on_tip(&txs)
+        };
         let mut conflicts = Vec::new();
-        let mut kept: Vec<Transaction> = Vec::new();
-        for txid in old {
+        for (txid, ok) in rest.into_iter().zip(valid) {
             let Some(entry) = entries.remove(&txid) else { continue };
-            if in_block.contains(&txid) {
-                continue;
-            }
-            let double_spent = entry.tx.input.iter().any(|i| self.spent.contains_key(&i.previous_output));
-            if double_spent || chain.check_transaction_on_tip(&kept, &entry.tx).is_err() {
+            if !ok {
                 conflicts.push(txid);
                 continue;
             }
             for txin in &entry.tx.input {
                 self.spent.insert(txin.previous_output, txid);
             }
-            kept.push(entry.tx.clone());
             self.entries.insert(txid, entry);
             self.order.push(txid);
         }

@@ -79,7 +79,49 @@ pub struct NodeState {
     /// Tickets of the changes whose notifications are not delivered yet.
     queue: Mutex<NotificationQueue>,
     queue_cv: Condvar,
+    /// What mining clients' waits watch (see [`NodeState::wait_watch`]).
+    watch: Mutex<Watch>,
+    watch_cv: Condvar,
 }
+
+/// What a mining wait watches: the tip and how often the mempool changed. Published right after
+/// the state lock is released, before the notifications are delivered, so a waiting template
+/// client hears of a new block first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watch {
+    /// The tip's hash.
+    pub tip: BlockHash,
+    /// The tip's height.
+    pub height: u32,
+    /// Bumped whenever a transaction enters the mempool.
+    pub mempool_changes: u64,
+}
+
+/// How [`NodeState::wait_watch`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WaitEnd<T> {
+    /// The caller's condition held.
+    Ready(T),
+    /// The deadline passed.
+    Timeout,
+    /// A shutdown was requested.
+    Shutdown,
+    /// The client whose request this thread serves went away.
+    Cancelled,
+}
+
+/// What a wait's condition answers: done, or not yet (and when to look again at the latest).
+#[derive(Debug)]
+pub enum WaitPoll<T> {
+    /// Done with this value.
+    Ready(T),
+    /// Not yet; look again at this time even if nothing changes (`None`: only on a change).
+    Pending(Option<Instant>),
+}
+
+/// How often a waiting thread checks whether its client went away (the IPC layer only sets a
+/// flag): bounds how long a disconnected client's wait holds its thread.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 #[derive(Debug, Default)]
 struct NotificationQueue {
@@ -127,6 +169,7 @@ impl NodeState {
     /// A node over `chain` reporting to the front end's subscriptions `ui`.
     pub fn with_ui(chain: ChainState, ui: Arc<UiSignals>) -> NodeState {
         let height = chain.height();
+        let chain_tip = chain.tip();
         NodeState {
             notified_height: Mutex::new(height),
             notified_cv: Condvar::new(),
@@ -138,6 +181,8 @@ impl NodeState {
             shutdown_cv: Condvar::new(),
             queue: Mutex::default(),
             queue_cv: Condvar::new(),
+            watch: Mutex::new(Watch { tip: chain_tip, height, mempool_changes: 0 }),
+            watch_cv: Condvar::new(),
         }
     }
 
@@ -252,6 +297,7 @@ impl NodeState {
             }
         };
         tracing::debug!(target: "mempool", "AcceptToMemoryPool: accepted {txid}");
+        self.publish(None, true);
         self.notify(vec![Event::Added(bytes)]);
         Ok(txid)
     }
@@ -276,13 +322,25 @@ impl NodeState {
                 break;
             }
             let mut guard = self.lock();
-            let txs = guard.mempool.transactions();
-            // The pool is valid on the tip by construction; never let it block mining.
-            let block = match guard.chain.create_block(script_pubkey, txs) {
-                Ok(block) => Ok(block),
-                Err(_) => guard.chain.create_block(script_pubkey, vec![]),
-            };
-            let accepted = block.and_then(|block| guard.chain.accept_block(block.clone()).map(|()| block));
+            // The block assembler every template comes from. The pool is valid on the tip by
+            // construction; should a block from it still be refused, an empty one is mined
+            // instead and the refusal logged: mining never stalls on the pool.
+            let mut options = crate::mining::AssembleOptions::paying_to(script_pubkey.to_owned());
+            let mine =
+                |chain: &mut ChainState, mempool: &Mempool, options: &crate::mining::AssembleOptions| {
+                    let mut block = crate::mining::assemble(chain, mempool, options)?.block;
+                    crate::mining::grind(&mut block, chain.params().pow_limit)?;
+                    chain.accept_block(block.clone()).map(|()| block)
+                };
+            let Inner { chain, mempool } = &mut *guard;
+            let mut accepted = mine(chain, mempool, &options);
+            if let Err(e) = &accepted {
+                if !mempool.is_empty() && !matches!(e, BlockError::Storage(_)) {
+                    tracing::error!(target: "validation", "a block from the mempool was refused ({e}); mining an empty one");
+                    options.use_mempool = false;
+                    accepted = mine(chain, mempool, &options);
+                }
+            }
             match accepted {
                 Ok(block) => {
                     Self::connect_events(&mut guard, &block, &mut events);
@@ -297,7 +355,13 @@ impl NodeState {
         if !hashes.is_empty() {
             events.push(Event::Tip);
         }
-        let height = self.lock().chain.height();
+        let (tip, height) = {
+            let inner = self.lock();
+            (inner.chain.tip(), inner.chain.height())
+        };
+        if !hashes.is_empty() {
+            self.publish(Some((tip, height)), false);
+        }
         self.notify(events);
         self.set_notified(height);
         result.map(|()| hashes)
@@ -324,6 +388,7 @@ impl NodeState {
             Self::connect_events(&mut guard, &block, &mut events);
             guard.chain.height()
         };
+        self.publish(Some((hash, height)), false);
         events.push(Event::Tip);
         self.notify(events);
         self.set_notified(height);
@@ -358,10 +423,80 @@ impl NodeState {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 
-    /// Asks the node to shut down; wakes [`NodeState::wait_for_shutdown`].
+    /// Adds `delta` satoshis to the fee block templates count for `txid`
+    /// (`prioritisetransaction`); wakes template waits as a mempool change does.
+    pub fn prioritise_transaction(&self, txid: Txid, delta: i64) {
+        self.lock().mempool.prioritise(txid, delta);
+        self.publish(None, true);
+    }
+
+    /// Asks the node to shut down; wakes [`NodeState::wait_for_shutdown`] and every
+    /// [`NodeState::wait_watch`].
     pub fn request_shutdown(&self) {
         *lock(&self.shutdown) = true;
         self.shutdown_cv.notify_all();
+        self.wake_waiters();
+    }
+
+    fn publish(&self, tip: Option<(BlockHash, u32)>, mempool_changed: bool) {
+        let mut watch = lock(&self.watch);
+        if let Some((hash, height)) = tip {
+            watch.tip = hash;
+            watch.height = height;
+        }
+        if mempool_changed {
+            watch.mempool_changes = watch.mempool_changes.wrapping_add(1);
+        }
+        self.watch_cv.notify_all();
+    }
+
+    /// What mining waits watch, now.
+    pub fn watch(&self) -> Watch {
+        *lock(&self.watch)
+    }
+
+    /// Wakes every [`NodeState::wait_watch`] to look at its condition again (after a flag it
+    /// reads was set, e.g. an `interrupt`). Takes only the watch lock, briefly: callable from
+    /// the IPC event loop.
+    pub fn wake_waiters(&self) {
+        let _watch = lock(&self.watch);
+        self.watch_cv.notify_all();
+    }
+
+    /// Blocks until `poll` answers [`WaitPoll::Ready`] (asked with the watch lock held, at the
+    /// start, on every change and at the times it asks for), `deadline` passes, a shutdown is
+    /// requested, or the client of the IPC request this thread serves goes away
+    /// ([`interfaces::call_cancelled`], checked every half second). The waiting thread is
+    /// asleep in between: a waiting client costs no busy thread.
+    pub fn wait_watch<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut poll: impl FnMut(&Watch) -> WaitPoll<T>,
+    ) -> WaitEnd<T> {
+        let mut watch = lock(&self.watch);
+        loop {
+            let again = match poll(&watch) {
+                WaitPoll::Ready(value) => return WaitEnd::Ready(value),
+                WaitPoll::Pending(again) => again,
+            };
+            if self.shutdown_requested() {
+                return WaitEnd::Shutdown;
+            }
+            if interfaces::call_cancelled() {
+                return WaitEnd::Cancelled;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return WaitEnd::Timeout;
+            }
+            let mut until = now + CANCEL_POLL;
+            for t in [deadline, again].into_iter().flatten() {
+                until = until.min(t);
+            }
+            let slice = until.saturating_duration_since(now);
+            watch =
+                self.watch_cv.wait_timeout(watch, slice).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+        }
     }
 
     /// Whether a shutdown was requested.

@@ -29,16 +29,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bitcoin::block::{Header, Version as BlockVersion};
-use bitcoin::hashes::Hash;
+use bitcoin::block::Header;
 use bitcoin::pow::Work;
-use bitcoin::script::{Builder, PushBytesBuf};
+use bitcoin::script::Builder;
 use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
-use bitcoin::transaction::Version as TxVersion;
-use bitcoin::{
-    absolute, opcodes, Amount, Block, BlockHash, OutPoint, Script, ScriptBuf, Sequence, Transaction, TxIn,
-    TxMerkleNode, TxOut, Witness,
-};
+use bitcoin::{Amount, Block, BlockHash, OutPoint, Script, ScriptBuf, Transaction};
 
 pub use error::BlockError;
 pub use params::ChainParams;
@@ -46,12 +41,11 @@ pub use utxo::{Coin, UtxoSet};
 
 use crate::storage::{followed_by, BlockStore, StorageError};
 use utxo::{UtxoDelta, UtxoView};
-use validation::{check_block, check_sigops, connect_transactions};
+use validation::{check_block, check_sigops, connect_transactions, BlockChecks};
+pub(crate) use validation::{is_final, MAX_BLOCK_SIGOPS_COST};
 
 /// Lowest header version accepted above genesis (BIP34, BIP66 and BIP65 are active on regtest).
 const MIN_BLOCK_VERSION: i32 = 4;
-/// Version of the blocks [`ChainState::create_block`] builds (BIP9 top bits, no signalling).
-const TEMPLATE_BLOCK_VERSION: i32 = 0x2000_0000;
 /// Blocks the median time past is taken over.
 const MEDIAN_TIME_SPAN: usize = 11;
 
@@ -354,7 +348,38 @@ impl ChainState {
         if self.index.contains_key(&hash) {
             return Err(BlockError::Duplicate(hash));
         }
-        check_block(block, &self.params)?;
+        self.validate_with(block, origin, BlockChecks::ALL)
+    }
+
+    /// Whether `block` would be accepted on the tip, the proof of work and the merkle root
+    /// checked only as asked (Core's `TestBlockValidity`, behind `Mining.checkBlock`); changes
+    /// nothing. A block that does not build on the tip fails with [`BlockError::NotOnTip`] (or
+    /// [`BlockError::PrevBlockNotFound`]) before any other check.
+    pub fn test_block_validity(
+        &self,
+        block: &Block,
+        check_pow: bool,
+        check_merkle_root: bool,
+    ) -> Result<(), BlockError> {
+        let prev = block.header.prev_blockhash;
+        if !self.index.contains_key(&prev) {
+            return Err(BlockError::PrevBlockNotFound(prev));
+        }
+        if prev != self.tip() {
+            return Err(BlockError::NotOnTip(prev));
+        }
+        let checks = BlockChecks { pow: check_pow, merkle_root: check_merkle_root };
+        self.validate_with(block, Origin::New, checks).map(|_| ())
+    }
+
+    fn validate_with(
+        &self,
+        block: &Block,
+        origin: Origin,
+        checks: BlockChecks,
+    ) -> Result<Connected, BlockError> {
+        let hash = block.block_hash();
+        check_block(block, &self.params, checks)?;
 
         let prev = block.header.prev_blockhash;
         let Some(prev_entry) = self.index.get(&prev) else {
@@ -435,62 +460,18 @@ impl ChainState {
         let mut view = UtxoView::new(&self.utxos);
         let (fees, sigop_cost) =
             connect_transactions(&mut view, &txs, height, self.median_time_past(), &self.params, &self.secp)?;
-        let value = self.params.subsidy(height).checked_add(fees).unwrap_or(Amount::MAX_MONEY);
-
-        let coinbase = Transaction {
-            version: TxVersion::TWO,
-            lock_time: absolute::LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: OutPoint::null(),
-                // Like Bitcoin Core's miner: the height, then OP_0 so the script is at least 2 bytes.
-                script_sig: Builder::from(height_push(height).into_bytes())
-                    .push_opcode(opcodes::OP_0)
-                    .into_script(),
-                sequence: Sequence::MAX,
-                // The witness reserved value (BIP141).
-                witness: Witness::from_slice(&[[0u8; 32]]),
-            }],
-            output: vec![TxOut { value, script_pubkey: script_pubkey.to_owned() }],
-        };
-        let mut txdata = Vec::with_capacity(txs.len() + 1);
-        txdata.push(coinbase);
-        txdata.extend(txs);
-        let mut block = Block {
-            header: Header {
-                version: BlockVersion::from_consensus(TEMPLATE_BLOCK_VERSION),
-                prev_blockhash: self.tip(),
-                merkle_root: TxMerkleNode::all_zeros(),
-                time,
-                bits: self.params.pow_bits,
-                nonce: 0,
-            },
-            txdata,
-        };
-
-        let witness_root = block.witness_root().ok_or(BlockError::Template("no transactions"))?;
-        let commitment = Block::compute_witness_commitment(&witness_root, &[0u8; 32]);
-        let mut data = PushBytesBuf::from(&WITNESS_MAGIC);
-        data.extend_from_slice(commitment.as_byte_array())
-            .map_err(|_| BlockError::Template("witness commitment too long"))?;
-        let commitment_output = TxOut {
-            value: Amount::ZERO,
-            script_pubkey: Builder::new().push_opcode(opcodes::all::OP_RETURN).push_slice(data).into_script(),
-        };
-        if let Some(coinbase) = block.txdata.first_mut() {
-            coinbase.output.push(commitment_output);
+        let mut block = crate::mining::build_block(self, script_pubkey, fees, txs, time)?;
+        if let Some(coinbase) = block.txdata.first() {
             check_sigops(coinbase, sigop_cost)?;
         }
-        block.header.merkle_root =
-            block.compute_merkle_root().ok_or(BlockError::Template("no transactions"))?;
+        crate::mining::grind(&mut block, self.params.pow_limit)?;
+        Ok(block)
+    }
 
-        let target = self.params.pow_limit;
-        loop {
-            if target.is_met_by(block.block_hash()) {
-                return Ok(block);
-            }
-            block.header.nonce =
-                block.header.nonce.checked_add(1).ok_or(BlockError::Template("nonce space exhausted"))?;
-        }
+    /// The next block's height, its median time past and the subsidy it may pay.
+    pub(crate) fn next_block_context(&self) -> (u32, u32, Amount) {
+        let height = self.height().saturating_add(1);
+        (height, self.median_time_past(), self.params.subsidy(height))
     }
 
     /// Checks `tx` as the next block would: every consensus rule of [`ChainState::accept_block`]
@@ -503,6 +484,16 @@ impl ChainState {
         parents: &[Transaction],
         tx: &Transaction,
     ) -> Result<Amount, BlockError> {
+        self.check_transaction_on_tip_with_sigops(parents.iter(), tx).map(|(fee, _)| fee)
+    }
+
+    /// [`ChainState::check_transaction_on_tip`], also returning the transaction's sigop cost
+    /// (BIP141 weighting: what a block template counts for it).
+    pub fn check_transaction_on_tip_with_sigops<'a>(
+        &self,
+        parents: impl IntoIterator<Item = &'a Transaction>,
+        tx: &Transaction,
+    ) -> Result<(Amount, usize), BlockError> {
         let height = self.height().saturating_add(1);
         let mut view = UtxoView::new(&self.utxos);
         for parent in parents {
@@ -512,15 +503,44 @@ impl ChainState {
             view.add_outputs(parent, height);
         }
         validation::check_transaction(tx)?;
-        let (fee, _) = connect_transactions(
+        connect_transactions(
             &mut view,
             std::slice::from_ref(tx),
             height,
             self.median_time_past(),
             &self.params,
             &self.secp,
-        )?;
-        Ok(fee)
+        )
+    }
+
+    /// After a block: which of `txs` (mempool transactions, in dependency order, each valid on
+    /// the previous tip when it entered) are still valid on the new tip: their inputs exist and
+    /// are unspent (in the UTXO set or among the outputs of the earlier ones kept), coinbase
+    /// spends are mature and lock times final. Signatures are not verified again: they depend
+    /// only on the spent coins, which are the same coins when still unspent. One pass over one
+    /// view, so a large pool costs linear time.
+    pub fn still_valid_on_tip(&self, txs: &[&Transaction]) -> Vec<bool> {
+        let height = self.height().saturating_add(1);
+        let median_time_past = self.median_time_past();
+        let mut view = UtxoView::new(&self.utxos);
+        txs.iter()
+            .map(|tx| {
+                let inputs_ok = tx.input.iter().all(|i| {
+                    view.get(&i.previous_output).is_some_and(|coin| {
+                        !coin.is_coinbase
+                            || height.saturating_sub(coin.height) >= self.params.coinbase_maturity
+                    })
+                });
+                let ok = inputs_ok && is_final(tx, height, median_time_past);
+                if ok {
+                    for input in &tx.input {
+                        view.spend(&input.previous_output);
+                    }
+                    view.add_outputs(tx, height);
+                }
+                ok
+            })
+            .collect()
     }
 
     /// Builds a block with [`ChainState::create_block`] and accepts it; returns its hash.
@@ -536,12 +556,9 @@ impl ChainState {
     }
 }
 
-/// The commitment header inside the witness commitment push (BIP141).
-const WITNESS_MAGIC: [u8; 4] = [0xaa, 0x21, 0xa9, 0xed];
-
 /// `CScript() << height` as Bitcoin Core writes it: OP_1..OP_16 for small heights, else a
 /// minimal script number push.
-fn height_push(height: u32) -> ScriptBuf {
+pub(crate) fn height_push(height: u32) -> ScriptBuf {
     Builder::new().push_int(i64::from(height)).into_script()
 }
 

@@ -6,27 +6,45 @@ use std::collections::HashSet;
 use bitcoin::absolute::LOCK_TIME_THRESHOLD;
 use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
 use bitcoin::sighash::SighashCache;
-use bitcoin::{Amount, Block, BlockHash, Transaction, Weight};
+use bitcoin::{Amount, Block, Transaction, Weight};
 
 use super::script::verify_input;
 use super::utxo::UtxoView;
 use super::{BlockError, ChainParams};
 
 /// Bitcoin Core's `MAX_BLOCK_SIGOPS_COST`.
-const MAX_BLOCK_SIGOPS_COST: usize = 80_000;
+pub(crate) const MAX_BLOCK_SIGOPS_COST: usize = 80_000;
 
 /// The witness commitment output's prefix: OP_RETURN, push 36, 0xaa21a9ed (BIP141).
 pub(crate) const WITNESS_COMMITMENT_PREFIX: [u8; 6] = [0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
 
-/// Checks that need nothing but the block: proof of work, merkle root, witness commitment,
-/// coinbase placement, weight and every transaction's own checks. Returns the block hash.
-pub(crate) fn check_block(block: &Block, params: &ChainParams) -> Result<BlockHash, BlockError> {
+/// Which of the optional checks [`check_block`] makes (a mining client checks a template it
+/// built before it has ground the proof of work, Core's `TestBlockValidity` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BlockChecks {
+    pub(crate) pow: bool,
+    pub(crate) merkle_root: bool,
+}
+
+impl BlockChecks {
+    pub(crate) const ALL: BlockChecks = BlockChecks { pow: true, merkle_root: true };
+}
+
+/// Checks that need nothing but the block: proof of work, merkle root (those two as `checks`
+/// says), witness commitment, coinbase placement, weight and every transaction's own checks.
+pub(crate) fn check_block(
+    block: &Block,
+    params: &ChainParams,
+    checks: BlockChecks,
+) -> Result<(), BlockError> {
     if block.header.bits != params.pow_bits {
         return Err(BlockError::BadDiffBits(block.header.bits.to_consensus()));
     }
-    let hash = block.header.validate_pow(params.pow_limit).map_err(|_| BlockError::HighHash)?;
+    if checks.pow {
+        block.header.validate_pow(params.pow_limit).map_err(|_| BlockError::HighHash)?;
+    }
 
-    if !block.check_merkle_root() {
+    if checks.merkle_root && !block.check_merkle_root() {
         return Err(BlockError::BadMerkleRoot);
     }
     // CVE-2012-2459: a list with a duplicated tail hashes to the same root.
@@ -71,7 +89,7 @@ pub(crate) fn check_block(block: &Block, params: &ChainParams) -> Result<BlockHa
     } else if block.txdata.iter().any(|tx| tx.input.iter().any(|i| !i.witness.is_empty())) {
         return Err(BlockError::UnexpectedWitness);
     }
-    Ok(hash)
+    Ok(())
 }
 
 /// Bitcoin Core's `CheckTransaction`: the checks that need nothing but the transaction.
