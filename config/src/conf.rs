@@ -28,6 +28,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::args::interpret_bool;
 use crate::error::Error;
 use crate::options::{self, Shape};
 use crate::Program;
@@ -378,19 +379,6 @@ fn token(name: &str, shape: Shape, value: &Option<String>) -> String {
 }
 
 /// Core's `InterpretBool`: empty is true, otherwise the leading integer is non-zero.
-fn interpret_bool(value: &str) -> bool {
-    if value.is_empty() {
-        return true;
-    }
-    let digits: String = value
-        .trim_start()
-        .chars()
-        .enumerate()
-        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
-        .map(|(_, c)| c)
-        .collect();
-    digits.parse::<i64>().is_ok_and(|n| n != 0)
-}
 
 fn trim(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\r', '\n'])

@@ -201,6 +201,7 @@ where
     }
 
     let mut sources = Sources::default();
+    sources.warnings.extend(args::double_negatives(program, &args));
     let mut tokens = Vec::new();
     let mut top_level_only = Vec::new();
     let mut conf_keys: Option<(PathBuf, Vec<String>)> = None;
