@@ -378,8 +378,6 @@ fn token(name: &str, shape: Shape, value: &Option<String>) -> String {
     }
 }
 
-/// Core's `InterpretBool`: empty is true, otherwise the leading integer is non-zero.
-
 fn trim(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\r', '\n'])
 }
