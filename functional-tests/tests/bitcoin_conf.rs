@@ -78,6 +78,9 @@ fn the_test_frameworks_config_starts_the_node_and_takes_effect() {
 
     // -startupnotify ran once the node was up.
     wait_until("-startupnotify touched its file", WAIT, || started.exists());
+    // -uacomment shows in the subversion (Core's feature_uacomment reads it there).
+    let subversion = node.call("getnetworkinfo", json!([]))["subversion"].clone();
+    assert!(subversion.as_str().is_some_and(|s| s.ends_with("(testnode0)/")), "{subversion}");
     // -blocknotify runs for each new tip, with the hash for %s.
     let hashes = node.call("generatetoaddress", json!([2, ADDRESS]));
     let expected: Vec<String> =

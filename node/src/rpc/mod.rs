@@ -76,6 +76,8 @@ pub struct Dispatcher {
     active: Mutex<Vec<(u64, String, Instant)>>,
     /// The debug log's path (`getrpcinfo`'s `logpath`).
     log_path: Mutex<Option<PathBuf>>,
+    /// `getnetworkinfo`'s `subversion` (with the `-uacomment`s) when the daemon set it.
+    subversion: Mutex<Option<String>>,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -136,7 +138,18 @@ impl Dispatcher {
             next_id: AtomicU64::new(0),
             active: Mutex::new(Vec::new()),
             log_path: Mutex::new(None),
+            subversion: Mutex::new(None),
         }
+    }
+
+    /// Sets the subversion `getnetworkinfo` reports (`Config::subversion()`: `-uacomment`s included).
+    pub fn set_subversion(&self, subversion: String) {
+        *lock(&self.subversion) = Some(subversion);
+    }
+
+    /// The subversion `getnetworkinfo` reports.
+    pub fn subversion(&self) -> String {
+        lock(&self.subversion).clone().unwrap_or_else(net::subversion)
     }
 
     /// Sets the debug log's path that `getrpcinfo` reports.
