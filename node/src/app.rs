@@ -38,7 +38,7 @@ pub type WalletLoaderFactory =
 #[non_exhaustive]
 pub enum StartError {
     /// Another node uses the data directory.
-    #[error("Cannot obtain a lock on data directory {0}. mpx-node is probably already running.")]
+    #[error("Cannot obtain a lock on directory {0}. mpx-node is probably already running.")]
     DatadirLocked(PathBuf),
     /// A file or directory could not be created, read or written, or the block file is
     /// damaged ([`StorageError::Corrupt`], the way out is `-reindex`).
