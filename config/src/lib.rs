@@ -194,9 +194,19 @@ where
     // Core takes only -noincludeconf from the command line.
     let include_settings = config::list_settings::<PathBuf>(&cli, "includeconf");
     if let Some(Setting::Value(path)) = include_settings.iter().find(|s| matches!(s, Setting::Value(_))) {
+        // Core shows the value as JSON: a string quoted, a double negative's `true` bare.
+        let first_given = args.iter().find(|a| {
+            let body = a.trim_start_matches('-');
+            body.starts_with("includeconf")
+                || (body.starts_with("noincludeconf=")
+                    && !args::double_negatives(program, &[(*a).clone()]).is_empty())
+        });
+        let shown = match first_given {
+            Some(a) if a.trim_start_matches('-').starts_with("no") => "true".to_string(),
+            _ => format!("{:?}", path.display().to_string()),
+        };
         return Err(Error::Core(format!(
-            "Error parsing command line arguments: -includeconf cannot be used from commandline; -includeconf={:?}",
-            path.display().to_string()
+            "Error parsing command line arguments: -includeconf cannot be used from commandline; -includeconf={shown}"
         )));
     }
 

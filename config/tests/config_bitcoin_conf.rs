@@ -258,6 +258,14 @@ notes: [\"Included configuration file a.conf\"]",
         "Error: Error parsing command line arguments: -includeconf cannot be used from commandline; \
          -includeconf=\"a.conf\"",
     );
+    // Core's feature_includeconf: a double negative is `true`, shown as Core writes it.
+    check(
+        Node,
+        &["-noincludeconf=0"],
+        "",
+        "Error: Error parsing command line arguments: -includeconf cannot be used from commandline; \
+         -includeconf=true",
+    );
     check_files(
         Node,
         &["-noincludeconf"],
