@@ -76,6 +76,8 @@ pub(crate) struct ConfFile {
     pub(crate) files: Vec<PathBuf>,
     /// Core's warnings, for the log.
     pub(crate) warnings: Vec<String>,
+    /// Core's warnings that bitcoind writes to stderr while reading its files.
+    pub(crate) console_warnings: Vec<String>,
     /// What Core logs as information (`Included configuration file <name>`).
     pub(crate) notes: Vec<String>,
 }
@@ -141,7 +143,7 @@ pub(crate) fn read(
         .filter_map(|e| e.value.clone())
         .collect();
     for name in nested {
-        conf.warnings
+        conf.console_warnings
             .push(format!("-includeconf cannot be used from included files; ignoring -includeconf={name}"));
     }
     Ok(Some(conf))

@@ -119,6 +119,9 @@ pub struct Config {
     /// What reading the options found worth a warning (Core's `Ignoring unknown configuration
     /// value ...`, unknown sections, ...), for the program's log.
     pub warnings: Vec<String>,
+    /// Warnings bitcoind writes to stderr (as `warning: <text>`) while reading its config files,
+    /// besides the log: `-includeconf` in an included file.
+    pub console_warnings: Vec<String>,
     /// What reading the options found worth an information line (`Included configuration file
     /// ...`), for the program's log.
     pub notes: Vec<String>,
@@ -237,6 +240,7 @@ impl Config {
             config_file: sources.config_files.first().cloned(),
             config_files: sources.config_files,
             warnings: sources.warnings,
+            console_warnings: sources.console_warnings,
             notes: sources.notes,
             options_given: sources.options_given,
             log,
@@ -280,6 +284,7 @@ impl Config {
 pub(crate) struct Sources {
     pub(crate) config_files: Vec<PathBuf>,
     pub(crate) warnings: Vec<String>,
+    pub(crate) console_warnings: Vec<String>,
     pub(crate) notes: Vec<String>,
     pub(crate) options_given: Vec<String>,
 }

@@ -226,6 +226,7 @@ where
                 let resolved = conf.resolve(program).map_err(|e| e.in_file(path))?;
                 top_level_only.extend(resolved.top_level_only);
                 sources.warnings.extend(conf.warnings.iter().cloned().chain(conf.section_warnings()));
+                sources.console_warnings.extend(conf.console_warnings.iter().cloned());
                 sources.notes.extend(conf.notes.iter().cloned());
                 sources.config_files.extend(conf.files.iter().cloned());
                 conf_keys = Some((path.clone(), conf.option_names()));

@@ -235,7 +235,7 @@ fn includeconf() {
             ("b.conf", "server=0"),
         ],
         "rpc_threads: 5
-warnings: [\"-includeconf cannot be used from included files; ignoring -includeconf=b.conf\"]
+console_warnings: [\"-includeconf cannot be used from included files; ignoring -includeconf=b.conf\"]
 notes: [\"Included configuration file a.conf\"]",
     );
     check_files(

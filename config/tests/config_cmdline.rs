@@ -65,6 +65,7 @@ prevout_fetch_threads: 8
 txindex: false
 ua_comments: []
 warnings: []
+console_warnings: []
 notes: []
 "
         );
