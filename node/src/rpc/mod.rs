@@ -332,31 +332,58 @@ impl Dispatcher {
     }
 }
 
-/// Positional arguments from `params`: an array as is, an object mapped through `names` (unknown
-/// names are an error, missing ones become null, trailing nulls are dropped), null as none.
+/// Positional arguments from `params`: an array as is, null as none, an object by bitcoind's
+/// rules for named arguments (`transformNamedArguments`):
+/// * each of `names` given (a value, `null` included) takes its position; a position left out
+///   before a given one becomes null, those after the last given one are not sent (a method may
+///   act on how many arguments it got);
+/// * `args` (when no parameter has that name) is an array of positional arguments that come
+///   first, the named ones filling the positions after it; a name that also has a position in
+///   `args` is an error (`Parameter <name> specified twice both as positional and named argument`);
+/// * any other name is an error (`Unknown named parameter <name>`).
 fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
-    match params {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(a) => Ok(a),
-        Value::Object(map) => {
-            let mut args = vec![Value::Null; names.len()];
-            for (key, value) in map {
-                let Some(pos) = names.iter().position(|n| *n == key) else {
-                    return Err(RpcError::new(
-                        RpcError::INVALID_PARAMETER,
-                        format!("Unknown named parameter {key}"),
-                    ));
-                };
-                if let Some(slot) = args.get_mut(pos) {
-                    *slot = value;
+    let mut map = match params {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(a) => return Ok(a),
+        Value::Object(map) => map,
+        _ => return Err(RpcError::new(RpcError::INVALID_REQUEST, "Params must be an array or object")),
+    };
+    let mut args = Vec::new();
+    let mut hole = 0;
+    let mut initial_hole = 0;
+    let mut first_given: Option<&str> = None;
+    for name in names {
+        match map.remove(*name) {
+            Some(value) => {
+                args.extend(std::iter::repeat_n(Value::Null, hole));
+                hole = 0;
+                first_given.get_or_insert(name);
+                args.push(value);
+            }
+            None => {
+                hole += 1;
+                if args.is_empty() {
+                    initial_hole = hole;
                 }
             }
-            while args.last().is_some_and(Value::is_null) {
-                args.pop();
-            }
-            Ok(args)
         }
-        _ => Err(RpcError::new(RpcError::INVALID_REQUEST, "Params must be an array or object")),
+    }
+    if let Some(Value::Array(given)) = map.remove("args") {
+        if let Some(name) = first_given.filter(|_| initial_hole < given.len()) {
+            return Err(RpcError::new(
+                RpcError::INVALID_PARAMETER,
+                format!("Parameter {name} specified twice both as positional and named argument"),
+            ));
+        }
+        let named = std::mem::replace(&mut args, given);
+        let start = args.len();
+        args.extend(named.into_iter().skip(start));
+    }
+    match map.keys().next() {
+        Some(key) => {
+            Err(RpcError::new(RpcError::INVALID_PARAMETER, format!("Unknown named parameter {key}")))
+        }
+        None => Ok(args),
     }
 }
 
