@@ -102,14 +102,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
              {EXECUTABLE} -help lists the options)"
         ));
     };
-    let params = if options.named {
-        match params::named(params) {
-            Ok(params) => params,
-            Err(e) => return usage_error(&e),
-        }
-    } else {
-        params::positional(params)
-    };
+    let params = if options.named { params::named(params) } else { params::positional(params) };
     let request = json!({ "method": method, "params": params, "id": 1 });
     match call(&config, &request.to_string(), &options) {
         Ok(reply) => print_reply(&reply),
