@@ -187,6 +187,13 @@ fn shapes_batches_and_errors() {
     assert_eq!(invalid.json()[1]["error"]["code"], json!(-32600));
     let notification = post(t.addr, AUTH, "/", r#"{"jsonrpc":"2.0","method":"getblockcount"}"#);
     assert_eq!((notification.status, notification.body.as_str()), (204, ""));
+    // A batch of notifications only: no content either (Core's interface_rpc); an empty batch
+    // stays `[]` for old clients, as in bitcoind.
+    let notifications = r#"[{"jsonrpc":"2.0","method":"getblockcount"},{"jsonrpc":"2.0","method":"nosuch"}]"#;
+    let all = post(t.addr, AUTH, "/", notifications);
+    assert_eq!((all.status, all.body.as_str()), (204, ""));
+    let empty = post(t.addr, AUTH, "/", "[]");
+    assert_eq!((empty.status, empty.body.trim_end()), (200, "[]"));
 
     let unknown = t.call("nosuch", json!([]));
     assert_eq!(unknown.status, 404);

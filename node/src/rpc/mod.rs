@@ -229,6 +229,10 @@ impl Dispatcher {
             Value::Array(items) => {
                 let replies: Vec<Value> =
                     items.iter().filter_map(|item| self.execute_one(item, uri, user).1).collect();
+                if replies.is_empty() && !items.is_empty() {
+                    // Only notifications: nothing to answer (an empty batch still gets `[]`).
+                    return HttpReply { status: 204, body: String::new() };
+                }
                 HttpReply { status: 200, body: Value::Array(replies).to_string() }
             }
             Value::Object(_) => match self.execute_one(&value, uri, user) {
