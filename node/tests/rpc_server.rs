@@ -192,6 +192,15 @@ fn shapes_batches_and_errors() {
     let notifications = r#"[{"jsonrpc":"2.0","method":"getblockcount"},{"jsonrpc":"2.0","method":"nosuch"}]"#;
     let all = post(t.addr, AUTH, "/", notifications);
     assert_eq!((all.status, all.body.as_str()), (204, ""));
+    // A 1.0 request without an id gets a reply without one (Core's interface_rpc).
+    let no_id = post(t.addr, AUTH, "/", r#"[{"method":"getblockcount"},{"pizza":"sausage"}]"#);
+    assert_eq!(
+        (no_id.status, no_id.json()),
+        (
+            200,
+            json!([{"result": 0, "error": null}, {"result": null, "error": {"code": -32600, "message": "Missing method"}}])
+        )
+    );
     let empty = post(t.addr, AUTH, "/", "[]");
     assert_eq!((empty.status, empty.body.trim_end()), (200, "[]"));
 

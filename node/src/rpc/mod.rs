@@ -256,14 +256,21 @@ impl Dispatcher {
             let e = RpcError::new(RpcError::INVALID_REQUEST, "Invalid Request object");
             return (400, Some(json!({"result": null, "error": error_json(&e), "id": null})));
         };
-        let id = obj.get("id").cloned().unwrap_or(Value::Null);
+        // bitcoind echoes `id` only when the request has one (a 1.0 request may have none).
+        let id = obj.get("id").cloned();
+        let with_id = |mut reply: Value| {
+            if let (Some(id), Value::Object(o)) = (&id, &mut reply) {
+                o.insert("id".into(), id.clone());
+            }
+            reply
+        };
         let version = match obj.get("jsonrpc") {
             Some(Value::String(v)) if v == "2.0" => Version::V2,
             None | Some(Value::Null) => Version::V1,
             Some(Value::String(v)) if v == "1.0" => Version::V1,
             Some(_) => {
                 let e = RpcError::new(RpcError::INVALID_REQUEST, "JSON-RPC version not supported");
-                return (400, Some(json!({"result": null, "error": error_json(&e), "id": id})));
+                return (400, Some(with_id(json!({"result": null, "error": error_json(&e)}))));
             }
         };
         let is_notification = matches!(version, Version::V2) && !obj.contains_key("id");
@@ -275,14 +282,12 @@ impl Dispatcher {
             return (204, None);
         }
         match (version, result) {
-            (Version::V1, Ok(r)) => (200, Some(json!({"result": r, "error": null, "id": id}))),
+            (Version::V1, Ok(r)) => (200, Some(with_id(json!({"result": r, "error": null})))),
             (Version::V1, Err(e)) => {
-                (error_status(e.code), Some(json!({"result": null, "error": error_json(&e), "id": id})))
+                (error_status(e.code), Some(with_id(json!({"result": null, "error": error_json(&e)}))))
             }
-            (Version::V2, Ok(r)) => (200, Some(json!({"jsonrpc": "2.0", "result": r, "id": id}))),
-            (Version::V2, Err(e)) => {
-                (200, Some(json!({"jsonrpc": "2.0", "error": error_json(&e), "id": id})))
-            }
+            (Version::V2, Ok(r)) => (200, Some(with_id(json!({"jsonrpc": "2.0", "result": r})))),
+            (Version::V2, Err(e)) => (200, Some(with_id(json!({"jsonrpc": "2.0", "error": error_json(&e)})))),
         }
     }
 
