@@ -201,6 +201,23 @@ fn shapes_batches_and_errors() {
             json!([{"result": 0, "error": null}, {"result": null, "error": {"code": -32600, "message": "Missing method"}}])
         )
     );
+    // Core's two refusals of a jsonrpc field (interface_rpc).
+    let number = post(t.addr, AUTH, "/", r#"{"jsonrpc":2,"method":"getblockcount"}"#);
+    assert_eq!(
+        (number.status, number.json()),
+        (
+            400,
+            json!({"result": null, "error": {"code": -32600, "message": "jsonrpc field must be a string"}})
+        )
+    );
+    let three = post(t.addr, AUTH, "/", r#"{"jsonrpc":"3.0","method":"getblockcount"}"#);
+    assert_eq!(
+        (three.status, three.json()),
+        (
+            400,
+            json!({"result": null, "error": {"code": -32600, "message": "JSON-RPC version not supported"}})
+        )
+    );
     let empty = post(t.addr, AUTH, "/", "[]");
     assert_eq!((empty.status, empty.body.trim_end()), (200, "[]"));
 

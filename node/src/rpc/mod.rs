@@ -268,8 +268,13 @@ impl Dispatcher {
             Some(Value::String(v)) if v == "2.0" => Version::V2,
             None | Some(Value::Null) => Version::V1,
             Some(Value::String(v)) if v == "1.0" => Version::V1,
-            Some(_) => {
-                let e = RpcError::new(RpcError::INVALID_REQUEST, "JSON-RPC version not supported");
+            Some(other) => {
+                let message = if other.is_string() {
+                    "JSON-RPC version not supported"
+                } else {
+                    "jsonrpc field must be a string"
+                };
+                let e = RpcError::new(RpcError::INVALID_REQUEST, message);
                 return (400, Some(with_id(json!({"result": null, "error": error_json(&e)}))));
             }
         };
