@@ -13,7 +13,8 @@ use crate::debug::DebugCategories;
 use crate::error::Error;
 use crate::options::ARGS;
 use crate::rpc::{
-    RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
+    RpcServerSettings, RpcWhitelist, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS,
+    DEFAULT_RPC_WORK_QUEUE,
 };
 use crate::settings::{
     self, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions, USER_AGENT_NAME,
@@ -307,6 +308,14 @@ fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
         bind_warnings,
         allow: Subnet::loopback().into_iter().chain(allow_ip).collect(),
         auth_hashes: list(m, "rpcauth"),
+        whitelist: RpcWhitelist::from_entries(
+            &list::<String>(m, "rpcwhitelist"),
+            match setting::<bool>(m, "rpcwhitelistdefault") {
+                Some(Setting::Value(on)) => Some(on),
+                Some(Setting::Negated) => Some(false),
+                None => None,
+            },
+        ),
         threads: count("rpcthreads", DEFAULT_RPC_THREADS),
         work_queue: count("rpcworkqueue", DEFAULT_RPC_WORK_QUEUE),
         server_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),

@@ -68,8 +68,8 @@ pub use crate::config::{Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE
 pub use crate::debug::{DebugCategories, DebugCategory, LogLevel, UnknownCategory};
 pub use crate::error::Error;
 pub use crate::rpc::{
-    RpcAuthHash, RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS,
-    DEFAULT_RPC_WORK_QUEUE,
+    RpcAuthHash, RpcServerSettings, RpcWhitelist, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS,
+    DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
 };
 pub use crate::settings::{
     format_subversion, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions,

@@ -499,3 +499,29 @@ fn a_client_outside_the_allowed_networks_gets_403() {
     assert_eq!(reply.status, 403);
     server.stop();
 }
+
+/// `-rpcwhitelist` (Core's rpc_whitelist): a user named may call only its methods, in a batch
+/// too; with the default deny, a user not named may call nothing; 403 without a body either way.
+#[test]
+fn rpcwhitelist_refuses_with_403() {
+    let start = |entries: &[&str]| {
+        let node = Arc::new(NodeState::new(chain()));
+        let dispatcher = Arc::new(Dispatcher::new(node));
+        let auth = RpcAuth::UserPassword { user: "alice".into(), password: "secret".into() };
+        let mut config = RpcServerConfig::local("127.0.0.1:0".parse().unwrap(), auth);
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        config.settings.whitelist = config::RpcWhitelist::from_entries(&entries, None);
+        RpcServer::start(dispatcher, &config).unwrap()
+    };
+    let call = |server: &RpcServer, body: &str| post(server.local_addr(), AUTH, "/", body);
+    let server = start(&["alice:getblockcount,getbestblockhash"]);
+    let allowed = call(&server, r#"{"id":1,"method":"getblockcount"}"#);
+    assert_eq!((allowed.status, allowed.json()["result"].clone()), (200, json!(0)));
+    let refused = call(&server, r#"{"id":1,"method":"uptime"}"#);
+    assert_eq!((refused.status, refused.body.as_str()), (403, ""));
+    let batch = call(&server, r#"[{"id":1,"method":"getblockcount"},{"id":2,"method":"uptime"}]"#);
+    assert_eq!((batch.status, batch.body.as_str()), (403, ""));
+    let server = start(&["bob:uptime"]);
+    let not_named = call(&server, r#"{"id":1,"method":"getblockcount"}"#);
+    assert_eq!((not_named.status, not_named.body.as_str()), (403, ""));
+}
