@@ -14,7 +14,7 @@ const MAX_LINE: u64 = 16 * 1024;
 const MAX_HEADERS: usize = 100;
 
 /// How long to wait for the server's reply (bitcoin-cli's `-rpcclienttimeout` default).
-const READ_TIMEOUT: Duration = Duration::from_secs(900);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// What went wrong in an exchange.
 #[derive(Debug)]
@@ -38,11 +38,23 @@ pub struct Response {
 }
 
 /// Sends `POST <path>` with `body` to `addr`, with the given `Authorization`
-/// header value, and reads the whole response.
+/// header value, and reads the whole response, waiting for it at most
+/// [`DEFAULT_TIMEOUT`] between bytes.
 pub fn post(addr: SocketAddr, path: &str, authorization: &str, body: &[u8]) -> Result<Response, HttpError> {
+    post_with_timeout(addr, path, authorization, body, Some(DEFAULT_TIMEOUT))
+}
+
+/// [`post`] with its own read timeout (`-rpcclienttimeout`); `None` waits forever.
+pub fn post_with_timeout(
+    addr: SocketAddr,
+    path: &str,
+    authorization: &str,
+    body: &[u8],
+    timeout: Option<Duration>,
+) -> Result<Response, HttpError> {
     let mut stream = TcpStream::connect(addr).map_err(HttpError::Connect)?;
     let exchange = |e: io::Error| HttpError::Exchange(e.to_string());
-    stream.set_read_timeout(Some(READ_TIMEOUT)).map_err(exchange)?;
+    stream.set_read_timeout(timeout).map_err(exchange)?;
     let no_response = |e: io::Error| HttpError::NoResponse(format!("no response from server ({e})"));
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: {authorization}\r\n\

@@ -14,24 +14,26 @@ pub fn positional(params: &[String]) -> Value {
     Value::Array(params.iter().map(|param| convert(param)).collect())
 }
 
-/// `-named` params: each `key=value` (the value converted as [`convert`]
-/// does) into one object. A param without `=` is an error.
-pub fn named(params: &[String]) -> Result<Value, String> {
+/// `-named` params, as bitcoin-cli sends them: `key=value` (the value converted as [`convert`]
+/// does) by name, a later one replacing an earlier; a param without `=`, or one that is JSON as a
+/// whole (`["key=value"]`), is positional, and the positional ones go in order under `args` (after
+/// the named ones, and not over an `args=` given by name). The server places them (bitcoind's
+/// rule: `args` first, the named after).
+pub fn named(params: &[String]) -> Value {
     let mut object = Map::new();
+    let mut positional = Vec::new();
     for param in params {
-        let Some((key, value)) = param.split_once('=') else {
-            return Err(format!(
-                "no '=' in named argument '{param}'; -named needs key=value for every argument"
-            ));
-        };
-        if key.is_empty() {
-            return Err(format!("empty name in named argument '{param}'"));
-        }
-        if object.insert(key.to_string(), convert(value)).is_some() {
-            return Err(format!("parameter {key} specified twice"));
+        match param.split_once('=') {
+            Some((key, value)) if serde_json::from_str::<Value>(param).is_err() => {
+                object.insert(key.to_string(), convert(value));
+            }
+            _ => positional.push(convert(param)),
         }
     }
-    Ok(Value::Object(object))
+    if !positional.is_empty() && !object.contains_key("args") {
+        object.insert("args".to_string(), Value::Array(positional));
+    }
+    Value::Object(object)
 }
 
 #[cfg(test)]
@@ -56,10 +58,14 @@ mod tests {
 
     #[test]
     fn named_params() {
-        let params = ["height=3".to_string(), "label=a=b".to_string()];
-        assert_eq!(named(&params), Ok(json!({"height": 3, "label": "a=b"})));
-        assert!(named(&["x".to_string()]).is_err());
-        assert!(named(&["=1".to_string()]).is_err());
-        assert!(named(&["a=1".to_string(), "a=2".to_string()]).is_err());
+        let strings = |params: &[&str]| params.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(named(&strings(&["height=3", "label=a=b"])), json!({"height": 3, "label": "a=b"}));
+        // A later value replaces an earlier one, as bitcoin-cli merges options.
+        assert_eq!(named(&strings(&["a=1", "a=2"])), json!({"a": 2}));
+        // Positional ones (Core's interface_bitcoin_cli): no '=', or JSON as a whole.
+        assert_eq!(named(&strings(&["0", "1", "arg3=3"])), json!({"arg3": 3, "args": [0, 1]}));
+        assert_eq!(named(&strings(&["[\"data=test\"]", "42"])), json!({"args": [["data=test"], 42]}));
+        assert_eq!(named(&strings(&["arg0=[\"data=test\"]"])), json!({"arg0": ["data=test"]}));
+        assert_eq!(named(&strings(&["x", "args=[1]"])), json!({"args": [1]}));
     }
 }

@@ -35,25 +35,55 @@ Client-only options (command line only):
        Pass params as key=value pairs, sent as a named-params object
        (default: 0)
 
+  -rpcclienttimeout=<n>
+       Timeout in seconds during HTTP requests, or 0 for no timeout
+       (default: 900)
+
   -rpcwaittimeout=<n>
        With -rpcwait, give up after <n> seconds; 0 waits forever
+       (default: 0)
+
+  -stdin
+       Read extra arguments from standard input, one per line until EOF
        (default: 0)
 ";
 
 /// Options the config crate does not know: the client's own, taken off the
 /// command line before the rest is parsed.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct ClientOptions {
     named: bool,
     wait_timeout: Option<Duration>,
+    /// `-rpcclienttimeout`: how long an HTTP reply may take; `None` waits forever.
+    client_timeout: Option<Duration>,
+    /// `-stdin`: more arguments come from standard input, one per line.
+    stdin: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            named: false,
+            wait_timeout: None,
+            client_timeout: Some(http::DEFAULT_TIMEOUT),
+            stdin: false,
+        }
+    }
 }
 
 /// Runs `mpx-cli` with `args` (without the program name).
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let (options, args) = match client_options(args) {
+    let (options, mut args) = match client_options(args) {
         Ok(split) => split,
         Err(e) => return usage_error(&e),
     };
+    if options.stdin {
+        // As bitcoin-cli: the lines follow the command line's arguments (a method included).
+        match stdin_args(io::stdin().lock()) {
+            Ok(lines) => args.extend(lines.into_iter().map(OsString::from)),
+            Err(e) => return usage_error(&format!("cannot read standard input: {e}")),
+        }
+    }
     let config = match config::parse(Program::Cli, args) {
         Ok(Action::Run(config)) => config,
         Ok(Action::Help(text)) => {
@@ -72,14 +102,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
              {EXECUTABLE} -help lists the options)"
         ));
     };
-    let params = if options.named {
-        match params::named(params) {
-            Ok(params) => params,
-            Err(e) => return usage_error(&e),
-        }
-    } else {
-        params::positional(params)
-    };
+    let params = if options.named { params::named(params) } else { params::positional(params) };
     let request = json!({ "method": method, "params": params, "id": 1 });
     match call(&config, &request.to_string(), &options) {
         Ok(reply) => print_reply(&reply),
@@ -139,6 +162,17 @@ fn client_options(args: Vec<OsString>) -> Result<(ClientOptions, Vec<OsString>),
                     "option -rpcwaittimeout requires a value, as in -rpcwaittimeout=<value>".to_string()
                 )
             }
+            ("rpcclienttimeout", value) => {
+                let seconds = value.and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| {
+                    format!(
+                        "invalid value '{}' for -rpcclienttimeout: not a number of seconds",
+                        value.unwrap_or("")
+                    )
+                })?;
+                options.client_timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
+            }
+            ("stdin", None | Some("1")) => options.stdin = true,
+            ("stdin", Some("0")) | ("nostdin", None | Some("1")) => options.stdin = false,
             ("rpcwaittimeout", Some(value)) => {
                 let seconds = value.parse::<u64>().map_err(|_| {
                     format!("invalid value '{value}' for -rpcwaittimeout: not a number of seconds")
@@ -149,6 +183,12 @@ fn client_options(args: Vec<OsString>) -> Result<(ClientOptions, Vec<OsString>),
         }
     }
     Ok((options, rest))
+}
+
+/// `-stdin`'s arguments: one per line, up to the end of the input (a last line
+/// without its newline included); `\r\n` endings are taken as `\n`.
+fn stdin_args<R: io::BufRead>(input: R) -> io::Result<Vec<String>> {
+    input.lines().map(|line| line.map(|l| l.strip_suffix('\r').map(str::to_string).unwrap_or(l))).collect()
 }
 
 /// Why one attempt failed.
@@ -165,7 +205,7 @@ enum Failure {
 fn call(config: &Config, request: &str, options: &ClientOptions) -> Result<Value, String> {
     let deadline = options.wait_timeout.map(|timeout| Instant::now() + timeout);
     loop {
-        let failure = match call_once(config, request) {
+        let failure = match call_once(config, request, options.client_timeout) {
             Ok(reply) if config.rpc_wait && error_code(&reply) == Some(RPC_IN_WARMUP) => {
                 Failure::Transient(format!("server in warmup: {}", error_message(&reply).unwrap_or_default()))
             }
@@ -187,7 +227,7 @@ fn call(config: &Config, request: &str, options: &ClientOptions) -> Result<Value
 
 /// One exchange, over the node's unix socket with `-ipcconnect` (HTTP when `-ipcconnect=auto`
 /// finds no node there), else over HTTP: the reply object, or why there is none.
-fn call_once(config: &Config, request: &str) -> Result<Value, Failure> {
+fn call_once(config: &Config, request: &str, timeout: Option<Duration>) -> Result<Value, Failure> {
     let uri = match &config.rpc_wallet {
         Some(wallet) => format!("/wallet/{}", percent_encode(wallet)),
         None => "/".to_string(),
@@ -202,11 +242,16 @@ fn call_once(config: &Config, request: &str) -> Result<Value, Failure> {
         },
         Ok(None) => {}
     }
-    call_http(config, request, &uri)
+    call_http(config, request, &uri, timeout)
 }
 
 /// One HTTP exchange: the reply object, or why there is none.
-fn call_http(config: &Config, request: &str, path: &str) -> Result<Value, Failure> {
+fn call_http(
+    config: &Config,
+    request: &str,
+    path: &str,
+    timeout: Option<Duration>,
+) -> Result<Value, Failure> {
     let credentials = match &config.rpc_auth {
         RpcAuth::UserPassword { user, password } => format!("{user}:{password}"),
         RpcAuth::Cookie { path } => match std::fs::read_to_string(path) {
@@ -223,7 +268,7 @@ fn call_http(config: &Config, request: &str, path: &str) -> Result<Value, Failur
     };
     let authorization = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
     let addr = config.rpc_connect;
-    let response = match http::post(addr, path, &authorization, request.as_bytes()) {
+    let response = match http::post_with_timeout(addr, path, &authorization, request.as_bytes(), timeout) {
         Ok(response) => response,
         Err(HttpError::Connect(e)) => {
             let detail = match e.kind() {
@@ -352,13 +397,35 @@ mod tests {
     #[test]
     fn client_only_options() {
         let (options, rest) = split(&["-named", "-rpcwait", "-rpcwaittimeout=5", "m", "-named"]).expect("ok");
-        assert_eq!(options, ClientOptions { named: true, wait_timeout: Some(Duration::from_secs(5)) });
+        let expect =
+            ClientOptions { named: true, wait_timeout: Some(Duration::from_secs(5)), ..Default::default() };
+        assert_eq!(options, expect);
         assert_eq!(rest, ["-rpcwait", "m", "-named"]);
+        // Core's test framework passes -rpcclienttimeout to every call, and -stdin for long arguments.
+        let (options, rest) = split(&["-rpcclienttimeout=30", "-stdin", "-rpcport=1", "m"]).expect("ok");
+        let expect = ClientOptions {
+            client_timeout: Some(Duration::from_secs(30)),
+            stdin: true,
+            ..Default::default()
+        };
+        assert_eq!(options, expect);
+        assert_eq!(rest, ["-rpcport=1", "m"]);
+        let (options, _) = split(&["-rpcclienttimeout=0"]).expect("ok");
+        assert_eq!(options.client_timeout, None);
+        assert!(split(&["-rpcclienttimeout=x"]).is_err());
+        assert!(split(&["-rpcclienttimeout"]).is_err());
         let (options, _) = split(&["-named", "-nonamed", "-rpcwaittimeout=0"]).expect("ok");
         assert_eq!(options, ClientOptions::default());
         assert!(split(&["-rpcwaittimeout=x"]).is_err());
         assert!(split(&["-rpcwaittimeout"]).is_err());
         assert!(split(&["-named=2"]).is_err());
+    }
+
+    #[test]
+    fn stdin_lines() {
+        let args = stdin_args(&b"getblockhash\r\n0\n\nlast"[..]).expect("read");
+        assert_eq!(args, ["getblockhash", "0", "", "last"]);
+        assert_eq!(stdin_args(&b""[..]).expect("read"), Vec::<String>::new());
     }
 
     #[test]

@@ -83,10 +83,12 @@ fn named_params() {
         (code(&out), stdout(&out).as_str()),
         (Some(0), "{\n  \"height\": 3,\n  \"label\": \"a=b\"\n}\n")
     );
-    let out = node.cli(&["-named", "echo", "oops"]);
-    assert_eq!(code(&out), Some(1));
-    assert_eq!(stderr(&out).lines().count(), 1);
-    assert!(stderr(&out).starts_with("Error: no '=' in named argument 'oops'"));
+    // Positional ones travel under "args", as bitcoin-cli sends them.
+    let out = node.cli(&["-named", "echo", "oops", "[\"k=v\"]", "height=3"]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (Some(0), "{\n  \"height\": 3,\n  \"args\": [\n    \"oops\",\n    [\n      \"k=v\"\n    ]\n  ]\n}\n")
+    );
 }
 
 #[test]
@@ -323,4 +325,54 @@ fn server_closing_without_reply() {
         waiter.join().expect("waiter")
     };
     assert_eq!((code(&out), stdout(&out).as_str()), (Some(0), "0\n"));
+}
+
+/// Core's test framework passes arguments too long for a command line through `-stdin`.
+#[test]
+fn stdin_supplies_arguments() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let node = Node::start();
+    let mut child = Command::new(CLI)
+        .args([node.datadir_arg(), node.port_arg(), "-rpcclienttimeout=30".into(), "-stdin".into()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(b"echo\n-1\r\nabc").expect("write");
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (Some(0), "[\n  -1,\n  \"abc\"\n]\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `-rpcclienttimeout=<n>` bounds the wait for a reply (Core's test framework passes it to every call).
+#[test]
+fn rpcclienttimeout_bounds_the_wait() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("regtest")).expect("mkdir");
+    std::fs::write(dir.path().join("regtest/.cookie"), COOKIE).expect("cookie");
+    // Accepts and holds the connection, never answering.
+    let holder = thread::spawn(move || listener.accept().expect("accept"));
+    let started = Instant::now();
+    let args = [
+        format!("-datadir={}", dir.path().display()),
+        format!("-rpcport={port}"),
+        "-rpcclienttimeout=1".to_string(),
+        "getblockcount".to_string(),
+    ];
+    let out = run(CLI, &args);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    drop(holder.join());
+    let out = run(CLI, &["-rpcclienttimeout=soon", "getblockcount"]);
+    assert_eq!(stderr(&out), "Error: invalid value 'soon' for -rpcclienttimeout: not a number of seconds\n");
 }

@@ -6,6 +6,7 @@
 //! | `-name`, `--name`         | `--name`                   |
 //! | `-name=v`, `--name=v`     | `--name=v`                 |
 //! | `-noname`, `-noname=1`    | `--name=<NEGATED>`         |
+//! | `-noname=0` (Core: double negative) | `--name=1`       |
 //! | `-h`, `-?`                | `--help`                   |
 //! | cli: `method params...`   | `-- method params...`      |
 //!
@@ -38,19 +39,56 @@ pub(crate) fn map_option(program: Program, token: &str) -> Result<String, Error>
     let Some(def) = name.strip_prefix("no").and_then(lookup) else {
         return Err(Error::UnknownOption(token.to_string()));
     };
-    negate(def, name, value)
+    negate(def, value)
 }
 
-/// `-no<def.name>[=value]`: only no value or a true one (Bitcoin Core's
-/// `-noX=1`) negates; a double negation such as `-noX=0` is refused.
-fn negate(def: &OptionDef, given: &str, value: Option<&str>) -> Result<String, Error> {
+/// `-no<def.name>[=value]`: no value or a true one (Core's `InterpretBool`: a
+/// number other than 0, or empty) negates; a false one is Core's double
+/// negative (`-nolisten=0` is `-listen=1`), accepted with a warning
+/// ([`double_negatives`]) as bitcoind does.
+fn negate(def: &OptionDef, value: Option<&str>) -> Result<String, Error> {
     if !def.negatable {
         return Err(Error::NotNegatable(def.name.to_string()));
     }
     match value {
-        None | Some("1") | Some("true") => Ok(format!("--{}={NEGATED}", def.name)),
-        Some(value) => Err(Error::invalid(given, value, format!("use -{given} alone, or -{}", def.name))),
+        Some(value) if !interpret_bool(value) => Ok(format!("--{}=1", def.name)),
+        _ => Ok(format!("--{}={NEGATED}", def.name)),
     }
+}
+
+/// Core's `InterpretBool`: empty is true, otherwise the leading integer
+/// (`atoi`) is compared with 0, so `"true"` and `"abc"` are false.
+pub(crate) fn interpret_bool(value: &str) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let digits: String = value
+        .trim_start()
+        .chars()
+        .enumerate()
+        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
+        .map(|(_, c)| c)
+        .collect();
+    digits.parse::<i64>().is_ok_and(|n| n != 0)
+}
+
+/// bitcoind's warning for each double negative (`-noX=0`) among `tokens`
+/// (options as given, on the command line or from a file).
+pub(crate) fn double_negatives(program: Program, tokens: &[String]) -> Vec<String> {
+    tokens
+        .iter()
+        .take_while(|t| t.starts_with('-') && *t != "-" && *t != "--")
+        .filter_map(|token| {
+            let body = token.strip_prefix("--").or_else(|| token.strip_prefix('-'))?;
+            let (given, value) = body.split_once('=')?;
+            if options::find(given).is_some() || interpret_bool(value) {
+                return None;
+            }
+            let def = options::find(given.strip_prefix("no")?)
+                .filter(|def| def.is_for(program) && def.negatable)?;
+            Some(format!("Parsed potentially confusing double-negative -{}={value}", def.name))
+        })
+        .collect()
 }
 
 /// Rewrites a whole command line (without the program name). For the cli,
@@ -114,11 +152,14 @@ mod tests {
         use Program::*;
         check(Node, &["-noprinttoconsole"], "--printtoconsole=!");
         check(Node, &["--nowallet", "-nodebug=1"], "--wallet=! --debug=!");
-        check(Wallet, &["-noipcconnect=true"], "--ipcconnect=!");
-        check(
-            Node,
-            &["-nodaemon=0"],
-            "Error: invalid value '0' for -nodaemon: use -nodaemon alone, or -daemon",
+        check(Wallet, &["-noipcconnect=2"], "--ipcconnect=!");
+        check(Node, &["-nodebug="], "--debug=!");
+        // Core's double negatives: a false value (0, or anything `atoi` reads as 0) sets the option.
+        check(Node, &["-nolisten=0", "-nodaemon=true"], "--listen=1 --daemon=1");
+        let args = ["-nolisten=0".to_string(), "-nodebug".to_string(), "-rpcport=0".to_string()];
+        assert_eq!(
+            double_negatives(Program::Node, &args),
+            ["Parsed potentially confusing double-negative -listen=0"]
         );
         check(Node, &["-nodatadir"], "Error: option -datadir cannot be negated");
         check(Node, &["-norpcport"], "Error: option -rpcport cannot be negated");

@@ -28,6 +28,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::args::interpret_bool;
 use crate::error::Error;
 use crate::options::{self, Shape};
 use crate::Program;
@@ -75,6 +76,8 @@ pub(crate) struct ConfFile {
     pub(crate) files: Vec<PathBuf>,
     /// Core's warnings, for the log.
     pub(crate) warnings: Vec<String>,
+    /// Core's warnings that bitcoind writes to stderr while reading its files.
+    pub(crate) console_warnings: Vec<String>,
     /// What Core logs as information (`Included configuration file <name>`).
     pub(crate) notes: Vec<String>,
 }
@@ -140,7 +143,7 @@ pub(crate) fn read(
         .filter_map(|e| e.value.clone())
         .collect();
     for name in nested {
-        conf.warnings
+        conf.console_warnings
             .push(format!("-includeconf cannot be used from included files; ignoring -includeconf={name}"));
     }
     Ok(Some(conf))
@@ -375,21 +378,6 @@ fn token(name: &str, shape: Shape, value: &Option<String>) -> String {
         Some(v) if v.is_empty() && shape == Shape::Flag => format!("-{name}"),
         Some(v) => format!("-{name}={v}"),
     }
-}
-
-/// Core's `InterpretBool`: empty is true, otherwise the leading integer is non-zero.
-fn interpret_bool(value: &str) -> bool {
-    if value.is_empty() {
-        return true;
-    }
-    let digits: String = value
-        .trim_start()
-        .chars()
-        .enumerate()
-        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
-        .map(|(_, c)| c)
-        .collect();
-    digits.parse::<i64>().is_ok_and(|n| n != 0)
 }
 
 fn trim(s: &str) -> &str {

@@ -13,7 +13,8 @@ use crate::debug::DebugCategories;
 use crate::error::Error;
 use crate::options::ARGS;
 use crate::rpc::{
-    RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
+    RpcServerSettings, RpcWhitelist, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS,
+    DEFAULT_RPC_WORK_QUEUE,
 };
 use crate::settings::{
     self, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions, USER_AGENT_NAME,
@@ -119,6 +120,9 @@ pub struct Config {
     /// What reading the options found worth a warning (Core's `Ignoring unknown configuration
     /// value ...`, unknown sections, ...), for the program's log.
     pub warnings: Vec<String>,
+    /// Warnings bitcoind writes to stderr (as `warning: <text>`) while reading its config files,
+    /// besides the log: `-includeconf` in an included file.
+    pub console_warnings: Vec<String>,
     /// What reading the options found worth an information line (`Included configuration file
     /// ...`), for the program's log.
     pub notes: Vec<String>,
@@ -237,6 +241,7 @@ impl Config {
             config_file: sources.config_files.first().cloned(),
             config_files: sources.config_files,
             warnings: sources.warnings,
+            console_warnings: sources.console_warnings,
             notes: sources.notes,
             options_given: sources.options_given,
             log,
@@ -280,6 +285,7 @@ impl Config {
 pub(crate) struct Sources {
     pub(crate) config_files: Vec<PathBuf>,
     pub(crate) warnings: Vec<String>,
+    pub(crate) console_warnings: Vec<String>,
     pub(crate) notes: Vec<String>,
     pub(crate) options_given: Vec<String>,
 }
@@ -302,6 +308,14 @@ fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
         bind_warnings,
         allow: Subnet::loopback().into_iter().chain(allow_ip).collect(),
         auth_hashes: list(m, "rpcauth"),
+        whitelist: RpcWhitelist::from_entries(
+            &list::<String>(m, "rpcwhitelist"),
+            match setting::<bool>(m, "rpcwhitelistdefault") {
+                Some(Setting::Value(on)) => Some(on),
+                Some(Setting::Negated) => Some(false),
+                None => None,
+            },
+        ),
         threads: count("rpcthreads", DEFAULT_RPC_THREADS),
         work_queue: count("rpcworkqueue", DEFAULT_RPC_WORK_QUEUE),
         server_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),

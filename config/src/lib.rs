@@ -68,8 +68,8 @@ pub use crate::config::{Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE
 pub use crate::debug::{DebugCategories, DebugCategory, LogLevel, UnknownCategory};
 pub use crate::error::Error;
 pub use crate::rpc::{
-    RpcAuthHash, RpcServerSettings, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS, DEFAULT_RPC_THREADS,
-    DEFAULT_RPC_WORK_QUEUE,
+    RpcAuthHash, RpcServerSettings, RpcWhitelist, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS,
+    DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
 };
 pub use crate::settings::{
     format_subversion, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions,
@@ -194,13 +194,24 @@ where
     // Core takes only -noincludeconf from the command line.
     let include_settings = config::list_settings::<PathBuf>(&cli, "includeconf");
     if let Some(Setting::Value(path)) = include_settings.iter().find(|s| matches!(s, Setting::Value(_))) {
+        // Core shows the value as JSON: a string quoted, a double negative's `true` bare.
+        let first_given = args.iter().find(|a| {
+            let body = a.trim_start_matches('-');
+            body.starts_with("includeconf")
+                || (body.starts_with("noincludeconf=")
+                    && !args::double_negatives(program, &[(*a).clone()]).is_empty())
+        });
+        let shown = match first_given {
+            Some(a) if a.trim_start_matches('-').starts_with("no") => "true".to_string(),
+            _ => format!("{:?}", path.display().to_string()),
+        };
         return Err(Error::Core(format!(
-            "Error parsing command line arguments: -includeconf cannot be used from commandline; -includeconf={:?}",
-            path.display().to_string()
+            "Error parsing command line arguments: -includeconf cannot be used from commandline; -includeconf={shown}"
         )));
     }
 
     let mut sources = Sources::default();
+    sources.warnings.extend(args::double_negatives(program, &args));
     let mut tokens = Vec::new();
     let mut top_level_only = Vec::new();
     let mut conf_keys: Option<(PathBuf, Vec<String>)> = None;
@@ -215,6 +226,7 @@ where
                 let resolved = conf.resolve(program).map_err(|e| e.in_file(path))?;
                 top_level_only.extend(resolved.top_level_only);
                 sources.warnings.extend(conf.warnings.iter().cloned().chain(conf.section_warnings()));
+                sources.console_warnings.extend(conf.console_warnings.iter().cloned());
                 sources.notes.extend(conf.notes.iter().cloned());
                 sources.config_files.extend(conf.files.iter().cloned());
                 conf_keys = Some((path.clone(), conf.option_names()));
@@ -256,11 +268,54 @@ where
     if !errors.is_empty() {
         return Err(Error::Core(errors.join("\n")));
     }
-    // The files only supply more arguments, in front of the command line's.
-    tokens.extend(cli_tokens);
+    // The files only supply more arguments, in front of the command line's (a later value wins);
+    // list options take Core's order instead.
+    let tokens = merge_lists(tokens, cli_tokens);
     let matches = command.try_get_matches_from(&tokens).map_err(Error::from_clap)?;
     sources.options_given = tokens.iter().map(|token| shown(token)).collect();
     Config::from_matches(program, &matches, datadir, sources).map(|config| Action::Run(Box::new(config)))
+}
+
+/// Joins the files' (mapped) tokens and the command line's. A single-value option keeps the
+/// last one given, so the files' come first. A list option follows Core's `GetArgs` order: the
+/// command line's values first, then the files' (already in Core's order: `[regtest]` before the
+/// top level); a negation on the command line drops the files' values, and a negation in a file
+/// drops only what comes after it in Core's order (the file's values before it).
+fn merge_lists(file_tokens: Vec<String>, cli_tokens: Vec<String>) -> Vec<String> {
+    let name_of = |token: &str| -> Option<&'static options::OptionDef> {
+        let body = token.strip_prefix("--")?;
+        let name = body.split_once('=').map_or(body, |(name, _)| name);
+        options::find(name).filter(|def| def.shape == options::Shape::List)
+    };
+    let split = cli_tokens.iter().position(|t| t == "--").unwrap_or(cli_tokens.len());
+    let (cli_options, positional) = cli_tokens.split_at(split);
+    let negated = |token: &String| token.ends_with(values::NEGATED);
+    let mut out: Vec<String> = file_tokens.iter().filter(|t| name_of(t).is_none()).cloned().collect();
+    let mut done: Vec<&str> = Vec::new();
+    for token in file_tokens.iter().chain(cli_options) {
+        let Some(def) = name_of(token) else { continue };
+        if done.contains(&def.name) {
+            continue;
+        }
+        done.push(def.name);
+        let ours = |tokens: &[String]| -> Vec<String> {
+            tokens.iter().filter(|t| name_of(t).is_some_and(|d| d.name == def.name)).cloned().collect()
+        };
+        let cli = ours(cli_options);
+        out.extend(cli.iter().cloned());
+        if !cli.iter().any(negated) {
+            let file = ours(&file_tokens);
+            if cli.is_empty() {
+                out.extend(file);
+            } else {
+                let start = file.iter().rposition(negated).map_or(0, |i| i + 1);
+                out.extend(file[start..].iter().cloned());
+            }
+        }
+    }
+    out.extend(cli_options.iter().filter(|t| name_of(t).is_none()).cloned());
+    out.extend(positional.iter().cloned());
+    out
 }
 
 /// Whether the command line's (mapped) tokens give `name` a value after its last negation.

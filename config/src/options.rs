@@ -665,6 +665,28 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         heading: RPC,
         parser: || ValueParser::new(setting(values::parse_count)),
     },
+    OptionDef {
+        name: "rpcwhitelist",
+        shape: Shape::List,
+        value_name: "whitelist",
+        bare: None,
+        help: "The only methods a JSON-RPC user may call: <USERNAME>:<rpc 1>,<rpc 2>,...; \
+               repeatable, a user given twice gets the methods both allow",
+        default: "none",
+        programs: NODE,
+        negatable: true,
+        in_file: true,
+        heading: RPC,
+        parser: || ValueParser::new(setting(values::parse_any)),
+    },
+    flag(
+        "rpcwhitelistdefault",
+        "With -rpcwhitelist, a user it does not name may call no method; 0 lets such a user call \
+         every method (default: 1 when -rpcwhitelist is given, else 0)",
+        NODE,
+        true,
+        RPC,
+    ),
     flag(
         "rpcdoccheck",
         "Throw a non-fatal error at runtime if the documentation for an RPC is incorrect; accepted \

@@ -3,6 +3,7 @@
 //! subnets, loopback always), the salted `-rpcauth` credentials, and the sizes of its worker
 //! pool and queue.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -163,6 +164,52 @@ impl FromStr for RpcAuthHash {
     }
 }
 
+/// bitcoind's `-rpcwhitelist` rules: the users named have only their methods (a user named
+/// twice, the methods both entries allow; `<user>` alone, or `<user>:`, none); with `default_deny`
+/// (`-rpcwhitelistdefault`, on by default once any `-rpcwhitelist` is given) every other user may
+/// call nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RpcWhitelist {
+    /// The methods of each user named (method names split on `,` and spaces, as bitcoind).
+    pub users: BTreeMap<String, BTreeSet<String>>,
+    /// Whether a user not named may call nothing.
+    pub default_deny: bool,
+}
+
+impl RpcWhitelist {
+    /// Builds the whitelist from the `-rpcwhitelist` values in order; `default_deny` is
+    /// `-rpcwhitelistdefault` when given.
+    pub fn from_entries(entries: &[String], default_deny: Option<bool>) -> RpcWhitelist {
+        let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for entry in entries {
+            let (user, methods) = match entry.split_once(':') {
+                Some((user, methods)) => (user, Some(methods)),
+                None => (entry.as_str(), None),
+            };
+            let seen = users.contains_key(user);
+            let allowed = users.entry(user.to_string()).or_default();
+            if let Some(methods) = methods {
+                let given: BTreeSet<String> = methods.split([',', ' ']).map(str::to_string).collect();
+                *allowed = if seen { allowed.intersection(&given).cloned().collect() } else { given };
+            }
+        }
+        RpcWhitelist { default_deny: default_deny.unwrap_or(!entries.is_empty()), users }
+    }
+
+    /// Whether `user` may call `method`.
+    pub fn allows(&self, user: &str, method: &str) -> bool {
+        match self.users.get(user) {
+            Some(methods) => methods.contains(method),
+            None => !self.default_deny,
+        }
+    }
+
+    /// Whether `user` may call some method: a user without any is refused before the request is read.
+    pub fn allows_any(&self, user: &str) -> bool {
+        self.users.contains_key(user) || !self.default_deny
+    }
+}
+
 /// The JSON-RPC server's settings, bitcoind's rules applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpcServerSettings {
@@ -175,6 +222,8 @@ pub struct RpcServerSettings {
     pub allow: Vec<Subnet>,
     /// `-rpcauth` credentials, besides the cookie or `-rpcuser`/`-rpcpassword`.
     pub auth_hashes: Vec<RpcAuthHash>,
+    /// `-rpcwhitelist` / `-rpcwhitelistdefault`: which methods each user may call.
+    pub whitelist: RpcWhitelist,
     /// `-rpcthreads`, at least 1.
     pub threads: usize,
     /// `-rpcworkqueue`, at least 1.
@@ -245,6 +294,31 @@ mod tests {
         assert!(v6.contains("::1".parse().unwrap()) && !v6.contains("::2".parse().unwrap()));
         let all: Subnet = "0.0.0.0/0".parse().unwrap();
         assert!(all.contains("8.8.8.8".parse().unwrap()) && !all.contains("::2".parse().unwrap()));
+    }
+
+    #[test]
+    fn rpcwhitelist_rules() {
+        let entries = |e: &[&str]| e.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // Core's rpc_whitelist users: a list, an intersection of two, a name alone, an empty list.
+        let w = RpcWhitelist::from_entries(
+            &entries(&[
+                "a:getblockcount,getbestblockhash",
+                "b:getblockcount, uptime",
+                "b:uptime,echo",
+                "c",
+                "d:",
+            ]),
+            None,
+        );
+        assert!(w.default_deny, "on by default once a whitelist is given");
+        assert!(w.allows("a", "getblockcount") && !w.allows("a", "uptime"));
+        assert!(w.allows("b", "uptime") && !w.allows("b", "getblockcount") && !w.allows("b", "echo"));
+        assert!(!w.allows("c", "uptime") && !w.allows("d", "uptime") && w.allows_any("c"));
+        assert!(!w.allows("e", "uptime") && !w.allows_any("e"), "a user not named may call nothing");
+        let open = RpcWhitelist::from_entries(&entries(&["a:uptime"]), Some(false));
+        assert!(open.allows("e", "getblockcount") && !open.allows("a", "getblockcount"));
+        assert!(RpcWhitelist::from_entries(&[], None).allows("anyone", "stop"));
+        assert!(!RpcWhitelist::from_entries(&[], Some(true)).allows_any("anyone"));
     }
 
     #[test]

@@ -109,9 +109,14 @@ fn format_and_precedence() {
     run_conf(&["-server"], "noserver=1", "");
     run_conf(&["-noserver"], "server=1", "server: false");
     run_conf(&["-server=0"], "[regtest]\nserver=1", "server: false");
-    // Lists: the section's values, then the top level's; the command line adds.
-    run_conf(&["-uacomment=c"], "uacomment=a\n[regtest]\nuacomment=b", "ua_comments: [\"b\", \"a\", \"c\"]");
+    // Lists: the command line's values, then the section's, then the top level's.
+    // Core's GetArgs order: the command line, then [regtest], then the top level (Core's
+    // feature_includeconf expects a subversion ending in "main; relative)/" after testnode0).
+    run_conf(&["-uacomment=c"], "uacomment=a\n[regtest]\nuacomment=b", "ua_comments: [\"c\", \"b\", \"a\"]");
     run_conf(&["-nouacomment"], "uacomment=a", "");
+    run_conf(&["-nouacomment", "-uacomment=c"], "uacomment=a", "ua_comments: [\"c\"]");
+    run_conf(&["-uacomment=c"], "uacomment=a\nnouacomment=1\nuacomment=b", "ua_comments: [\"c\", \"b\"]");
+    run_conf(&[], "uacomment=a\nnouacomment=1\nuacomment=b", "ua_comments: [\"b\"]");
     // chain selection at the top.
     run_conf(&[], "regtest=1", "");
     run_conf(&[], "chain=regtest", "");
@@ -230,7 +235,7 @@ fn includeconf() {
             ("b.conf", "server=0"),
         ],
         "rpc_threads: 5
-warnings: [\"-includeconf cannot be used from included files; ignoring -includeconf=b.conf\"]
+console_warnings: [\"-includeconf cannot be used from included files; ignoring -includeconf=b.conf\"]
 notes: [\"Included configuration file a.conf\"]",
     );
     check_files(
@@ -252,6 +257,14 @@ notes: [\"Included configuration file a.conf\"]",
         "",
         "Error: Error parsing command line arguments: -includeconf cannot be used from commandline; \
          -includeconf=\"a.conf\"",
+    );
+    // Core's feature_includeconf: a double negative is `true`, shown as Core writes it.
+    check(
+        Node,
+        &["-noincludeconf=0"],
+        "",
+        "Error: Error parsing command line arguments: -includeconf cannot be used from commandline; \
+         -includeconf=true",
     );
     check_files(
         Node,

@@ -65,6 +65,7 @@ prevout_fetch_threads: 8
 txindex: false
 ua_comments: []
 warnings: []
+console_warnings: []
 notes: []
 "
         );
@@ -289,11 +290,18 @@ fn flags() {
     check(Node, &["-nodaemon", "-daemon"], "", "daemon: true");
     check(Node, &["-daemon", "-daemon=0"], "", "");
     check(Node, &["-nodaemon=1"], "", "");
+    // Core's double negative (Core's test framework starts nodes with `-nolisten=0`).
     check(
         Node,
         &["-nodaemon=0"],
         "",
-        "Error: invalid value '0' for -nodaemon: use -nodaemon alone, or -daemon",
+        "daemon: true\nwarnings: [\"Parsed potentially confusing double-negative -daemon=0\"]",
+    );
+    check(
+        Node,
+        &["-nolisten=0"],
+        "",
+        "warnings: [\"Parsed potentially confusing double-negative -listen=0\"]",
     );
     check(Node, &["-printtoconsole"], "", "print_to_console: true");
     check(Node, &["-reindex"], "", "reindex: true");

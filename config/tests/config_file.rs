@@ -52,10 +52,15 @@ fn precedence() {
     // ... and for lists, which accumulate unless cleared by -noX.
     let file = "wallet = ['a']\n[regtest]\nwallet = ['b']";
     check(Node, &[], file, "wallets: [\"a\", \"b\"]");
-    check(Node, &["-wallet=c"], file, "wallets: [\"a\", \"b\", \"c\"]");
+    // (the command line's first, as Core's GetArgs orders a list)
+    check(Node, &["-wallet=c"], file, "wallets: [\"c\", \"a\", \"b\"]");
     check(Node, &["-nowallet", "-wallet=c"], file, "wallets: [\"c\"]");
     check(Node, &[], "wallet = ['a']\n[regtest]\nwallet = []", "");
-    check(Node, &["-debug=0"], "debug = ['ipc']", "");
+    // As bitcoind: -debug=0 is a value, and the command line's values come before the file's, so
+    // it disregards only the categories before it; -nodebug drops the file's.
+    check(Node, &["-debug=0"], "debug = ['ipc']", "debug: {\"ipc\"}\nshrink_debug_file: false");
+    check(Node, &["-nodebug"], "debug = ['ipc']", "");
+    check(Node, &["-debug=0"], "[regtest]\ndebug = ['ipc', 'none']", "");
 }
 
 #[test]

@@ -64,6 +64,8 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-rpcpassword=<pw>", "none: cookie authentication", "NC"),
     ("-rpcservertimeout=<n>", "30", "N"),
     ("-rpcthreads=<n>", "16", "N"),
+    ("-rpcwhitelist=<whitelist>", "none", "N"),
+    ("-rpcwhitelistdefault", "0", "N"),
     ("-rpcdoccheck", "0", "N"),
     ("-server", "1", "N"),
     ("-rpcwait", "0", "C"),

@@ -40,6 +40,12 @@ pub(crate) fn log_options(config: &Config) {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    for warning in &config.console_warnings {
+        // bitcoind writes these to stderr as it reads its files (Core's feature_includeconf
+        // expects the line there).
+        eprintln!("warning: {warning}");
+        tracing::warn!("{warning}");
+    }
     let given = |names: &[&str]| -> Vec<String> {
         config
             .options_given

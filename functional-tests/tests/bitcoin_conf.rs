@@ -78,6 +78,9 @@ fn the_test_frameworks_config_starts_the_node_and_takes_effect() {
 
     // -startupnotify ran once the node was up.
     wait_until("-startupnotify touched its file", WAIT, || started.exists());
+    // -uacomment shows in the subversion (Core's feature_uacomment reads it there).
+    let subversion = node.call("getnetworkinfo", json!([]))["subversion"].clone();
+    assert!(subversion.as_str().is_some_and(|s| s.ends_with("(testnode0)/")), "{subversion}");
     // -blocknotify runs for each new tip, with the hash for %s.
     let hashes = node.call("generatetoaddress", json!([2, ADDRESS]));
     let expected: Vec<String> =
@@ -139,7 +142,10 @@ fn debuglogfile_includeconf_and_refusals() {
         &datadir.join("bitcoin.conf"),
         "regtest=1\nincludeconf=more.conf\ndbcache=300\n[regtest]\nrpcthreads=2\n",
     );
-    write(&datadir.join("more.conf"), &format!("startupnotify=touch {}\n", included_marker.display()));
+    write(
+        &datadir.join("more.conf"),
+        &format!("startupnotify=touch {}\nincludeconf=nested.conf\n", included_marker.display()),
+    );
     node.start(&["-debuglogfile=other.log"]);
     wait_until("the included file's -startupnotify ran", WAIT, || included_marker.exists());
     node.stop();
@@ -150,6 +156,14 @@ fn debuglogfile_includeconf_and_refusals() {
     );
     assert!(other.contains("[warning] Ignoring unknown configuration value dbcache"), "{other}");
     assert!(!chain_dir.join("debug.log").exists(), "-debuglogfile replaces debug.log");
+    // An included file cannot include: bitcoind says so on stderr (Core's feature_includeconf).
+    let stderr = read(&datadir.join("stderr.log"));
+    assert!(
+        stderr.contains(
+            "warning: -includeconf cannot be used from included files; ignoring -includeconf=nested.conf\n"
+        ),
+        "{stderr}"
+    );
 
     // -nodebuglogfile: no file at all.
     node.start(&["-nodebuglogfile"]);

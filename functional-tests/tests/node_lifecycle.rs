@@ -83,7 +83,13 @@ fn a_second_node_on_the_same_datadir_is_refused() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("Error: Cannot obtain a lock on data directory"), "{stderr}");
+    // Core's words, which its feature_filelock matches in full (with its CLIENT_NAME).
+    let regtest = node.datadir().join("regtest");
+    let expected = format!(
+        "Error: Cannot obtain a lock on directory {}. mpx-node is probably already running.",
+        regtest.display()
+    );
+    assert_eq!(stderr.trim_end(), expected);
 
     // The first node is untouched: same cookie, still serving.
     assert_eq!(std::fs::read_to_string(node.cookie_file()).unwrap(), cookie_before);

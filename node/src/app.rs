@@ -38,7 +38,7 @@ pub type WalletLoaderFactory =
 #[non_exhaustive]
 pub enum StartError {
     /// Another node uses the data directory.
-    #[error("Cannot obtain a lock on data directory {0}. mpx-node is probably already running.")]
+    #[error("Cannot obtain a lock on directory {0}. mpx-node is probably already running.")]
     DatadirLocked(PathBuf),
     /// A file or directory could not be created, read or written, or the block file is
     /// damaged ([`StorageError::Corrupt`], the way out is `-reindex`).
@@ -145,6 +145,7 @@ impl App {
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
         dispatcher.set_log_path(config.chain_datadir.join(crate::logging::LOG_FILE_NAME));
+        dispatcher.set_subversion(config.subversion());
         let mut app = App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: lock };
         if let Some(factory) = wallets {
             ui.init_message("Loading wallets…");

@@ -203,3 +203,26 @@ fn mempool_entries_show_ancestry_replaceability_and_block_fees() {
     assert_eq!(with_prevouts["tx"][2]["vin"][0]["prevout"]["value"].to_string(), "49.00000000");
     assert_eq!(with_prevouts["tx"][1]["vin"][0]["prevout"]["generated"], json!(true));
 }
+
+/// Named arguments by bitcoind's rules (Core's rpc_named_arguments and interface_bitcoin_cli):
+/// an explicit null counts, holes before a given name are nulls, `args` carries positional ones.
+#[test]
+fn named_arguments_follow_bitcoinds_rules() {
+    let d = Dispatcher::new(Arc::new(NodeState::new(common::chain())));
+    assert_eq!(ok(&d, "echojson", json!({"arg9": null})), Value::Array(vec![Value::Null; 10]));
+    assert_eq!(ok(&d, "echojson", json!({"arg1": 5})), json!([null, 5]));
+    assert_eq!(ok(&d, "echojson", json!({})), json!([]));
+    assert_eq!(ok(&d, "echojson", json!({"args": [["data=test"], 42]})), json!([["data=test"], 42]));
+    assert_eq!(
+        ok(&d, "echojson", json!({"args": [0, 1], "arg3": 3, "arg5": 5})),
+        json!([0, 1, null, 3, null, 5])
+    );
+    assert_eq!(
+        call(&d, "echojson", json!({"args": [0, 1], "arg1": 3})),
+        Err((-8, "Parameter arg1 specified twice both as positional and named argument".to_string()))
+    );
+    assert_eq!(
+        call(&d, "echojson", json!({"nope": 1})),
+        Err((-8, "Unknown named parameter nope".to_string()))
+    );
+}

@@ -187,6 +187,39 @@ fn shapes_batches_and_errors() {
     assert_eq!(invalid.json()[1]["error"]["code"], json!(-32600));
     let notification = post(t.addr, AUTH, "/", r#"{"jsonrpc":"2.0","method":"getblockcount"}"#);
     assert_eq!((notification.status, notification.body.as_str()), (204, ""));
+    // A batch of notifications only: no content either (Core's interface_rpc); an empty batch
+    // stays `[]` for old clients, as in bitcoind.
+    let notifications = r#"[{"jsonrpc":"2.0","method":"getblockcount"},{"jsonrpc":"2.0","method":"nosuch"}]"#;
+    let all = post(t.addr, AUTH, "/", notifications);
+    assert_eq!((all.status, all.body.as_str()), (204, ""));
+    // A 1.0 request without an id gets a reply without one (Core's interface_rpc).
+    let no_id = post(t.addr, AUTH, "/", r#"[{"method":"getblockcount"},{"pizza":"sausage"}]"#);
+    assert_eq!(
+        (no_id.status, no_id.json()),
+        (
+            200,
+            json!([{"result": 0, "error": null}, {"result": null, "error": {"code": -32600, "message": "Missing method"}}])
+        )
+    );
+    // Core's two refusals of a jsonrpc field (interface_rpc).
+    let number = post(t.addr, AUTH, "/", r#"{"jsonrpc":2,"method":"getblockcount"}"#);
+    assert_eq!(
+        (number.status, number.json()),
+        (
+            400,
+            json!({"result": null, "error": {"code": -32600, "message": "jsonrpc field must be a string"}})
+        )
+    );
+    let three = post(t.addr, AUTH, "/", r#"{"jsonrpc":"3.0","method":"getblockcount"}"#);
+    assert_eq!(
+        (three.status, three.json()),
+        (
+            400,
+            json!({"result": null, "error": {"code": -32600, "message": "JSON-RPC version not supported"}})
+        )
+    );
+    let empty = post(t.addr, AUTH, "/", "[]");
+    assert_eq!((empty.status, empty.body.trim_end()), (200, "[]"));
 
     let unknown = t.call("nosuch", json!([]));
     assert_eq!(unknown.status, 404);
@@ -465,4 +498,30 @@ fn a_client_outside_the_allowed_networks_gets_403() {
     let reply = post(server.local_addr(), AUTH, "/", r#"{"method":"getblockcount","id":1}"#);
     assert_eq!(reply.status, 403);
     server.stop();
+}
+
+/// `-rpcwhitelist` (Core's rpc_whitelist): a user named may call only its methods, in a batch
+/// too; with the default deny, a user not named may call nothing; 403 without a body either way.
+#[test]
+fn rpcwhitelist_refuses_with_403() {
+    let start = |entries: &[&str]| {
+        let node = Arc::new(NodeState::new(chain()));
+        let dispatcher = Arc::new(Dispatcher::new(node));
+        let auth = RpcAuth::UserPassword { user: "alice".into(), password: "secret".into() };
+        let mut config = RpcServerConfig::local("127.0.0.1:0".parse().unwrap(), auth);
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        config.settings.whitelist = config::RpcWhitelist::from_entries(&entries, None);
+        RpcServer::start(dispatcher, &config).unwrap()
+    };
+    let call = |server: &RpcServer, body: &str| post(server.local_addr(), AUTH, "/", body);
+    let server = start(&["alice:getblockcount,getbestblockhash"]);
+    let allowed = call(&server, r#"{"id":1,"method":"getblockcount"}"#);
+    assert_eq!((allowed.status, allowed.json()["result"].clone()), (200, json!(0)));
+    let refused = call(&server, r#"{"id":1,"method":"uptime"}"#);
+    assert_eq!((refused.status, refused.body.as_str()), (403, ""));
+    let batch = call(&server, r#"[{"id":1,"method":"getblockcount"},{"id":2,"method":"uptime"}]"#);
+    assert_eq!((batch.status, batch.body.as_str()), (403, ""));
+    let server = start(&["bob:uptime"]);
+    let not_named = call(&server, r#"{"id":1,"method":"getblockcount"}"#);
+    assert_eq!((not_named.status, not_named.body.as_str()), (403, ""));
 }

@@ -140,6 +140,7 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("txindex", config.txindex.to_string()),
         ("ua_comments", format!("{:?}", config.ua_comments)),
         ("warnings", format!("{:?}", config.warnings)),
+        ("console_warnings", format!("{:?}", config.console_warnings)),
         ("notes", format!("{:?}", config.notes)),
     ]
 }

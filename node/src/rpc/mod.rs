@@ -76,6 +76,8 @@ pub struct Dispatcher {
     active: Mutex<Vec<(u64, String, Instant)>>,
     /// The debug log's path (`getrpcinfo`'s `logpath`).
     log_path: Mutex<Option<PathBuf>>,
+    /// `getnetworkinfo`'s `subversion` (with the `-uacomment`s) when the daemon set it.
+    subversion: Mutex<Option<String>>,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -136,7 +138,18 @@ impl Dispatcher {
             next_id: AtomicU64::new(0),
             active: Mutex::new(Vec::new()),
             log_path: Mutex::new(None),
+            subversion: Mutex::new(None),
         }
+    }
+
+    /// Sets the subversion `getnetworkinfo` reports (`Config::subversion()`: `-uacomment`s included).
+    pub fn set_subversion(&self, subversion: String) {
+        *lock(&self.subversion) = Some(subversion);
+    }
+
+    /// The subversion `getnetworkinfo` reports.
+    pub fn subversion(&self) -> String {
+        lock(&self.subversion).clone().unwrap_or_else(net::subversion)
     }
 
     /// Sets the debug log's path that `getrpcinfo` reports.
@@ -216,6 +229,10 @@ impl Dispatcher {
             Value::Array(items) => {
                 let replies: Vec<Value> =
                     items.iter().filter_map(|item| self.execute_one(item, uri, user).1).collect();
+                if replies.is_empty() && !items.is_empty() {
+                    // Only notifications: nothing to answer (an empty batch still gets `[]`).
+                    return HttpReply { status: 204, body: String::new() };
+                }
                 HttpReply { status: 200, body: Value::Array(replies).to_string() }
             }
             Value::Object(_) => match self.execute_one(&value, uri, user) {
@@ -239,14 +256,26 @@ impl Dispatcher {
             let e = RpcError::new(RpcError::INVALID_REQUEST, "Invalid Request object");
             return (400, Some(json!({"result": null, "error": error_json(&e), "id": null})));
         };
-        let id = obj.get("id").cloned().unwrap_or(Value::Null);
+        // bitcoind echoes `id` only when the request has one (a 1.0 request may have none).
+        let id = obj.get("id").cloned();
+        let with_id = |mut reply: Value| {
+            if let (Some(id), Value::Object(o)) = (&id, &mut reply) {
+                o.insert("id".into(), id.clone());
+            }
+            reply
+        };
         let version = match obj.get("jsonrpc") {
             Some(Value::String(v)) if v == "2.0" => Version::V2,
             None | Some(Value::Null) => Version::V1,
             Some(Value::String(v)) if v == "1.0" => Version::V1,
-            Some(_) => {
-                let e = RpcError::new(RpcError::INVALID_REQUEST, "JSON-RPC version not supported");
-                return (400, Some(json!({"result": null, "error": error_json(&e), "id": id})));
+            Some(other) => {
+                let message = if other.is_string() {
+                    "JSON-RPC version not supported"
+                } else {
+                    "jsonrpc field must be a string"
+                };
+                let e = RpcError::new(RpcError::INVALID_REQUEST, message);
+                return (400, Some(with_id(json!({"result": null, "error": error_json(&e)}))));
             }
         };
         let is_notification = matches!(version, Version::V2) && !obj.contains_key("id");
@@ -258,14 +287,12 @@ impl Dispatcher {
             return (204, None);
         }
         match (version, result) {
-            (Version::V1, Ok(r)) => (200, Some(json!({"result": r, "error": null, "id": id}))),
+            (Version::V1, Ok(r)) => (200, Some(with_id(json!({"result": r, "error": null})))),
             (Version::V1, Err(e)) => {
-                (error_status(e.code), Some(json!({"result": null, "error": error_json(&e), "id": id})))
+                (error_status(e.code), Some(with_id(json!({"result": null, "error": error_json(&e)}))))
             }
-            (Version::V2, Ok(r)) => (200, Some(json!({"jsonrpc": "2.0", "result": r, "id": id}))),
-            (Version::V2, Err(e)) => {
-                (200, Some(json!({"jsonrpc": "2.0", "error": error_json(&e), "id": id})))
-            }
+            (Version::V2, Ok(r)) => (200, Some(with_id(json!({"jsonrpc": "2.0", "result": r})))),
+            (Version::V2, Err(e)) => (200, Some(with_id(json!({"jsonrpc": "2.0", "error": error_json(&e)})))),
         }
     }
 
@@ -319,31 +346,58 @@ impl Dispatcher {
     }
 }
 
-/// Positional arguments from `params`: an array as is, an object mapped through `names` (unknown
-/// names are an error, missing ones become null, trailing nulls are dropped), null as none.
+/// Positional arguments from `params`: an array as is, null as none, an object by bitcoind's
+/// rules for named arguments (`transformNamedArguments`):
+/// * each of `names` given (a value, `null` included) takes its position; a position left out
+///   before a given one becomes null, those after the last given one are not sent (a method may
+///   act on how many arguments it got);
+/// * `args` (when no parameter has that name) is an array of positional arguments that come
+///   first, the named ones filling the positions after it; a name that also has a position in
+///   `args` is an error (`Parameter <name> specified twice both as positional and named argument`);
+/// * any other name is an error (`Unknown named parameter <name>`).
 fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
-    match params {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(a) => Ok(a),
-        Value::Object(map) => {
-            let mut args = vec![Value::Null; names.len()];
-            for (key, value) in map {
-                let Some(pos) = names.iter().position(|n| *n == key) else {
-                    return Err(RpcError::new(
-                        RpcError::INVALID_PARAMETER,
-                        format!("Unknown named parameter {key}"),
-                    ));
-                };
-                if let Some(slot) = args.get_mut(pos) {
-                    *slot = value;
+    let mut map = match params {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(a) => return Ok(a),
+        Value::Object(map) => map,
+        _ => return Err(RpcError::new(RpcError::INVALID_REQUEST, "Params must be an array or object")),
+    };
+    let mut args = Vec::new();
+    let mut hole = 0;
+    let mut initial_hole = 0;
+    let mut first_given: Option<&str> = None;
+    for name in names {
+        match map.remove(*name) {
+            Some(value) => {
+                args.extend(std::iter::repeat_n(Value::Null, hole));
+                hole = 0;
+                first_given.get_or_insert(name);
+                args.push(value);
+            }
+            None => {
+                hole += 1;
+                if args.is_empty() {
+                    initial_hole = hole;
                 }
             }
-            while args.last().is_some_and(Value::is_null) {
-                args.pop();
-            }
-            Ok(args)
         }
-        _ => Err(RpcError::new(RpcError::INVALID_REQUEST, "Params must be an array or object")),
+    }
+    if let Some(Value::Array(given)) = map.remove("args") {
+        if let Some(name) = first_given.filter(|_| initial_hole < given.len()) {
+            return Err(RpcError::new(
+                RpcError::INVALID_PARAMETER,
+                format!("Parameter {name} specified twice both as positional and named argument"),
+            ));
+        }
+        let named = std::mem::replace(&mut args, given);
+        let start = args.len();
+        args.extend(named.into_iter().skip(start));
+    }
+    match map.keys().next() {
+        Some(key) => {
+            Err(RpcError::new(RpcError::INVALID_PARAMETER, format!("Unknown named parameter {key}")))
+        }
+        None => Ok(args),
     }
 }
 

@@ -30,12 +30,13 @@ pub(crate) static METHODS: &[Builtin] = &[builtin!(
     getnetworkinfo
 )];
 
-/// `/mpx:<version>/`, as bitcoind's `/Satoshi:<version>/`.
+/// `/mpx:<version>/`, as bitcoind's `/Satoshi:<version>/`, when the daemon set no other
+/// ([`Dispatcher::set_subversion`], with the `-uacomment`s).
 pub(crate) fn subversion() -> String {
     format!("/mpx:{}/", env!("CARGO_PKG_VERSION"))
 }
 
-fn getnetworkinfo(_d: &Dispatcher, args: &[Value]) -> CallResult {
+fn getnetworkinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "getnetworkinfo")?;
     let networks: Vec<Value> = ["ipv4", "ipv6", "onion", "i2p", "cjdns"]
         .iter()
@@ -46,7 +47,7 @@ fn getnetworkinfo(_d: &Dispatcher, args: &[Value]) -> CallResult {
     let fee = btc(bitcoin::Amount::from_sat(MIN_RELAY_FEE_SAT_PER_KVB));
     Ok(json!({
         "version": CLIENT_VERSION,
-        "subversion": subversion(),
+        "subversion": d.subversion(),
         "protocolversion": PROTOCOL_VERSION,
         "localservices": "0000000000000000",
         "localservicesnames": [],

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use bitcoin::hashes::{hmac, sha256, Hash as _, HashEngine};
-use config::RpcAuthHash;
+use config::{RpcAuthHash, RpcWhitelist};
 
 /// The cookie's user name, as in bitcoind.
 pub const COOKIE_USER: &str = "__cookie__";
@@ -79,6 +79,25 @@ pub(crate) fn write_cookie(path: &Path, password: &str) -> std::io::Result<()> {
         file.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+/// The first method in `body` (one request or a batch) that `-rpcwhitelist` does not let `user`
+/// call, if any. Only users the whitelist names are checked here (the others were let through or
+/// refused as a whole); a request without a method string is left to the dispatcher's errors.
+pub(crate) fn forbidden_method(whitelist: &RpcWhitelist, user: &str, body: &[u8]) -> Option<String> {
+    if !whitelist.users.contains_key(user) {
+        return None;
+    }
+    let request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let requests = match &request {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    requests
+        .into_iter()
+        .filter_map(|r| r.get("method")?.as_str())
+        .find(|method| !whitelist.allows(user, method))
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use config::Subnet;
+use config::{RpcWhitelist, Subnet};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::auth::Credentials;
+use super::auth::{forbidden_method, Credentials};
 use super::log_limit::LogLimit;
 use super::timed_io::{Busy, TimedIo};
 use super::work_queue::{Refused, Submitter};
@@ -35,6 +35,8 @@ use crate::rpc::Dispatcher;
 pub(crate) struct Shared {
     pub(crate) dispatcher: Arc<Dispatcher>,
     pub(crate) credentials: Credentials,
+    /// `-rpcwhitelist`: the methods each user may call.
+    pub(crate) whitelist: RpcWhitelist,
     pub(crate) allow: Vec<Subnet>,
     pub(crate) workers: Submitter,
     pub(crate) limits: Limits,
@@ -130,6 +132,15 @@ async fn handle(shared: &Shared, peer: SocketAddr, busy: &Arc<Busy>, request: Re
         Ok(body) => body,
         Err(reply) => return reply,
     };
+    // bitcoind's -rpcwhitelist: 403 without a body, for the whole request (a batch included).
+    if !shared.whitelist.allows_any(&user) {
+        tracing::warn!("RPC User {user} not allowed to call any methods");
+        return plain(StatusCode::FORBIDDEN, "");
+    }
+    if let Some(method) = forbidden_method(&shared.whitelist, &user, &body) {
+        tracing::warn!("RPC User {user} not allowed to call method {method}");
+        return plain(StatusCode::FORBIDDEN, "");
+    }
     if shared.stopping.load(Ordering::Relaxed) {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "Request rejected during server shutdown");
     }

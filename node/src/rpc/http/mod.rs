@@ -106,6 +106,7 @@ impl RpcServerConfig {
                 bind_warnings: Vec::new(),
                 allow: Subnet::loopback().to_vec(),
                 auth_hashes: Vec::new(),
+                whitelist: config::RpcWhitelist::default(),
                 threads: config::DEFAULT_RPC_THREADS,
                 work_queue: config::DEFAULT_RPC_WORK_QUEUE,
                 server_timeout: Some(Duration::from_secs(config::DEFAULT_RPC_SERVER_TIMEOUT_SECS)),
@@ -189,6 +190,7 @@ impl RpcServer {
         let shared = Arc::new(Shared {
             dispatcher,
             credentials: Credentials::new(plain, settings.auth_hashes.clone()),
+            whitelist: settings.whitelist.clone(),
             allow: settings.allow.clone(),
             workers: workers.submitter(),
             limits: Limits { server_timeout: settings.server_timeout },
