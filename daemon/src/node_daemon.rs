@@ -304,9 +304,18 @@ fn run_spawned(
     }
     drop(listeners);
     node.shutdown();
+    // A stop the front end asked for (`Node::shutdown`) is answered after it completes: give
+    // that reply time to leave before hanging up (the front end hangs up itself, then).
+    let deadline = std::time::Instant::now() + FRONT_END_GRACE;
+    while !connection.is_disconnected() && std::time::Instant::now() < deadline {
+        std::thread::sleep(SPAWNED_POLL);
+    }
     connection.disconnect();
     ExitCode::SUCCESS
 }
+
+/// How long a stopped spawned node waits for its front end to hang up before it does.
+const FRONT_END_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How often a spawned node looks whether its front end left or it was told to stop.
 const SPAWNED_POLL: std::time::Duration = std::time::Duration::from_millis(50);
