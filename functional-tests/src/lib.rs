@@ -23,6 +23,7 @@ mod framework;
 mod node;
 mod processes;
 pub mod pty;
+pub mod pycapnp;
 mod rpc;
 
 pub use binaries::{binary, multiprocess, Binary};

@@ -15,12 +15,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 #[test]
 fn a_template_provider_mines_through_the_socket() {
-    let has_pycapnp = Command::new("python3")
-        .args(["-c", "import capnp"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(has_pycapnp, "pycapnp is missing: python3 -m pip install pycapnp==2.2.4");
+    functional_tests::pycapnp::require_pycapnp();
     let mut test = TestFramework::new("mining_ipc", 1);
     test.nodes[0].start(&["-ipcbind=unix", "-debug=ipc"]);
     let node = &test.nodes[0];
@@ -31,14 +26,11 @@ fn a_template_provider_mines_through_the_socket() {
     let payout = node.wallet_call("miner", "getnewaddress", json!([]));
     let payout = payout.as_str().expect("an address");
 
-    let imports = test.path("imports");
-    std::fs::create_dir_all(imports.join("mp")).expect("imports dir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::copy(root.join("framework/schema/proxy.capnp"), imports.join("mp/proxy.capnp")).expect("copy");
+    let imports = functional_tests::pycapnp::schema_imports(test.root());
     let output = Command::new("python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mining_ipc_client.py"))
         .arg(node.chain_datadir().join("node.sock"))
-        .arg(root.join("ipc/schema"))
+        .arg(functional_tests::pycapnp::schema_dir())
         .arg(&imports)
         .args([payout, "payer", ELSEWHERE])
         .stdin(Stdio::null())
@@ -253,15 +245,12 @@ fn a_thousand_clients_leaving_mid_wait_leave_nothing_behind() {
     let node = &test.nodes[0];
     node.call("generatetoaddress", json!([1, ELSEWHERE]));
     let pid = node.pid().expect("running");
-    let imports = test.path("imports");
-    std::fs::create_dir_all(imports.join("mp")).expect("imports dir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::copy(root.join("framework/schema/proxy.capnp"), imports.join("mp/proxy.capnp")).expect("copy");
+    let imports = functional_tests::pycapnp::schema_imports(test.root());
     let run = |cycles: u32| {
         let output = Command::new("python3")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mining_ipc_cycles.py"))
             .arg(node.chain_datadir().join("node.sock"))
-            .arg(root.join("ipc/schema"))
+            .arg(functional_tests::pycapnp::schema_dir())
             .arg(&imports)
             .arg(cycles.to_string())
             .stdin(Stdio::null())
@@ -324,15 +313,12 @@ fn hundreds_of_waiting_templates_cost_no_busy_thread_and_all_wake_on_a_block() {
     let node = &test.nodes[0];
     node.call("generatetoaddress", json!([1, ELSEWHERE]));
     let pid = node.pid().expect("running");
-    let imports = test.path("imports");
-    std::fs::create_dir_all(imports.join("mp")).expect("imports dir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::copy(root.join("framework/schema/proxy.capnp"), imports.join("mp/proxy.capnp")).expect("copy");
+    let imports = functional_tests::pycapnp::schema_imports(test.root());
     let (idle_threads, _) = threads_and_rss_kib(pid);
     let mut python = Command::new("python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mining_ipc_cycles.py"))
         .arg(node.chain_datadir().join("node.sock"))
-        .arg(root.join("ipc/schema"))
+        .arg(functional_tests::pycapnp::schema_dir())
         .arg(&imports)
         .args(["100", "3"])
         .stdin(Stdio::piped())

@@ -95,24 +95,16 @@ fn cli_over_the_socket_answers_as_over_http_without_credentials() {
 
 #[test]
 fn a_pycapnp_client_uses_the_node_socket_as_bitcoin_cores_clients_do() {
-    let has_pycapnp = Command::new("python3")
-        .args(["-c", "import capnp"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(has_pycapnp, "pycapnp is missing: python3 -m pip install pycapnp==2.2.4");
+    functional_tests::pycapnp::require_pycapnp();
     let mut test = TestFramework::new("socket_pycapnp", 1);
     test.nodes[0].start(&["-ipcbind=unix", "-debug=ipc"]);
     let node = &test.nodes[0];
     node.call("generatetoaddress", json!([3, ELSEWHERE]));
-    let imports = test.path("imports");
-    std::fs::create_dir_all(imports.join("mp")).expect("imports dir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::copy(root.join("framework/schema/proxy.capnp"), imports.join("mp/proxy.capnp")).expect("copy");
+    let imports = functional_tests::pycapnp::schema_imports(test.root());
     let output = Command::new("python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_socket_client.py"))
         .arg(node.chain_datadir().join("node.sock"))
-        .arg(root.join("ipc/schema"))
+        .arg(functional_tests::pycapnp::schema_dir())
         .arg(&imports)
         .arg("3")
         .stdin(Stdio::null())
