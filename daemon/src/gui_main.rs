@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use config::{Action, Config, Program};
 use interfaces::Init;
@@ -126,18 +126,9 @@ fn spawned(ipc: &ipc::Ipc, args: &[OsString]) -> ExitCode {
     drop(init);
     // The gui stopped the node; hanging up ends its process (it never outlives the gui).
     connection.disconnect();
-    let deadline = Instant::now() + NODE_EXIT_GRACE;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) | Err(_) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                eprintln!("Error: the node (pid {pid}) did not exit; killing it");
-                let _ = child.kill();
-                break;
-            }
-        }
-    }
+    crate::child::reap_within(child, NODE_EXIT_GRACE, |pid| {
+        eprintln!("Error: the node (pid {pid}) did not exit; killing it")
+    });
     finish(result)
 }
 

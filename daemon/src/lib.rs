@@ -16,6 +16,7 @@
 //! loader comes from differs.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod child;
 pub mod gui_main;
 pub mod node_daemon;
 mod notify;

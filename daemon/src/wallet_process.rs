@@ -260,7 +260,11 @@ impl Shared {
         let started = Instant::now();
         connection.wait_disconnected();
         let pid = child.pid();
-        let status = reap(child);
+        let status = crate::child::reap_within(child, EXIT_GRACE, |pid| {
+            tracing::error!(
+                "the wallet process pid {pid} did not exit after its connection closed; killing it"
+            )
+        });
         let stopping = {
             let mut state = lock(&self.state);
             if state.running.as_ref().is_some_and(|r| r.pid == pid) {
@@ -358,29 +362,6 @@ impl Shared {
                 stand_ins.insert(command.name.clone(), handler);
             }
             Err(e) => tracing::error!("cannot register a stand-in for {}: {e}", command.name),
-        }
-    }
-}
-
-/// Waits for an exited (or exiting) child, killing it if it lingers; its status as text.
-fn reap(mut child: ChildProcess) -> String {
-    let deadline = Instant::now() + EXIT_GRACE;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return status.to_string(),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                tracing::error!(
-                    "the wallet process pid {} did not exit after its connection closed; killing it",
-                    child.pid()
-                );
-                let _ = child.kill();
-                return match child.wait() {
-                    Ok(status) => status.to_string(),
-                    Err(e) => e.to_string(),
-                };
-            }
-            Err(e) => return e.to_string(),
         }
     }
 }
