@@ -59,6 +59,9 @@ impl MempoolError {
             MempoolError::AlreadyInMempool => "txn-already-in-mempool".into(),
             MempoolError::Conflict => "txn-mempool-conflict".into(),
             MempoolError::MinRelayFee { .. } | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
+            // The pool names lock-time failures its own way (Core's policy reasons).
+            MempoolError::Invalid(BlockError::NonFinal(_)) => "non-final".into(),
+            MempoolError::Invalid(BlockError::SequenceLocked(_)) => "non-BIP68-final".into(),
             MempoolError::Invalid(e) => e.reject_reason().into(),
         }
     }

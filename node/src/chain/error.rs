@@ -100,6 +100,9 @@ pub enum BlockError {
     /// A transaction's lock time is not yet reached.
     #[error("bad-txns-nonfinal: transaction {0} is not final")]
     NonFinal(Txid),
+    /// An input's relative lock time (BIP68 sequence lock) is not yet reached.
+    #[error("bad-txns-nonfinal: transaction {0} has an unmet BIP68 sequence lock")]
+    SequenceLocked(Txid),
     /// An input's outpoint does not exist or is already spent.
     #[error("bad-txns-inputs-missingorspent: transaction {txid} spends missing or spent {outpoint}")]
     MissingOrSpent {
@@ -139,16 +142,6 @@ pub enum BlockError {
         /// What was wrong.
         reason: String,
     },
-    /// An input spends an output whose script type this node cannot verify yet.
-    #[error("unsupported-script-type: transaction {txid} input {input} spends a {kind} output")]
-    UnsupportedScript {
-        /// The transaction.
-        txid: Txid,
-        /// Index of the input.
-        input: usize,
-        /// What kind of output it spends.
-        kind: &'static str,
-    },
     /// The block could not be written to storage; the chain did not advance.
     #[error("storage-error: {0}")]
     Storage(#[from] StorageError),
@@ -186,13 +179,12 @@ impl BlockError {
             BlockError::OutputTooLarge(_) => "bad-txns-txouttotal-toolarge",
             BlockError::DuplicateInputs(_) => "bad-txns-inputs-duplicate",
             BlockError::NullPrevout(_) => "bad-txns-prevout-null",
-            BlockError::NonFinal(_) => "bad-txns-nonfinal",
+            BlockError::NonFinal(_) | BlockError::SequenceLocked(_) => "bad-txns-nonfinal",
             BlockError::MissingOrSpent { .. } => "bad-txns-inputs-missingorspent",
             BlockError::PrematureCoinbaseSpend { .. } => "bad-txns-premature-spend-of-coinbase",
             BlockError::InputValuesOutOfRange(_) => "bad-txns-inputvalues-outofrange",
             BlockError::InBelowOut { .. } => "bad-txns-in-belowout",
             BlockError::ScriptFailed { .. } => "mandatory-script-verify-flag-failed",
-            BlockError::UnsupportedScript { .. } => "unsupported-script-type",
             BlockError::Storage(_) => "storage-error",
             BlockError::Template(_) => "template-error",
         }

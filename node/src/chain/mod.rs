@@ -32,7 +32,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bitcoin::block::Header;
 use bitcoin::pow::Work;
 use bitcoin::script::Builder;
-use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
 use bitcoin::{Amount, Block, BlockHash, OutPoint, Script, ScriptBuf, Transaction};
 
 pub use error::BlockError;
@@ -41,7 +40,7 @@ pub use utxo::{Coin, UtxoSet};
 
 use crate::storage::{followed_by, BlockStore, StorageError};
 use utxo::{UtxoDelta, UtxoView};
-use validation::{check_block, check_sigops, connect_transactions, BlockChecks};
+use validation::{check_block, check_sigops, connect_transactions, BlockChecks, BlockContext};
 pub(crate) use validation::{is_final, MAX_BLOCK_SIGOPS_COST};
 
 /// Lowest header version accepted above genesis (BIP34, BIP66 and BIP65 are active on regtest).
@@ -101,7 +100,6 @@ pub struct ChainState {
     blocks: HashMap<BlockHash, Block>,
     active: Vec<BlockHash>,
     utxos: UtxoSet,
-    secp: Secp256k1<VerifyOnly>,
     store: Option<BlockStore>,
     /// The coins each active block spent, in spending order (Core's undo data, in memory): the
     /// fee and prevout columns of `getblock` 2 and 3.
@@ -142,7 +140,6 @@ impl ChainState {
             active: vec![hash],
             // As in Bitcoin Core, the genesis coinbase is not spendable: it never enters the set.
             utxos: UtxoSet::new(),
-            secp: Secp256k1::verification_only(),
             store: None,
             spent: HashMap::new(),
             mock_time: None,
@@ -414,8 +411,9 @@ impl ChainState {
         }
 
         let mut view = UtxoView::new(&self.utxos);
-        let (fees, sigop_cost) =
-            connect_transactions(&mut view, txs, height, median_time_past, &self.params, &self.secp)?;
+        let mtp = |h: u32| self.median_time_past_at(h);
+        let at = BlockContext { height, median_time_past: &mtp };
+        let (fees, sigop_cost) = connect_transactions(&mut view, txs, &at, &self.params)?;
         check_sigops(coinbase, sigop_cost)?;
         let limit = self.params.subsidy(height).checked_add(fees).unwrap_or(Amount::MAX_MONEY);
         let paid = coinbase.output.iter().map(|o| o.value).fold(Amount::ZERO, |a, v| a + v);
@@ -458,8 +456,9 @@ impl ChainState {
     ) -> Result<Block, BlockError> {
         let height = self.height().saturating_add(1);
         let mut view = UtxoView::new(&self.utxos);
-        let (fees, sigop_cost) =
-            connect_transactions(&mut view, &txs, height, self.median_time_past(), &self.params, &self.secp)?;
+        let mtp = |h: u32| self.median_time_past_at(h);
+        let at = BlockContext { height, median_time_past: &mtp };
+        let (fees, sigop_cost) = connect_transactions(&mut view, &txs, &at, &self.params)?;
         let mut block = crate::mining::build_block(self, script_pubkey, fees, txs, time)?;
         if let Some(coinbase) = block.txdata.first() {
             check_sigops(coinbase, sigop_cost)?;
@@ -503,14 +502,9 @@ impl ChainState {
             view.add_outputs(parent, height);
         }
         validation::check_transaction(tx)?;
-        connect_transactions(
-            &mut view,
-            std::slice::from_ref(tx),
-            height,
-            self.median_time_past(),
-            &self.params,
-            &self.secp,
-        )
+        let mtp = |h: u32| self.median_time_past_at(h);
+        let at = BlockContext { height, median_time_past: &mtp };
+        connect_transactions(&mut view, std::slice::from_ref(tx), &at, &self.params)
     }
 
     /// After a block: which of `txs` (mempool transactions, in dependency order, each valid on
