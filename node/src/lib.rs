@@ -26,10 +26,12 @@
 pub mod app;
 mod chain;
 mod chain_client;
+mod descriptor;
 pub mod interface;
 pub mod logging;
 pub mod mempool;
 pub mod mining;
+pub mod policy;
 pub mod process;
 mod registry;
 pub mod rpc;

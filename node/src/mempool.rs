@@ -2,17 +2,22 @@
 //!
 //! A transaction enters only if it would be valid in the next block on top of the chain tip and
 //! the transactions already in the pool ([`ChainState::check_transaction_on_tip`], the same rules
-//! as blocks), and if it passes the pool's own policy: not a coinbase, not already present, no
-//! input spent by another pool transaction (no replacement), and a fee rate of at least
+//! as blocks), and if it passes the pool's own policy: standard ([`crate::policy`]: version,
+//! sizes, output and input script types, dust), not a coinbase, not already present, no input
+//! spent by another pool transaction (no replacement), and a fee rate of at least
 //! [`MIN_RELAY_FEE_SAT_PER_KVB`]. Transactions are kept in the order they were accepted, which is a
 //! dependency order (a parent is always accepted before its child), so a block template is simply
 //! the pool in order.
 
 use std::collections::{HashMap, HashSet};
 
-use bitcoin::{Amount, Block, OutPoint, Transaction, Txid};
+use bitcoin::{Amount, Block, OutPoint, Transaction, TxOut, Txid};
 
 use crate::chain::{BlockError, ChainState};
+use crate::policy::{
+    check_inputs_standard, check_standard, dust_outputs, PolicyError, PolicyOptions,
+    MAX_STANDARD_TX_SIGOPS_COST,
+};
 
 /// The minimum relay fee rate, satoshis per 1000 virtual bytes (Bitcoin Core's default).
 pub const MIN_RELAY_FEE_SAT_PER_KVB: u64 = 1000;
@@ -49,6 +54,9 @@ pub enum MempoolError {
     /// A consensus rule is broken (as it would be in a block).
     #[error("{}", .0.reject_reason())]
     Invalid(#[from] BlockError),
+    /// Valid, but not standard (relay policy).
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
 }
 
 impl MempoolError {
@@ -63,6 +71,7 @@ impl MempoolError {
             MempoolError::Invalid(BlockError::NonFinal(_)) => "non-final".into(),
             MempoolError::Invalid(BlockError::SequenceLocked(_)) => "non-BIP68-final".into(),
             MempoolError::Invalid(e) => e.reject_reason().into(),
+            MempoolError::Policy(e) => e.reason.into(),
         }
     }
 }
@@ -87,7 +96,7 @@ pub struct MempoolEntry {
 }
 
 /// The pool of unconfirmed transactions.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Mempool {
     order: Vec<Txid>,
     entries: HashMap<Txid, MempoolEntry>,
@@ -95,6 +104,8 @@ pub struct Mempool {
     /// `prioritisetransaction`'s fee deltas, satoshis, kept whether or not the transaction is
     /// in the pool (as Core's `mapDeltas`).
     deltas: HashMap<Txid, i64>,
+    /// What is standard (`-permitbaremultisig`, `-datacarrier`, `-dustrelayfee`, ...).
+    policy: PolicyOptions,
 }
 
 impl Mempool {
@@ -223,6 +234,25 @@ impl Mempool {
         Some(fee.saturating_add(self.deltas.get(txid).copied().unwrap_or(0)))
     }
 
+    /// The relay policy in force.
+    pub fn policy(&self) -> &PolicyOptions {
+        &self.policy
+    }
+
+    /// Sets the relay policy (from the node's options).
+    pub fn set_policy(&mut self, policy: PolicyOptions) {
+        self.policy = policy;
+    }
+
+    /// The output `outpoint` names: unspent in the chain, or created by a pool transaction.
+    fn spent_output(&self, chain: &ChainState, outpoint: &OutPoint) -> Option<TxOut> {
+        if let Some(coin) = chain.utxos().get(outpoint) {
+            return Some(coin.output.clone());
+        }
+        let parent = self.entries.get(&outpoint.txid)?;
+        parent.tx.output.get(usize::try_from(outpoint.vout).ok()?).cloned()
+    }
+
     /// Validates `tx` against `chain`'s tip plus the pool and adds it. `max_fee` caps the absolute
     /// fee (`None`: no cap). Returns its txid and fee.
     pub fn accept(
@@ -234,6 +264,7 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(MempoolError::Coinbase);
         }
+        check_standard(&tx, &self.policy)?;
         let txid = tx.compute_txid();
         if self.entries.contains_key(&txid) {
             return Err(MempoolError::AlreadyInMempool);
@@ -243,6 +274,20 @@ impl Mempool {
         }
         let (fee, sigop_cost) =
             chain.check_transaction_on_tip_with_sigops(self.entries().map(|(_, e)| &e.tx), &tx)?;
+        let spent: Vec<TxOut> =
+            tx.input.iter().filter_map(|i| self.spent_output(chain, &i.previous_output)).collect();
+        check_inputs_standard(&tx, &spent)?;
+        if sigop_cost > MAX_STANDARD_TX_SIGOPS_COST {
+            return Err(
+                PolicyError { reason: "bad-txns-too-many-sigops", detail: sigop_cost.to_string() }.into()
+            );
+        }
+        // Core's ephemeral dust: a dust output is allowed only in a transaction paying no fee.
+        if dust_outputs(&tx, &self.policy) > 0 && fee > Amount::ZERO {
+            return Err(
+                PolicyError { reason: "dust", detail: "tx with dust output must be 0-fee".into() }.into()
+            );
+        }
         let vsize = tx.vsize() as u64;
         let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
         if fee.to_sat() < min {

@@ -11,6 +11,7 @@ use interfaces::RpcError;
 use serde_json::{json, Map, Value};
 
 use super::blockchain::target_hex;
+use super::output_script::script_from_descriptor;
 use super::util::*;
 use super::{CallResult, Dispatcher};
 use crate::chain::MAX_BLOCK_SIGOPS_COST;
@@ -22,6 +23,8 @@ use crate::BlockError;
 pub(crate) static METHODS: &[Builtin] = &[
     builtin!("Mining", "submitblock", ["hexdata", "dummy"], 1, "Submits a new block; null on success, else bitcoind's BIP22 result (\"duplicate\", \"inconclusive\" or the reject reason).", submitblock),
     builtin!("Generating", "generateblock", ["output", "transactions", "submit"], 2, "Mines a block with the given transactions (txids from the mempool or raw hex) paying to output (an address).", generateblock),
+    builtin!("Generating", "generatetodescriptor", ["num_blocks", "descriptor", "maxtries"], 2, "Mines num_blocks blocks paying to the script of descriptor (unranged; a combo() pays its P2WPKH, or P2PKH for an uncompressed key); returns their hashes.", generatetodescriptor),
+    builtin!("hidden", "generate", [], 0, "has been replaced by the -generate cli option. Refer to -help for more information.\n", generate),
     builtin!("Generating", "generatetoaddress", ["nblocks", "address", "maxtries"], 2, "Mines nblocks blocks paying to address; returns their hashes.", generatetoaddress),
     builtin!("Mining", "getblocktemplate", ["template_request"], 0, "Returns a block template for external mining software (BIP22/BIP23); the request must carry {\"rules\": [\"segwit\"]}. Modes \"template\" (long polling with longpollid) and \"proposal\".", getblocktemplate),
     builtin!("Mining", "getmininginfo", [], 0, "Returns mining-related information: height, the last template's weight and transactions, difficulty, target, pooled transactions, the next block.", getmininginfo),
@@ -45,12 +48,42 @@ fn generatetoaddress(d: &Dispatcher, args: &[Value]) -> CallResult {
     Ok(json!(hashes.iter().map(ToString::to_string).collect::<Vec<_>>()))
 }
 
+fn generatetodescriptor(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "generatetodescriptor")?;
+    let nblocks = as_i64(required(args, 0, "generatetodescriptor")?)?;
+    let text = as_str(required(args, 1, "generatetodescriptor")?)?;
+    if let Some(v) = arg(args, 2) {
+        as_i64(v)?;
+    }
+    let script =
+        script_from_descriptor(text)?.map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e))?;
+    let count = u32::try_from(nblocks.max(0)).unwrap_or(u32::MAX);
+    let hashes = d
+        .node()
+        .generate(&script, count)
+        .map_err(|e| RpcError::new(RpcError::INTERNAL_ERROR, e.to_string()))?;
+    Ok(json!(hashes.iter().map(ToString::to_string).collect::<Vec<_>>()))
+}
+
+/// `generate` is gone from bitcoind (since 0.19); it stays as a hidden method that says where it
+/// went, with Core's text.
+fn generate(_d: &Dispatcher, _args: &[Value]) -> CallResult {
+    let help = super::find_builtin("generate").map(|b| b.help).unwrap_or_default();
+    Err(RpcError::new(RpcError::METHOD_NOT_FOUND, format!("generate\n\n{help}")))
+}
+
 fn generateblock(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "generateblock")?;
-    let output = required(args, 0, "generateblock")?;
-    let script: ScriptBuf = parse_address(output)
-        .map_err(|_| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor"))?
-        .script_pubkey();
+    let output = as_str(required(args, 0, "generateblock")?)?;
+    // A descriptor first, then an address, as Core.
+    let script: ScriptBuf = match script_from_descriptor(output)? {
+        Ok(script) => script,
+        Err(_) => parse_address(&json!(output))
+            .map_err(|_| {
+                RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor")
+            })?
+            .script_pubkey(),
+    };
     let list = required(args, 1, "generateblock")?;
     let items = list.as_array().ok_or_else(|| type_error(list, "array"))?;
     let submit = arg(args, 2).map(as_bool).transpose()?.unwrap_or(true);

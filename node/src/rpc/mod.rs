@@ -23,6 +23,7 @@ mod mempool;
 mod mining;
 mod net;
 mod node;
+mod output_script;
 mod rawtransaction;
 mod script;
 
@@ -50,6 +51,7 @@ static TABLES: &[&[Builtin]] = &[
     rawtransaction::METHODS,
     fees::METHODS,
     node::METHODS,
+    output_script::METHODS,
 ];
 
 /// Every built-in method.
@@ -354,6 +356,7 @@ impl Dispatcher {
 /// * `args` (when no parameter has that name) is an array of positional arguments that come
 ///   first, the named ones filling the positions after it; a name that also has a position in
 ///   `args` is an error (`Parameter <name> specified twice both as positional and named argument`);
+/// * a name `a|b` (Core's aliases, as `verbosity|verbose`) is filled by either;
 /// * any other name is an error (`Unknown named parameter <name>`).
 fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
     let mut map = match params {
@@ -367,7 +370,8 @@ fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
     let mut initial_hole = 0;
     let mut first_given: Option<&str> = None;
     for name in names {
-        match map.remove(*name) {
+        // `verbosity|verbose`: Core's aliases, either name fills the position.
+        match name.split('|').find_map(|alias| map.remove(alias)) {
             Some(value) => {
                 args.extend(std::iter::repeat_n(Value::Null, hole));
                 hole = 0;
