@@ -115,6 +115,17 @@ fn output_kind(script: &Script) -> OutputKind {
     OutputKind::NonStandard
 }
 
+/// Core's `NULL_DATA` output: OP_RETURN followed by pushes only (small numbers count as pushes,
+/// as in `IsPushOnly`).
+pub fn is_null_data(script: &Script) -> bool {
+    script.is_op_return()
+        && script.instructions().skip(1).all(|i| match i {
+            Ok(Instruction::PushBytes(_)) => true,
+            Ok(Instruction::Op(op)) => op.to_u8() <= 0x60,
+            Err(_) => false,
+        })
+}
+
 /// `(m, n)` of a `m <keys> n OP_CHECKMULTISIG` script.
 fn multisig_shape(script: &Script) -> Option<(usize, usize)> {
     if !script.is_multisig() {

@@ -367,13 +367,15 @@ impl NodeState {
         result.map(|()| hashes)
     }
 
-    /// Mines one block paying to `script_pubkey` with exactly `txs` (in order).
+    /// Mines one block paying to `script_pubkey` with exactly `txs` (in order), as Core's
+    /// `generateblock`: the coinbase claims the subsidy, not the fees
+    /// ([`ChainState::create_block_without_fees`]).
     pub fn generate_block(
         &self,
         script_pubkey: &Script,
         txs: Vec<Transaction>,
     ) -> Result<BlockHash, BlockError> {
-        let block = self.lock().chain.create_block(script_pubkey, txs)?;
+        let block = self.lock().chain.create_block_without_fees(script_pubkey, txs)?;
         self.submit_block(block)
     }
 

@@ -447,6 +447,19 @@ impl ChainState {
         self.create_block_at(script_pubkey, txs, time)
     }
 
+    /// [`ChainState::create_block`] whose coinbase claims the subsidy only, leaving the fees of
+    /// `txs` unclaimed: what Bitcoin Core's `generateblock` mines (its template is made without the
+    /// mempool, and the given transactions are added after the coinbase is written). Blocks must
+    /// match bitcoind's to the byte for UTXO-set hashes and block hashes under mock time to agree.
+    pub fn create_block_without_fees(
+        &self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+    ) -> Result<Block, BlockError> {
+        let time = self.now().max(self.median_time_past().saturating_add(1));
+        self.build_and_grind(script_pubkey, txs, time, false)
+    }
+
     /// [`ChainState::create_block`] with a chosen block time.
     pub fn create_block_at(
         &self,
@@ -454,12 +467,23 @@ impl ChainState {
         txs: Vec<Transaction>,
         time: u32,
     ) -> Result<Block, BlockError> {
+        self.build_and_grind(script_pubkey, txs, time, true)
+    }
+
+    fn build_and_grind(
+        &self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+        time: u32,
+        claim_fees: bool,
+    ) -> Result<Block, BlockError> {
         let height = self.height().saturating_add(1);
         let mut view = UtxoView::new(&self.utxos);
         let mtp = |h: u32| self.median_time_past_at(h);
         let at = BlockContext { height, median_time_past: &mtp };
         let (fees, sigop_cost) = connect_transactions(&mut view, &txs, &at, &self.params)?;
-        let mut block = crate::mining::build_block(self, script_pubkey, fees, txs, time)?;
+        let claimed = if claim_fees { fees } else { Amount::ZERO };
+        let mut block = crate::mining::build_block(self, script_pubkey, claimed, txs, time)?;
         if let Some(coinbase) = block.txdata.first() {
             check_sigops(coinbase, sigop_cost)?;
         }

@@ -115,7 +115,7 @@ fn generateblock(d: &Dispatcher, args: &[Value]) -> CallResult {
         RpcError::new(RpcError::VERIFY_ERROR, format!("TestBlockValidity failed: {}", e.reject_reason()))
     };
     if !submit {
-        let block = d.node().lock().chain.create_block(&script, txs).map_err(verify_error)?;
+        let block = d.node().lock().chain.create_block_without_fees(&script, txs).map_err(verify_error)?;
         return Ok(json!({"hash": block.block_hash().to_string(), "hex": hex(&serialize(&block))}));
     }
     let hash = d.node().generate_block(&script, txs).map_err(verify_error)?;

@@ -26,6 +26,7 @@ mod node;
 mod output_script;
 mod rawtransaction;
 mod script;
+mod utxo_set;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -52,6 +53,7 @@ static TABLES: &[&[Builtin]] = &[
     fees::METHODS,
     node::METHODS,
     output_script::METHODS,
+    utxo_set::METHODS,
 ];
 
 /// Every built-in method.

@@ -47,7 +47,7 @@ pub(crate) fn script_type(script: &Script) -> &'static str {
         "anchor"
     } else if script.is_witness_program() {
         "witness_unknown"
-    } else if script.is_op_return() {
+    } else if crate::policy::is_null_data(script) {
         "nulldata"
     } else if script.is_p2pk() {
         "pubkey"
