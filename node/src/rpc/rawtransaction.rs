@@ -203,10 +203,29 @@ fn decodescript(_d: &Dispatcher, args: &[Value]) -> CallResult {
     // Core: P2SH can wrap any script but P2SH itself, witness programs, OP_RETURN outputs and
     // anchors; P2WSH (or P2WPKH for a key) only a script whose keys are all compressed and that
     // is not itself a witness program or P2SH.
-    let can_wrap = matches!(
-        kind,
-        "multisig" | "nonstandard" | "pubkey" | "pubkeyhash" | "witness_v0_keyhash" | "witness_v0_scripthash"
-    );
+    // Core's `IsUnspendable` (an OP_RETURN script, or one over MAX_SCRIPT_SIZE, 10,000 bytes) and
+    // `HasValidOps` (every instruction parses, no opcode above OP_NOP10) rule wrapping out.
+    let unspendable = script.is_op_return() || script.len() > 10_000;
+    // Nor is a script with OP_CHECKSIGADD or a BIP342 OP_SUCCESSx opcode wrapped.
+    let is_op_success = |op: u8| matches!(op, 80 | 98 | 126..=129 | 131..=134 | 137..=138 | 141..=142 | 149..=153 | 187..=254);
+    let valid_ops = script.instructions().all(|i| match i {
+        Ok(bitcoin::script::Instruction::Op(op)) => {
+            op.to_u8() <= 0xb9 && op.to_u8() != 0xba && !is_op_success(op.to_u8())
+        }
+        Ok(bitcoin::script::Instruction::PushBytes(_)) => true,
+        Err(_) => false,
+    });
+    let can_wrap = !unspendable
+        && valid_ops
+        && matches!(
+            kind,
+            "multisig"
+                | "nonstandard"
+                | "pubkey"
+                | "pubkeyhash"
+                | "witness_v0_keyhash"
+                | "witness_v0_scripthash"
+        );
     if !can_wrap {
         return Ok(o);
     }
