@@ -39,7 +39,7 @@ mod state;
 mod storage;
 pub mod ui;
 
-pub use chain::{BlockError, ChainParams, ChainState, Coin, OpenMode, UtxoSet};
+pub use chain::{BlockError, ChainParams, ChainState, ChainTip, Coin, OpenMode, TipChange, UtxoSet};
 pub use chain_client::NodeChain;
 pub use mempool::{Mempool, MempoolEntry, MempoolError, MIN_RELAY_FEE_SAT_PER_KVB};
 pub use state::{Inner, NodeState, WaitEnd, WaitPoll, Watch};

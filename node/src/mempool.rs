@@ -234,6 +234,15 @@ impl Mempool {
         Some(fee.saturating_add(self.deltas.get(txid).copied().unwrap_or(0)))
     }
 
+    /// Empties the pool for a rebuild after a reorganisation, returning its transactions in pool
+    /// (dependency) order; fee deltas and policy stay.
+    pub fn take_transactions(&mut self) -> Vec<Transaction> {
+        let order = std::mem::take(&mut self.order);
+        self.spent.clear();
+        let mut entries = std::mem::take(&mut self.entries);
+        order.iter().filter_map(|txid| entries.remove(txid)).map(|e| e.tx).collect()
+    }
+
     /// The relay policy in force.
     pub fn policy(&self) -> &PolicyOptions {
         &self.policy

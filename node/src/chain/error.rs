@@ -15,6 +15,15 @@ pub enum BlockError {
     /// The block is already in the block index.
     #[error("duplicate: block {0} is already known")]
     Duplicate(BlockHash),
+    /// The block builds on a block known to be invalid.
+    #[error("bad-prevblk: previous block {0} is invalid")]
+    BadPrevBlock(BlockHash),
+    /// `invalidateblock`/`reconsiderblock` of a block the index does not have.
+    #[error("Block not found")]
+    UnknownBlock(BlockHash),
+    /// `invalidateblock` of the genesis block.
+    #[error("The genesis block cannot be invalidated")]
+    GenesisInvalidation,
     /// The header's `bits` is not the chain's fixed target.
     #[error("bad-diffbits: incorrect proof of work target {0:#010x}")]
     BadDiffBits(u32),
@@ -24,8 +33,9 @@ pub enum BlockError {
     /// The header's previous block is unknown.
     #[error("prev-blk-not-found: previous block {0} is unknown")]
     PrevBlockNotFound(BlockHash),
-    /// The block builds on a known block that is not the tip; side branches are not kept yet.
-    #[error("fork-not-supported: previous block {0} is not the tip")]
+    /// The block builds on a known block that is not the tip (only where a block must build on
+    /// the tip: a template checked with `test_block_validity`).
+    #[error("inconclusive-not-best-prevblk: previous block {0} is not the tip")]
     NotOnTip(BlockHash),
     /// The header version is below what BIP34/65/66 (active from height 1 on regtest) require.
     #[error("bad-version({0:#010x}): rejected nVersion block")]
@@ -155,10 +165,13 @@ impl BlockError {
     pub fn reject_reason(&self) -> &'static str {
         match self {
             BlockError::Duplicate(_) => "duplicate",
+            BlockError::BadPrevBlock(_) => "bad-prevblk",
+            BlockError::UnknownBlock(_) => "block-not-found",
+            BlockError::GenesisInvalidation => "genesis-invalidation",
             BlockError::BadDiffBits(_) => "bad-diffbits",
             BlockError::HighHash => "high-hash",
             BlockError::PrevBlockNotFound(_) => "prev-blk-not-found",
-            BlockError::NotOnTip(_) => "fork-not-supported",
+            BlockError::NotOnTip(_) => "inconclusive-not-best-prevblk",
             BlockError::BadVersion(_) => "bad-version",
             BlockError::TimeTooOld { .. } => "time-too-old",
             BlockError::TimeTooNew(_) => "time-too-new",

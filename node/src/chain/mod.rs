@@ -21,12 +21,13 @@
 
 mod error;
 mod params;
+mod reorg;
 mod script;
 mod utxo;
 mod validation;
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::block::Header;
@@ -39,6 +40,7 @@ pub use params::ChainParams;
 pub use utxo::{Coin, UtxoSet};
 
 use crate::storage::{followed_by, BlockStore, StorageError};
+pub use reorg::{ChainTip, TipChange};
 use utxo::{UtxoDelta, UtxoView};
 use validation::{check_block, check_sigops, connect_transactions, BlockChecks, BlockContext};
 pub(crate) use validation::{is_final, MAX_BLOCK_SIGOPS_COST};
@@ -83,6 +85,8 @@ pub(crate) struct IndexEntry {
     pub(crate) chain_work: Work,
     /// Largest header time of this block and its ancestors (Core's `GetBlockTimeMax`).
     pub(crate) max_time: u32,
+    /// The order blocks were received in: among chains of equal work, the one seen first wins.
+    pub(crate) sequence: u64,
 }
 
 /// A validated block, ready to be committed.
@@ -106,6 +110,15 @@ pub struct ChainState {
     spent: HashMap<BlockHash, Vec<(OutPoint, Coin)>>,
     /// `setmocktime`: the clock's reading in place of the system's (`None`: the system clock).
     mock_time: Option<u32>,
+    /// Blocks that failed validation when connected (with their descendants: invalid).
+    failed: HashSet<BlockHash>,
+    /// Blocks `invalidateblock` marked invalid, kept across restarts in `invalidated_dir`.
+    invalidated: HashSet<BlockHash>,
+    invalidated_dir: Option<PathBuf>,
+    /// Blocks that were connected at least once (fully validated): `valid-fork` tips.
+    validated: HashSet<BlockHash>,
+    /// The next [`IndexEntry::sequence`].
+    next_sequence: u64,
 }
 
 impl std::fmt::Debug for ChainState {
@@ -132,6 +145,7 @@ impl ChainState {
             height: 0,
             chain_work: genesis.header.work(),
             max_time: genesis.header.time,
+            sequence: 0,
         };
         ChainState {
             params,
@@ -143,6 +157,11 @@ impl ChainState {
             store: None,
             spent: HashMap::new(),
             mock_time: None,
+            failed: HashSet::new(),
+            invalidated: HashSet::new(),
+            invalidated_dir: None,
+            validated: HashSet::from([hash]),
+            next_sequence: 1,
         }
     }
 
@@ -158,6 +177,8 @@ impl ChainState {
     pub fn open_with(dir: &Path, params: ChainParams, mode: OpenMode) -> Result<ChainState, StorageError> {
         let network = params.network;
         let mut chain = ChainState::new(params);
+        // Invalidations first, so the replay does not connect what the user took off.
+        chain.load_invalidated(dir)?;
         let store = match mode {
             OpenMode::Normal => {
                 let (store, stored) = BlockStore::open(dir, network)?;
@@ -321,31 +342,37 @@ impl ChainState {
         times.get(times.len() / 2).copied().unwrap_or(0)
     }
 
-    /// Validates `block` and, if it is valid and extends the tip, stores it (synced to disk when
-    /// the state has storage) and makes it the new tip. On any error nothing changes.
-    pub fn accept_block(&mut self, block: Block) -> Result<(), BlockError> {
-        let connected = self.validate(&block, Origin::New)?;
-        if let Some(store) = self.store.as_mut() {
-            store.append(&block)?;
-        }
-        self.commit(block, connected);
-        Ok(())
+    /// Accepts `block`: one that extends the tip is validated, stored (synced to disk when the
+    /// state has storage) and becomes the new tip; one on a side branch is checked, stored, and
+    /// becomes part of the active chain if its branch has the most work (see [`reorg`]). Returns
+    /// what the active chain did. On an error about the block itself nothing changes.
+    pub fn accept_block(&mut self, block: Block) -> Result<TipChange, BlockError> {
+        self.process_block(block, Origin::New)
     }
 
-    /// Validates a block read back from the block file and makes it the tip (it is on disk).
+    /// Replays a block read back from the block file (it is on disk already).
     fn replay(&mut self, block: Block) -> Result<(), BlockError> {
-        let connected = self.validate(&block, Origin::Stored)?;
-        self.commit(block, connected);
-        Ok(())
+        self.process_block(block, Origin::Stored).map(|_| ())
     }
 
-    /// Every consensus rule, against the current tip; changes nothing.
-    fn validate(&self, block: &Block, origin: Origin) -> Result<Connected, BlockError> {
+    fn process_block(&mut self, block: Block, origin: Origin) -> Result<TipChange, BlockError> {
         let hash = block.block_hash();
         if self.index.contains_key(&hash) {
             return Err(BlockError::Duplicate(hash));
         }
-        self.validate_with(block, origin, BlockChecks::ALL)
+        let prev = block.header.prev_blockhash;
+        if prev != self.tip() || self.invalidated.contains(&hash) {
+            return self.accept_side_block(block, origin);
+        }
+        let connected = self.validate_with(&block, origin, BlockChecks::ALL)?;
+        if origin == Origin::New {
+            if let Some(store) = self.store.as_mut() {
+                store.append(&block)?;
+            }
+        }
+        let height = connected.height;
+        self.commit(block.clone(), connected);
+        Ok(TipChange { connected: vec![(block, height)], ..TipChange::default() })
     }
 
     /// Whether `block` would be accepted on the tip, the proof of work and the merkle root
@@ -424,13 +451,26 @@ impl ChainState {
         Ok(Connected { hash, height, delta: view.into_delta() })
     }
 
-    fn commit(&mut self, block: Block, connected: Connected) {
-        let Connected { hash, height, delta } = connected;
+    /// Adds `block` at `height` to the block index (once; a block connected again after a
+    /// reorganisation keeps its entry and sequence).
+    fn insert_index(&mut self, block: &Block, height: u32) {
+        let hash = block.block_hash();
+        if self.index.contains_key(&hash) {
+            return;
+        }
         let parent = self.index.get(&block.header.prev_blockhash);
         let work = block.header.work();
         let chain_work = parent.map_or(work, |p| p.chain_work + work);
         let max_time = parent.map_or(block.header.time, |p| p.max_time.max(block.header.time));
-        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work, max_time });
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work, max_time, sequence });
+    }
+
+    fn commit(&mut self, block: Block, connected: Connected) {
+        let Connected { hash, height, delta } = connected;
+        self.insert_index(&block, height);
+        self.validated.insert(hash);
         self.blocks.insert(hash, block);
         self.active.push(hash);
         self.spent.insert(hash, delta.undo.clone());

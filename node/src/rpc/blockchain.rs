@@ -71,7 +71,6 @@ pub(crate) static METHODS: &[Builtin] = &[
     builtin!("Blockchain", "gettxout", ["txid", "n", "include_mempool"], 2, "Returns details about an unspent transaction output (null if spent or unknown).", gettxout),
     builtin!("Blockchain", "scantxoutset", ["action", "scanobjects"], 1, "Scans the UTXO set for outputs matching descriptors (strings, or {\"desc\", \"range\"} objects; ranged ones default to indexes 0..1000); action start, abort or status.", scantxoutset),
     builtin!("hidden", "syncwithvalidationinterfacequeue", [], 0, "Waits until the notifications of every change made before the call have been delivered.", syncwithvalidationinterfacequeue),
-    builtin!("Blockchain", "getchaintips", [], 0, "Returns the tips of the block tree.", getchaintips),
 ];
 
 pub(crate) fn find_block<'a>(chain: &'a ChainState, hash: &BlockHash) -> Result<&'a Block, RpcError> {
@@ -225,17 +224,6 @@ fn getblockchaininfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         // Core (since v28) gives the warnings as an array of strings.
         "warnings": [],
     }))
-}
-
-fn getchaintips(d: &Dispatcher, args: &[Value]) -> CallResult {
-    check_count(args, "getchaintips")?;
-    let inner = d.node().lock();
-    Ok(json!([{
-        "height": inner.chain.height(),
-        "hash": inner.chain.tip().to_string(),
-        "branchlen": 0,
-        "status": "active",
-    }]))
 }
 
 fn getdifficulty(d: &Dispatcher, args: &[Value]) -> CallResult {

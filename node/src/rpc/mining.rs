@@ -128,12 +128,22 @@ fn submitblock(d: &Dispatcher, args: &[Value]) -> CallResult {
     let block: Block = unhex(hexdata)
         .and_then(|b| deserialize(&b).ok())
         .ok_or_else(|| RpcError::new(RpcError::DESERIALIZATION_ERROR, "Block decode failed"))?;
-    // bitcoind's BIP22 answers: null when connected, "duplicate" for a known block,
-    // "inconclusive" for a valid-looking block that does not extend the tip (bitcoind would keep
-    // it on a side branch; this node does not keep side branches yet), else the reject reason.
+    // bitcoind's BIP22 answers: null when the block is on the active chain, "inconclusive" when
+    // it was stored on a side branch with less work, "duplicate" (-invalid, -inconclusive) for
+    // a known block, else the reject reason.
     match d.node().submit_block(block) {
-        Ok(_) => Ok(Value::Null),
-        Err(BlockError::Duplicate(_)) => Ok(json!("duplicate")),
+        Ok(hash) if d.node().lock().chain.is_active(&hash) => Ok(Value::Null),
+        Ok(_) => Ok(json!("inconclusive")),
+        Err(BlockError::Duplicate(hash)) => {
+            let inner = d.node().lock();
+            Ok(json!(if inner.chain.is_invalid(&hash) {
+                "duplicate-invalid"
+            } else if inner.chain.is_active(&hash) {
+                "duplicate"
+            } else {
+                "duplicate-inconclusive"
+            }))
+        }
         Err(BlockError::NotOnTip(_)) => Ok(json!("inconclusive")),
         Err(e @ BlockError::Storage(_)) => Err(RpcError::new(RpcError::VERIFY_ERROR, e.to_string())),
         Err(e) => Ok(json!(e.reject_reason())),

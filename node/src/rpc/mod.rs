@@ -16,6 +16,7 @@
 mod util;
 pub mod amount;
 mod blockchain;
+mod chain_tips;
 mod control;
 mod fees;
 pub mod http;
@@ -45,6 +46,7 @@ use util::Builtin;
 /// Every file's method table, in `help` order of categories.
 static TABLES: &[&[Builtin]] = &[
     blockchain::METHODS,
+    chain_tips::METHODS,
     mempool::METHODS,
     control::METHODS,
     mining::METHODS,
