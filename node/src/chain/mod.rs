@@ -3,10 +3,9 @@
 //! # Design
 //!
 //! * The **block index** maps every known block hash to an [`IndexEntry`] (header, height,
-//!   cumulative work). The **active chain** is a vector of hashes by height. Today a block is only
-//!   accepted when it extends the tip; a side branch is refused with
-//!   [`BlockError::NotOnTip`]. Adding reorgs later means: keep side-branch entries in the index,
-//!   compare `chain_work`, and disconnect with the undo data that [`UtxoView`] already records.
+//!   cumulative work, arrival order). The **active chain** is a vector of hashes by height: the
+//!   valid chain with the most work. Side branches are kept and reorganisations made as
+//!   [`reorg`] describes (undo data from [`UtxoView`], kept in memory per active block).
 //! * **Acceptance** is two steps: [`ChainState::accept_block`] first validates the block against
 //!   a [`UtxoView`] layered over the UTXO set (nothing changes yet), then, if the state has a
 //!   [`BlockStore`], appends and syncs the block, and only then commits the view and moves the tip.

@@ -295,7 +295,8 @@ impl ChainState {
         let mut tips: Vec<ChainTip> = self
             .index
             .iter()
-            .filter(|(h, _)| !parents.contains(*h))
+            // Leaves, and the active tip even when an invalid block is built on it (as Core).
+            .filter(|(h, _)| !parents.contains(*h) || **h == self.tip())
             .map(|(hash, entry)| {
                 let mut fork = *hash;
                 let mut all_validated = true;
