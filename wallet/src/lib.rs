@@ -41,6 +41,8 @@
 //! - `names`: wallet names, paths, the load-on-startup list (`wallets/settings.json`).
 //! - `store`: the SQLite file (BDK's tables plus keys, flags, comments, labels).
 //! - `keys`: fresh descriptors and signers.
+//! - `imports`: imported descriptors (`importdescriptors`) beside the BDK wallet's two.
+//! - `rescan`: reading old blocks again for a new import.
 //! - `state`: one wallet's data and Core's balance / trust / maturity rules.
 //! - `wallet`: a loaded wallet, its locks and callbacks; the `interfaces::Wallet`.
 //! - `sync`: catch-up and chain notifications.
@@ -52,10 +54,12 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod imports;
 mod init;
 mod keys;
 mod loader;
 mod names;
+mod rescan;
 mod rpc;
 mod send;
 mod state;

@@ -21,13 +21,21 @@
 
 use std::str::FromStr;
 
+use std::collections::BTreeMap;
+
+use bdk_wallet::coin_selection::{
+    CoinSelectionAlgorithm, CoinSelectionResult, DefaultCoinSelectionAlgorithm, InsufficientFunds,
+};
 use bdk_wallet::error::CreateTxError;
-use bdk_wallet::SignOptions;
+use bdk_wallet::{SignOptions, WeightedUtxo};
 use bitcoin::consensus::serialize;
-use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, Sequence, Transaction, Txid};
+use bitcoin::psbt;
+use bitcoin::secp256k1::rand::RngCore;
+use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, Sequence, Transaction, Txid, Weight};
 use interfaces::{Error, ErrorKind, RpcError};
 
-use crate::state::{now, Keyed, State};
+use crate::imports::{Imports, PartId};
+use crate::state::{now, Coin, Keyed, Owner, State};
 use crate::store::TxNote;
 use crate::sync::MAX_TX_FEE_SAT;
 use crate::wallet::WalletInner;
@@ -190,9 +198,10 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     if !state.flags.private_keys_enabled {
         return Err(keys_disabled());
     }
+    let coins = state.coins();
     let unspendable = state.unspendable();
     // A blank wallet has no descriptors, so no coins: Core's coin selection finds nothing.
-    let Some(Keyed { wallet, signers }) = state.keyed.as_mut() else {
+    let Some(Keyed { wallet, signers, imports }) = state.keyed.as_mut() else {
         return Err(SendError::insufficient("Insufficient funds"));
     };
     let Some(signers) = signers.as_ref() else { return Err(keys_disabled()) };
@@ -211,46 +220,67 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     let rate_u64 = u64::try_from(rate).unwrap_or(u64::MAX);
     let fee_rate = FeeRate::from_sat_per_kwu(rate_u64.div_ceil(4));
     let script = request.address.script_pubkey();
+    let imported = imported_coins(&coins, wallet, imports)?;
 
     let mut psbt = if request.subtract_fee {
         // Pass 1: the coins that cover the amount alone. Pass 2: the same coins, the recipient
         // receiving the amount less the fee for that transaction's size.
         let first = {
-            let mut b = wallet.build_tx();
+            let mut b = wallet.build_tx().coin_selection(ImportsOptional::default());
             b.add_recipient(script.clone(), request.amount)
                 .fee_absolute(Amount::ZERO)
                 .unspendable(unspendable)
                 .set_exact_sequence(sequence);
+            offer(&mut b, &imported, sequence)?;
             b.finish().map_err(create_error)?
         };
         let inputs: Vec<OutPoint> = first.unsigned_tx.input.iter().map(|i| i.previous_output).collect();
-        let count = u64::try_from(inputs.len()).unwrap_or(u64::MAX);
-        let weight = first.unsigned_tx.weight().to_wu() + 2 + P2WPKH_WITNESS_WEIGHT * count;
+        let witness_weight: u64 =
+            inputs.iter().map(|o| imported.get(o).map_or(P2WPKH_WITNESS_WEIGHT, |c| c.weight.to_wu())).sum();
+        let weight = first.unsigned_tx.weight().to_wu() + 2 + witness_weight;
         let fee = Amount::from_sat(rate_u64.saturating_mul(weight.div_ceil(4)).div_ceil(1000));
         let reduced =
             request.amount.checked_sub(fee).filter(|r| *r >= script.minimal_non_dust()).ok_or_else(|| {
                 SendError::insufficient("The transaction amount is too small to pay the fee")
             })?;
+        let own: Vec<OutPoint> = inputs.iter().filter(|o| !imported.contains_key(o)).copied().collect();
         let mut b = wallet.build_tx();
-        b.add_utxos(&inputs)
+        b.add_utxos(&own)
             .map_err(|e| SendError::from(Error::failed(e.to_string())))?
             .manually_selected_only()
             .add_recipient(script, reduced)
             .fee_absolute(fee)
             .set_exact_sequence(sequence);
+        let chosen: BTreeMap<OutPoint, ImportedCoin> =
+            imported.iter().filter(|(o, _)| inputs.contains(o)).map(|(o, c)| (*o, c.clone())).collect();
+        offer(&mut b, &chosen, sequence)?;
         b.finish().map_err(create_error)?
     } else {
-        let mut b = wallet.build_tx();
+        let mut b = wallet.build_tx().coin_selection(ImportsOptional::default());
         b.add_recipient(script, request.amount)
             .fee_rate(fee_rate)
             .unspendable(unspendable)
             .set_exact_sequence(sequence);
+        offer(&mut b, &imported, sequence)?;
         b.finish().map_err(create_error)?
     };
 
-    let finalized = wallet
+    // The wallet's own inputs: BDK signs and finalizes them. The imports' inputs: their keys.
+    let own_done = wallet
         .sign_with_signers(&mut psbt, &[&signers.external, &signers.internal], SignOptions::default())
         .map_err(|e| SendError::from(Error::failed(format!("Signing transaction failed: {e}"))))?;
+    if !own_done {
+        let imported_inputs: Vec<(usize, PartId, u32)> = psbt
+            .unsigned_tx
+            .input
+            .iter()
+            .enumerate()
+            .filter_map(|(n, i)| imported.get(&i.previous_output).map(|c| (n, c.part, c.index)))
+            .collect();
+        imports.sign(&mut psbt, &imported_inputs, wallet.secp_ctx()).map_err(SendError::from)?;
+    }
+    let finalized =
+        psbt.inputs.iter().all(|i| i.final_script_sig.is_some() || i.final_script_witness.is_some());
     if !finalized {
         return Err(SendError::from(Error::failed("Signing transaction failed")));
     }
@@ -271,6 +301,71 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
         return Err(SendError::from(e));
     }
     Ok((tx, changed))
+}
+
+/// An imported coin offered to coin selection.
+#[derive(Debug, Clone)]
+struct ImportedCoin {
+    part: PartId,
+    index: u32,
+    input: psbt::Input,
+    weight: Weight,
+}
+
+/// The imports' coins coin selection may use (spendable as Core counts it, keys at hand), with
+/// what a PSBT needs to spend each.
+fn imported_coins(
+    coins: &[Coin],
+    wallet: &bdk_wallet::Wallet,
+    imports: &Imports,
+) -> Result<BTreeMap<OutPoint, ImportedCoin>, SendError> {
+    let mut out = BTreeMap::new();
+    for coin in coins.iter().filter(|c| c.spendable()) {
+        let Owner::Import(part, index) = coin.owner else { continue };
+        if !imports.can_sign(part) || wallet.is_outpoint_locked(coin.output.outpoint) {
+            continue;
+        }
+        let outpoint = coin.output.outpoint;
+        let Some(prev) = wallet.tx_graph().get_tx(outpoint.txid) else { continue };
+        let (input, weight) = imports.psbt_input(part, index, &prev, outpoint.vout)?;
+        out.insert(outpoint, ImportedCoin { part, index, input, weight });
+    }
+    Ok(out)
+}
+
+/// Offers `coins` to the builder (BDK calls them foreign: its own keychains do not own them).
+fn offer<Cs>(
+    builder: &mut bdk_wallet::TxBuilder<'_, Cs>,
+    coins: &BTreeMap<OutPoint, ImportedCoin>,
+    sequence: Sequence,
+) -> Result<(), SendError> {
+    for (outpoint, coin) in coins {
+        builder
+            .add_foreign_utxo_with_sequence(*outpoint, coin.input.clone(), coin.weight, sequence)
+            .map_err(|e| SendError::from(Error::failed(format!("an imported coin: {e}"))))?;
+    }
+    Ok(())
+}
+
+/// BDK's default coin selection, except that the coins BDK is handed as required (the imports'
+/// coins, which it cannot list itself) are only candidates, like the wallet's own.
+#[derive(Debug, Default)]
+struct ImportsOptional(DefaultCoinSelectionAlgorithm);
+
+impl CoinSelectionAlgorithm for ImportsOptional {
+    fn coin_select<R: RngCore>(
+        &self,
+        required_utxos: Vec<WeightedUtxo>,
+        optional_utxos: Vec<WeightedUtxo>,
+        fee_rate: FeeRate,
+        target_amount: Amount,
+        drain_script: &bitcoin::Script,
+        rand: &mut R,
+    ) -> Result<CoinSelectionResult, InsufficientFunds> {
+        let mut candidates = required_utxos;
+        candidates.extend(optional_utxos);
+        self.0.coin_select(Vec::new(), candidates, fee_rate, target_amount, drain_script, rand)
+    }
 }
 
 /// Takes back a payment whose write failed (disk full, I/O error): the client is told it failed,

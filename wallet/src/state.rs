@@ -12,6 +12,10 @@
 //!   lost, a mempool that restarted empty) counts in no balance and its outputs are not listed or
 //!   spent (Core's `GetBalance` / `AvailableCoins`), until it is back in the mempool or abandoned.
 //!
+//! Imported descriptors ([`crate::imports`]) own coins too: their transactions live in the BDK
+//! wallet's graph like the wallet's own, and every read below asks both owners
+//! ([`Keyed::owner_of`]): coins, transactions, amounts sent and received, trust.
+//!
 //! Mempool membership is not in BDK's graph and not written to the file: [`State::set_in_mempool`]
 //! follows the node's notifications (added, removed), an accepted broadcast, and at load the
 //! mempool's contents and `Chain::is_in_mempool` (see [`crate::sync`]).
@@ -19,11 +23,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use bdk_wallet::chain::{BlockId, CanonicalizationParams, ChainPosition};
-use bdk_wallet::{KeychainKind, LocalOutput, WalletEvent};
+use bdk_wallet::chain::{BlockId, CanonicalizationParams, ChainPosition, ConfirmationBlockTime, TxUpdate};
+use bdk_wallet::{KeychainKind, LocalOutput, Update, WalletEvent};
 use bitcoin::{Address, Amount, Block, Network, OutPoint, Transaction, Txid};
 use interfaces::{ChangeType, Error, Result};
 
+use crate::imports::{Imports, PartId};
 use crate::keys::Signers;
 use crate::store::{Changes, Flags, Store, TxNote};
 
@@ -35,12 +40,167 @@ pub(crate) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// The BDK side of a wallet with descriptors.
+/// The BDK side of a wallet with descriptors, and its imports.
 #[derive(Debug)]
 pub(crate) struct Keyed {
     pub(crate) wallet: bdk_wallet::Wallet,
     /// `None` when private keys are disabled.
     pub(crate) signers: Option<Signers>,
+    /// Imported descriptors; their transactions are in `wallet`'s graph.
+    pub(crate) imports: Imports,
+}
+
+/// Who an output script belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// One of the BDK wallet's keychains, at a derivation index.
+    Wallet(KeychainKind, u32),
+    /// An imported descriptor's part, at a derivation index.
+    Import(PartId, u32),
+}
+
+impl Keyed {
+    /// The owner of `spk`: the wallet's keychains first, then the imports.
+    pub(crate) fn owner_of(&self, spk: &bitcoin::ScriptBuf) -> Option<Owner> {
+        if let Some((keychain, index)) = self.wallet.derivation_of_spk(spk.clone()) {
+            return Some(Owner::Wallet(keychain, index));
+        }
+        self.imports.owner_of(spk).map(|(part, index)| Owner::Import(part, index))
+    }
+
+    /// Whether `spk` is the wallet's (its own keychains' or an import's).
+    pub(crate) fn is_mine(&self, spk: &bitcoin::ScriptBuf) -> bool {
+        self.owner_of(spk).is_some()
+    }
+
+    /// The keychain an output counts in for the listings: an import marked `internal` is change.
+    pub(crate) fn keychain_of(&self, owner: Owner) -> KeychainKind {
+        match owner {
+            Owner::Wallet(keychain, _) => keychain,
+            Owner::Import((id, _), _) if self.imports.is_internal(id) => KeychainKind::Internal,
+            Owner::Import(..) => KeychainKind::External,
+        }
+    }
+
+    /// The descriptor of the single script `owner` stands for, and the descriptor it comes from
+    /// (listunspent's `desc` and `parent_descs`).
+    pub(crate) fn descriptors_of(&self, owner: Owner) -> Option<(String, String)> {
+        match owner {
+            Owner::Wallet(keychain, index) => {
+                let parent = self.wallet.public_descriptor(keychain);
+                let single = parent.at_derivation_index(index).ok()?;
+                Some((single.to_string(), parent.to_string()))
+            }
+            Owner::Import(part, index) => {
+                let single = self.imports.definite(part, index)?;
+                Some((single.to_string(), self.imports.public(part.0)?.to_string()))
+            }
+        }
+    }
+
+    /// Whether `tx` pays to or spends from the wallet or one of its imports.
+    fn is_relevant(&self, tx: &Transaction) -> bool {
+        use bdk_wallet::chain::Indexer;
+        self.wallet.spk_index().is_tx_relevant(tx) || self.imports.is_relevant(tx)
+    }
+
+    /// Satoshis of wallet coins `tx` spends and pays to the wallet (each output counted once,
+    /// whoever of the wallet and its imports owns it).
+    fn sent_and_received(&self, tx: &Transaction) -> (u64, u64) {
+        let graph = self.wallet.tx_graph();
+        let sent = tx
+            .input
+            .iter()
+            .filter_map(|i| graph.get_txout(i.previous_output))
+            .filter(|out| self.is_mine(&out.script_pubkey))
+            .map(|out| out.value.to_sat())
+            .sum();
+        let received = tx
+            .output
+            .iter()
+            .filter(|out| self.is_mine(&out.script_pubkey))
+            .map(|out| out.value.to_sat())
+            .sum();
+        (sent, received)
+    }
+
+    /// Adds to the graph the transactions of `block` that concern an import (BDK adds those that
+    /// concern its own keychains); returns their txids.
+    pub(crate) fn apply_block_to_imports(&mut self, block: &Block, height: u32) -> Result<Vec<Txid>> {
+        if self.imports.is_empty() {
+            return Ok(Vec::new());
+        }
+        let anchor = ConfirmationBlockTime {
+            block_id: BlockId { height, hash: block.block_hash() },
+            confirmation_time: u64::from(block.header.time),
+        };
+        let mut update = TxUpdate::default();
+        for tx in &block.txdata {
+            if self.imports.index_tx(tx) {
+                let txid = tx.compute_txid();
+                update.anchors.insert((anchor, txid));
+                update.txs.push(Arc::new(tx.clone()));
+            }
+        }
+        let txids: Vec<Txid> = update.anchors.iter().map(|(_, txid)| *txid).collect();
+        if !txids.is_empty() {
+            self.wallet
+                .apply_update(Update { tx_update: update, ..Default::default() })
+                .map_err(|e| Error::failed(format!("recording an imported descriptor's transaction: {e}")))?;
+        }
+        Ok(txids)
+    }
+
+    /// Adds the unconfirmed `tx` to the graph, seen at `seen`, whoever it concerns.
+    fn insert_unconfirmed(&mut self, tx: Transaction, seen: u64) {
+        let txid = tx.compute_txid();
+        let mut update = TxUpdate::default();
+        update.txs.push(Arc::new(tx));
+        update.seen_ats.insert((txid, seen));
+        // No chain update: this cannot fail to connect.
+        let _ = self.wallet.apply_update(Update { tx_update: update, ..Default::default() });
+    }
+
+    /// Every unspent output of the wallet and its imports, with its owner.
+    fn unspent(&self) -> Vec<(LocalOutput, Owner)> {
+        let mut out: Vec<(LocalOutput, Owner)> = self
+            .wallet
+            .list_unspent()
+            .map(|o| {
+                let owner = Owner::Wallet(o.keychain, o.derivation_index);
+                (o, owner)
+            })
+            .collect();
+        if self.imports.is_empty() {
+            return out;
+        }
+        let own: HashSet<OutPoint> = out.iter().map(|(o, _)| o.outpoint).collect();
+        let chain = self.wallet.local_chain();
+        let imported = self.wallet.tx_graph().filter_chain_unspents(
+            chain,
+            chain.tip().block_id(),
+            CanonicalizationParams::default(),
+            self.imports.outpoints(),
+        );
+        for ((part, index), txo) in imported {
+            if own.contains(&txo.outpoint) {
+                continue;
+            }
+            let owner = Owner::Import(part, index);
+            out.push((
+                LocalOutput {
+                    outpoint: txo.outpoint,
+                    txout: txo.txout,
+                    keychain: self.keychain_of(owner),
+                    is_spent: txo.spent_by.is_some(),
+                    derivation_index: index,
+                    chain_position: txo.chain_position,
+                },
+                owner,
+            ));
+        }
+        out
+    }
 }
 
 /// One wallet's data, behind [`crate::wallet::WalletInner`]'s lock.
@@ -69,6 +229,8 @@ pub(crate) type Changed = Vec<(Txid, ChangeType)>;
 #[derive(Debug, Clone)]
 pub(crate) struct Coin {
     pub(crate) output: LocalOutput,
+    /// The wallet keychain or import it belongs to.
+    pub(crate) owner: Owner,
     /// Confirmations (0 while unconfirmed).
     pub(crate) depth: u32,
     pub(crate) confirmed_in: Option<BlockId>,
@@ -213,13 +375,22 @@ impl State {
     /// Writes every pending change to the file in one transaction.
     pub(crate) fn persist(&mut self) -> Result<()> {
         let tip = self.pending_tip.then_some((self.keyless_tip.height, self.keyless_tip.hash));
+        let imports = self.keyed.as_mut().map(|k| k.imports.take_pending()).unwrap_or_default();
         let changes = Changes {
             bdk: self.keyed.as_ref().and_then(|k| k.wallet.staged()),
             tip,
             notes: self.pending_notes.clone(),
             labels: self.pending_labels.clone(),
+            imports,
         };
-        self.store.persist(&changes).map_err(|e| Error::failed(format!("writing the wallet: {e}")))?;
+        let written = self.store.persist(&changes);
+        let imports = changes.imports;
+        if let Err(e) = written {
+            if let Some(k) = self.keyed.as_mut() {
+                k.imports.restore_pending(imports);
+            }
+            return Err(Error::failed(format!("writing the wallet: {e}")));
+        }
         if let Some(k) = self.keyed.as_mut() {
             k.wallet.take_staged();
         }
@@ -281,6 +452,7 @@ impl State {
                 k.wallet
                     .apply_block_connected_to(block, height, connected_to)
                     .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                k.apply_block_to_imports(block, height)?;
                 let mut changed = Changed::new();
                 for (txid, was_known) in txids.into_iter().zip(known) {
                     // Mined: out of the mempool.
@@ -299,6 +471,26 @@ impl State {
         }
     }
 
+    /// Adds what `block`, one of the wallet's blocks at `height`, holds for the imports (a
+    /// rescan after an import).
+    pub(crate) fn rescan_block(&mut self, block: &Block, height: u32) -> Result<Changed> {
+        let Some(k) = self.keyed.as_mut() else { return Ok(Vec::new()) };
+        if k.wallet.local_chain().get(height).map(|cp| cp.hash()) != Some(block.block_hash()) {
+            return Err(Error::failed(format!("block {height} left the wallet's chain during the rescan")));
+        }
+        let known: Vec<Txid> = block
+            .txdata
+            .iter()
+            .map(Transaction::compute_txid)
+            .filter(|txid| k.wallet.tx_graph().get_tx(*txid).is_some())
+            .collect();
+        let found = k.apply_block_to_imports(block, height)?;
+        Ok(found
+            .into_iter()
+            .map(|txid| (txid, if known.contains(&txid) { ChangeType::Updated } else { ChangeType::New }))
+            .collect())
+    }
+
     /// [`apply_block`](State::apply_block) for a block that replaces some of the wallet's: BDK's
     /// events say which transactions moved (confirmed elsewhere, unconfirmed, dropped).
     fn apply_block_with_events(
@@ -314,11 +506,20 @@ impl State {
                     .wallet
                     .apply_block_connected_to_events(block, height, connected_to)
                     .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                let imported = k.apply_block_to_imports(block, height)?;
                 // Mined: out of the mempool.
                 for tx in &block.txdata {
                     self.in_mempool.remove(&tx.compute_txid());
                 }
-                Ok(changes(&before, &events))
+                let mut changed = changes(&before, &events);
+                // BDK's events cover its own keychains only.
+                for txid in imported {
+                    if !changed.iter().any(|(t, _)| *t == txid) {
+                        let kind = if before.contains(&txid) { ChangeType::Updated } else { ChangeType::New };
+                        changed.push((txid, kind));
+                    }
+                }
+                Ok(changed)
             }
             None => {
                 self.keyless_tip = BlockId { height, hash: block.block_hash() };
@@ -388,8 +589,10 @@ impl State {
     /// Adds `tx` as unconfirmed, seen at `seen`, if it concerns the wallet.
     pub(crate) fn apply_unconfirmed(&mut self, tx: Transaction, seen: u64) -> Changed {
         use bdk_wallet::chain::Indexer;
-        let Some(k) = self.keyed.as_ref() else { return Vec::new() };
-        if !k.wallet.spk_index().is_tx_relevant(&tx) {
+        let Some(k) = self.keyed.as_mut() else { return Vec::new() };
+        let for_imports = k.imports.index_tx(&tx);
+        let for_wallet = k.wallet.spk_index().is_tx_relevant(&tx);
+        if !for_wallet && !for_imports {
             return Vec::new();
         }
         let txid = tx.compute_txid();
@@ -404,8 +607,10 @@ impl State {
             // Nothing it could displace: only this transaction can change (BDK's events would
             // canonicalize the whole graph twice to say so). Seen again while pending is no
             // change; back after an eviction is an update.
-            if let Some(k) = self.keyed.as_mut() {
+            if for_wallet {
                 k.wallet.apply_unconfirmed_txs([(tx, seen)]);
+            } else {
+                k.insert_unconfirmed(tx, seen);
             }
             return match (was_known, was_evicted) {
                 (false, _) => vec![(txid, ChangeType::New)],
@@ -415,6 +620,16 @@ impl State {
         }
         let before = self.known_txids();
         match self.keyed.as_mut() {
+            Some(k) if !for_wallet => {
+                // An import's: BDK's events would not see it; whatever it displaces is reported
+                // by the next listing.
+                k.insert_unconfirmed(tx, seen);
+                if before.contains(&txid) {
+                    vec![(txid, ChangeType::Updated)]
+                } else {
+                    vec![(txid, ChangeType::New)]
+                }
+            }
             Some(k) => {
                 let events = k.wallet.apply_unconfirmed_txs_events([(tx, seen)]);
                 let mut changed = changes(&before, &events);
@@ -451,9 +666,9 @@ impl State {
     pub(crate) fn coins(&self) -> Vec<Coin> {
         let Some(k) = &self.keyed else { return Vec::new() };
         let mut trust = TrustCache::default();
-        k.wallet
-            .list_unspent()
-            .map(|output| {
+        k.unspent()
+            .into_iter()
+            .map(|(output, owner)| {
                 let tx = k.wallet.tx_graph().get_tx(output.outpoint.txid);
                 let is_coinbase = tx.as_ref().is_some_and(|t| t.is_coinbase());
                 let (depth, confirmed_in) = match &output.chain_position {
@@ -465,7 +680,7 @@ impl State {
                 let trusted = depth > 0 || self.is_trusted(output.outpoint.txid, &mut trust, 0);
                 let immature = is_coinbase && depth < COINBASE_MATURE_DEPTH;
                 let in_mempool = depth == 0 && self.is_in_mempool(output.outpoint.txid);
-                Coin { output, depth, confirmed_in, is_coinbase, trusted, immature, in_mempool }
+                Coin { output, owner, depth, confirmed_in, is_coinbase, trusted, immature, in_mempool }
             })
             .collect()
     }
@@ -489,11 +704,8 @@ impl State {
                     None => Vec::new(),
                 };
                 inputs.into_iter().all(|prev| {
-                    let mine = k
-                        .wallet
-                        .tx_graph()
-                        .get_txout(prev)
-                        .is_some_and(|out| k.wallet.is_mine(out.script_pubkey.clone()));
+                    let mine =
+                        k.wallet.tx_graph().get_txout(prev).is_some_and(|out| k.is_mine(&out.script_pubkey));
                     mine && self.is_trusted(prev.txid, cache, level + 1)
                 })
             }
@@ -534,9 +746,12 @@ impl State {
     pub(crate) fn transactions(&self) -> Vec<TxView> {
         let Some(k) = &self.keyed else { return Vec::new() };
         let mut trust = TrustCache::default();
+        let chain = k.wallet.local_chain();
         let mut views: Vec<TxView> = k
             .wallet
-            .transactions()
+            .tx_graph()
+            .list_canonical_txs(chain, chain.tip().block_id(), CanonicalizationParams::default())
+            .filter(|ctx| k.is_relevant(&ctx.tx_node.tx))
             .map(|ctx| self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust))
             .collect();
         // Chain order: confirmed by height, then unconfirmed by when they were first seen; within a
@@ -577,13 +792,13 @@ impl State {
         let txid = tx.compute_txid();
         let (sent, received, fee) = match &self.keyed {
             Some(k) => {
-                let (sent, received) = k.wallet.sent_and_received(tx);
-                let fee = if tx.is_coinbase() || sent == Amount::ZERO {
+                let (sent, received) = k.sent_and_received(tx);
+                let fee = if tx.is_coinbase() || sent == 0 {
                     None
                 } else {
                     k.wallet.calculate_fee(tx).ok().map(Amount::to_sat)
                 };
-                (sent.to_sat(), received.to_sat(), fee)
+                (sent, received, fee)
             }
             None => (0, 0, None),
         };
@@ -628,8 +843,7 @@ impl State {
                 keychain: self
                     .keyed
                     .as_ref()
-                    .and_then(|k| k.wallet.derivation_of_spk(out.script_pubkey.clone()))
-                    .map(|(keychain, _)| keychain),
+                    .and_then(|k| k.owner_of(&out.script_pubkey).map(|owner| k.keychain_of(owner))),
             })
             .collect()
     }

@@ -4,8 +4,13 @@
 //! indexes) in its own tables. BDK never stores private keys, so the private descriptors live in
 //! our table `mpx_keys`; the wallet's flags and (for a wallet without descriptors) its last
 //! processed block in `mpx_wallet`; comments of sent transactions in `mpx_tx_notes`; address labels
-//! in `mpx_labels`. Creation writes all of them in one SQLite transaction, and so does every later
+//! in `mpx_labels`; imported descriptors (`importdescriptors`, private keys included) in
+//! `mpx_imports`. Creation writes all of them in one SQLite transaction, and so does every later
 //! change: a crash leaves either the old state or the new one.
+//!
+//! Versions: a file is written as schema 1 until it holds an import, then as 2, so that an older
+//! build (which knows only 1, and would not see the imported coins) refuses it instead of showing
+//! a wrong balance. This build reads both; `mpx_imports` is created when missing.
 //!
 //! The file is created `0600` (it holds private keys) and opened in SQLite's exclusive locking
 //! mode, so a second process cannot open a loaded wallet (Bitcoin Core does the same). Journal mode
@@ -22,8 +27,13 @@ use bdk_wallet::ChangeSet;
 use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, Txid};
 
-/// Our schema version, in `mpx_wallet.version`.
-const SCHEMA_VERSION: i64 = 1;
+use crate::imports::ImportRecord;
+
+/// The newest schema version this build reads, in `mpx_wallet.version`.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The version of a file without imports (older builds read it).
+const VERSION_WITHOUT_IMPORTS: i64 = 1;
 
 /// What can go wrong with the wallet file.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +100,7 @@ pub(crate) struct Record {
     pub(crate) changeset: ChangeSet,
     pub(crate) notes: HashMap<Txid, TxNote>,
     pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) imports: Vec<ImportRecord>,
 }
 
 /// Changes to write in one transaction.
@@ -99,6 +110,8 @@ pub(crate) struct Changes<'a> {
     pub(crate) tip: Option<(u32, BlockHash)>,
     pub(crate) notes: Vec<(Txid, TxNote)>,
     pub(crate) labels: Vec<(String, String)>,
+    /// Imports added or changed.
+    pub(crate) imports: Vec<ImportRecord>,
 }
 
 impl Changes<'_> {
@@ -107,6 +120,7 @@ impl Changes<'_> {
             && self.tip.is_none()
             && self.notes.is_empty()
             && self.labels.is_empty()
+            && self.imports.is_empty()
     }
 }
 
@@ -177,7 +191,7 @@ impl Store {
         tx.execute(
             "INSERT INTO mpx_wallet (id, version, private_keys_enabled, blank, birthtime) \
              VALUES (0, ?1, ?2, ?3, ?4)",
-            params![SCHEMA_VERSION, flags.private_keys_enabled, flags.blank, flags.birthtime],
+            params![VERSION_WITHOUT_IMPORTS, flags.private_keys_enabled, flags.blank, flags.birthtime],
         )?;
         if let Some(d) = descriptors {
             tx.execute("INSERT INTO mpx_keys (keychain, descriptor) VALUES (0, ?1)", params![d.external])?;
@@ -285,6 +299,7 @@ impl Store {
                 labels.insert(address, label);
             }
         }
+        let imports = read_imports(&tx)?;
         let changeset = ChangeSet::from_sqlite(&tx)?;
         tx.commit()?;
         Ok(Record {
@@ -294,6 +309,7 @@ impl Store {
             changeset,
             notes,
             labels,
+            imports,
         })
     }
 
@@ -380,6 +396,15 @@ fn init_tables(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
          CREATE TABLE IF NOT EXISTS mpx_labels (
              address TEXT PRIMARY KEY,
              label TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS mpx_imports (
+             id INTEGER PRIMARY KEY,
+             descriptor TEXT NOT NULL,
+             range_start INTEGER NOT NULL,
+             range_end INTEGER NOT NULL,
+             next_index INTEGER NOT NULL,
+             internal INTEGER NOT NULL,
+             timestamp INTEGER NOT NULL
          );",
     )?;
     Ok(())
@@ -407,7 +432,43 @@ fn write_changes(tx: &rusqlite::Transaction<'_>, changes: &Changes<'_>) -> Resul
             params![address, label],
         )?;
     }
+    for r in &changes.imports {
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_imports \
+             (id, descriptor, range_start, range_end, next_index, internal, timestamp) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![r.id, r.descriptor, r.range.0, r.range.1, r.next_index, r.internal, r.timestamp],
+        )?;
+    }
+    if !changes.imports.is_empty() {
+        tx.execute(
+            "UPDATE mpx_wallet SET version = ?1 WHERE id = 0 AND version < ?1",
+            params![SCHEMA_VERSION],
+        )?;
+    }
     Ok(())
+}
+
+fn read_imports(tx: &rusqlite::Transaction<'_>) -> Result<Vec<ImportRecord>, StoreError> {
+    let mut stmt = tx.prepare(
+        "SELECT id, descriptor, range_start, range_end, next_index, internal, timestamp \
+         FROM mpx_imports ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ImportRecord {
+            id: r.get(0)?,
+            descriptor: r.get(1)?,
+            range: (r.get(2)?, r.get(3)?),
+            next_index: r.get(4)?,
+            internal: r.get(5)?,
+            timestamp: r.get(6)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
