@@ -98,6 +98,23 @@ impl Keyed {
         }
     }
 
+    /// The public key of the single-key script `owner` stands for.
+    pub(crate) fn public_key_of(&self, owner: Owner) -> Option<bitcoin::PublicKey> {
+        use bdk_wallet::miniscript::ForEachKey;
+        let single = match owner {
+            Owner::Wallet(keychain, index) => {
+                self.wallet.public_descriptor(keychain).at_derivation_index(index).ok()?
+            }
+            Owner::Import(part, index) => self.imports.definite(part, index)?,
+        };
+        let mut found = None;
+        single.for_each_key(|k| {
+            found = k.derive_public_key(self.wallet.secp_ctx()).ok();
+            true
+        });
+        found
+    }
+
     /// Whether `tx` pays to or spends from the wallet or one of its imports.
     fn is_relevant(&self, tx: &Transaction) -> bool {
         use bdk_wallet::chain::Indexer;

@@ -79,6 +79,20 @@ fn combo_of_a_mining_key_as_cores_framework_does() {
     assert_eq!(txs.iter().filter(|t| t["category"] == json!("generate")).count(), 8);
     assert!(txs.iter().all(|t| t["label"] == json!("coinbase")), "every address of the combo is labelled");
 
+    let info = env.call("w1", "getaddressinfo", json!([k.wpkh]));
+    assert_eq!(info["ismine"], json!(true), "{info}");
+    assert_eq!(info["solvable"], json!(true));
+    assert_eq!(info["labels"], json!(["coinbase"]));
+    assert_eq!(info["ischange"], json!(false));
+    assert_eq!(info["iscompressed"], json!(true));
+    assert!(info["desc"].as_str().unwrap().starts_with("wpkh("), "{info}");
+    assert!(info["parent_desc"].as_str().unwrap().starts_with("combo("), "{info}");
+    let info = env.call("w1", "getaddressinfo", json!([k.pkh]));
+    assert_eq!((&info["ismine"], &info["iswitness"]), (&json!(true), &json!(false)), "{info}");
+    let info = env.call("w1", "getaddressinfo", json!([ELSEWHERE]));
+    assert_eq!((&info["ismine"], &info["labels"]), (&json!(false), &json!([])), "{info}");
+    assert_eq!(env.fail("w1", "getaddressinfo", json!(["nope"])).code, -5);
+
     // A second import of the same descriptor is fine and changes nothing (its label is set again,
     // as Core does: without one it would become "").
     let r = import(

@@ -131,11 +131,6 @@ impl Imports {
         self.entries.is_empty()
     }
 
-    /// The imports, by id.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values()
-    }
-
     /// The import whose public descriptor is `public`, if any.
     pub(crate) fn find(&self, public: &str) -> Option<&Entry> {
         self.entries.values().find(|e| e.parsed.public == public)
@@ -238,6 +233,11 @@ impl Imports {
     /// The descriptor of `part` at `index` (a single script).
     pub(crate) fn definite(&self, part: PartId, index: u32) -> Option<Descriptor<DefiniteDescriptorKey>> {
         self.part(part)?.at_derivation_index(index).ok()
+    }
+
+    /// The request's `timestamp` of import `id`.
+    pub(crate) fn timestamp(&self, id: u32) -> Option<i64> {
+        self.entries.get(&id).map(|e| e.record.timestamp)
     }
 
     /// The public descriptor of the import `id` as `listdescriptors` shows it (a combo whole).

@@ -48,6 +48,12 @@ fn createwallet(call: &Call<'_>) -> CallResult {
     let blank = p.bool(2)?.unwrap_or(false);
     let mut warnings = Vec::new();
     match p.str(3)? {
+        Some(phrase) if !phrase.is_empty() && disable_private_keys => {
+            return Err(wallet_error(
+                "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt \
+                 private keys, so cannot be used for wallets with private keys disabled.",
+            ))
+        }
         Some("") => {
             warnings.push("Empty string given as passphrase, wallet will not be encrypted.".to_string())
         }

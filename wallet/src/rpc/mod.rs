@@ -16,8 +16,9 @@
 //! (`createwallet`, `loadwallet`, `unloadwallet`, `listwallets`, `listwalletdir`), [`info`] the
 //! wallet state (`getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`), [`history`] the
 //! transaction views (`listtransactions`, `gettransaction`, `listunspent`), [`send`]
-//! `sendtoaddress`, [`import`] `importdescriptors` (what a BDK wallet can hold; see there).
+//! `sendtoaddress`, [`import`] `importdescriptors`, [`address`] `getaddressinfo`.
 
+mod address;
 pub(crate) mod amount;
 mod history;
 mod import;
@@ -84,6 +85,7 @@ pub(crate) struct Method {
 /// Every method, in `help` order.
 pub(crate) static METHODS: &[Method] = &[
     manage::CREATEWALLET,
+    address::GETADDRESSINFO,
     info::GETBALANCE,
     info::GETBALANCES,
     info::GETNEWADDRESS,
