@@ -495,6 +495,100 @@ mod tests {
         assert_eq!(state.balances().trusted, 100_000_000);
     }
 
+    /// Every supported imported script type, spent together in one payment: each input's
+    /// scriptSig / witness is checked by miniscript's interpreter (signatures verified), since the
+    /// node verifies only P2WPKH and P2PKH spends.
+    #[test]
+    fn imported_coins_of_every_type_are_selected_and_signed() {
+        use crate::imports::{parse, Request};
+        use bdk_wallet::miniscript::Interpreter;
+        use bitcoin::sighash::Prevouts;
+
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = bitcoin::constants::genesis_block(Network::Regtest);
+        let mut state = crate::loader::create_state(
+            &dir.path().join("wallet.sqlite"),
+            Network::Regtest,
+            genesis.block_hash(),
+            &CreateWalletOptions::default(),
+        )
+        .unwrap();
+        let wif = |n: u8| {
+            let sk = bitcoin::secp256k1::SecretKey::from_slice(&[n; 32]).unwrap();
+            bitcoin::PrivateKey::new(sk, Network::Regtest).to_wif()
+        };
+        let xprv = "tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK";
+        let descriptors = [
+            format!("pk({})", wif(1)),
+            format!("pkh({})", wif(2)),
+            format!("wpkh({})", wif(3)),
+            format!("sh(wpkh({}))", wif(4)),
+            format!("tr({})", wif(5)),
+            format!("tr([d34db33f/86h/1h/0h]{xprv}/0/*)"),
+        ];
+        let keyed = state.keyed_mut().unwrap();
+        let mut scripts = Vec::new();
+        for d in &descriptors {
+            let parsed = parse::parse_body(d).unwrap();
+            let range = if parsed.ranged { (0, 3) } else { (0, 0) };
+            let id = keyed
+                .imports
+                .add(Request { parsed, range, next_index: 0, internal: false, timestamp: 1 })
+                .unwrap();
+            scripts.push(keyed.imports.scripts(id)[0].clone());
+        }
+        let funding = Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint { txid: Txid::from_byte_array([1; 32]), vout: 0 },
+                ..TxIn::default()
+            }],
+            output: scripts
+                .iter()
+                .map(|spk| TxOut { value: Amount::from_sat(FUNDS), script_pubkey: spk.clone() })
+                .collect(),
+        };
+        let block = Block {
+            header: bitcoin::block::Header {
+                prev_blockhash: genesis.block_hash(),
+                time: genesis.header.time + 1,
+                ..genesis.header
+            },
+            txdata: vec![funding.clone()],
+        };
+        state.apply_block(&block, 1, BlockId { height: 0, hash: genesis.block_hash() }).unwrap();
+        assert_eq!(state.balances().trusted, 6 * 100_000_000);
+
+        let mut request = payment();
+        request.amount = Amount::from_sat(FUNDS * 6 - 100_000);
+        let (tx, _) = build_and_record(&mut state, &request, 2_000).unwrap();
+        assert_eq!(tx.input.len(), 6, "every imported coin is needed");
+        let prevouts: Vec<TxOut> = tx
+            .input
+            .iter()
+            .map(|i| funding.output[usize::try_from(i.previous_output.vout).unwrap()].clone())
+            .collect();
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        for (n, input) in tx.input.iter().enumerate() {
+            let spk = &prevouts[n].script_pubkey;
+            let interpreter = Interpreter::from_txdata(
+                spk,
+                &input.script_sig,
+                &input.witness,
+                input.sequence,
+                tx.lock_time,
+            )
+            .unwrap_or_else(|e| panic!("input {n} ({spk}): {e}"));
+            let checked: Vec<_> = interpreter.iter(&secp, &tx, n, &Prevouts::All(&prevouts)).collect();
+            assert!(
+                !checked.is_empty() && checked.iter().all(Result::is_ok),
+                "input {n} ({spk}): {checked:?}"
+            );
+        }
+        assert!(state.balances().trusted < 100_000, "spent, change only");
+    }
+
     #[test]
     fn addresses() {
         let ok = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
