@@ -8,7 +8,9 @@
 //! through [`interfaces::ChainNotifications`]; balances with Bitcoin Core's rules; paying with
 //! BDK's coin selection and signer; the RPCs `createwallet`, `loadwallet`, `unloadwallet`,
 //! `listwallets`, `listwalletdir`, `getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`,
-//! `sendtoaddress`, `listunspent`, `listtransactions`, `gettransaction`, registered through
+//! `sendtoaddress`, `listunspent`, `listtransactions`, `gettransaction`, `importdescriptors`
+//! (imported descriptors beside the BDK wallet's two, see `imports`), `getaddressinfo`,
+//! registered through
 //! [`interfaces::Chain::handle_rpc`].
 //!
 //! **What it is not for.** It knows no node internals and no IPC: no `mpx-node`, `framework`,

@@ -10,7 +10,10 @@
 //! that spends the change of the previous one is built only once that one is in the mempool, so
 //! it is never broadcast first (the node would refuse it for missing inputs).
 //! 2. Under the state lock (so two sends never pick the same coins): build (coins Core would not
-//!    spend, untrusted unconfirmed and immature coinbase, are excluded), sign, check the fee
+//!    spend, untrusted unconfirmed and immature coinbase, are excluded; the imports' coins are
+//!    handed to BDK's builder as "foreign" coins and chosen by the same coin selection as the
+//!    wallet's own, see [`ImportsOptional`]), sign (BDK's signers for the wallet's inputs, then
+//!    the imports' keys for theirs, [`crate::imports::Imports::sign`]), check the fee
 //!    against Core's default `-maxtxfee` (0.10 BTC), add the transaction to the wallet as
 //!    unconfirmed and write it to the file. A crash after this point loses nothing: the next load
 //!    resubmits it. If the write fails, the transaction is marked evicted at once (the client gets

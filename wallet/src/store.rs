@@ -520,6 +520,41 @@ mod tests {
         assert!(record.changeset.is_empty());
     }
 
+    fn version(path: &Path) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("SELECT version FROM mpx_wallet WHERE id = 0", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn imports_are_kept_and_raise_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        let d = PrivateDescriptors { external: "ext".into(), internal: "int".into() };
+        let mut store = Store::create(&path, flags(), Some(&d), None, None).unwrap();
+        drop(store);
+        // A file as the previous version wrote it (schema 1, no mpx_imports table).
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE mpx_imports;").unwrap();
+        }
+        assert_eq!(version(&path), 1);
+        store = Store::open(&path).unwrap();
+        assert!(store.read().unwrap().imports.is_empty(), "an old file loads, without imports");
+        let record = ImportRecord {
+            id: 0,
+            descriptor: "combo(cTe1f5rdT8A8DFgVWTjyPwACsDPJM9ff4QngFxUixCSvvbg1x6sh)".into(),
+            range: (0, 0),
+            next_index: 0,
+            internal: false,
+            timestamp: 1,
+        };
+        store.persist(&Changes { imports: vec![record.clone()], ..Default::default() }).unwrap();
+        drop(store);
+        assert_eq!(version(&path), SCHEMA_VERSION, "older builds must refuse a file with imports");
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.read().unwrap().imports, vec![record]);
+    }
+
     #[test]
     fn stale_temp_files_of_other_processes_are_removed() {
         let dir = tempfile::tempdir().unwrap();
