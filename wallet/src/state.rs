@@ -178,6 +178,20 @@ impl Keyed {
         let _ = self.wallet.apply_update(Update { tx_update: update, ..Default::default() });
     }
 
+    /// The canonical transactions that concern the wallet or its imports (BDK's
+    /// `Wallet::transactions` sees only its own keychains).
+    pub(crate) fn canonical_txs(
+        &self,
+    ) -> impl Iterator<
+        Item = bdk_wallet::chain::tx_graph::CanonicalTx<'_, Arc<Transaction>, ConfirmationBlockTime>,
+    > + '_ {
+        let chain = self.wallet.local_chain();
+        self.wallet
+            .tx_graph()
+            .list_canonical_txs(chain, chain.tip().block_id(), CanonicalizationParams::default())
+            .filter(|ctx| self.is_relevant(&ctx.tx_node.tx))
+    }
+
     /// Every unspent output of the wallet and its imports, with its owner.
     fn unspent(&self) -> Vec<(LocalOutput, Owner)> {
         let mut out: Vec<(LocalOutput, Owner)> = self
@@ -763,12 +777,8 @@ impl State {
     pub(crate) fn transactions(&self) -> Vec<TxView> {
         let Some(k) = &self.keyed else { return Vec::new() };
         let mut trust = TrustCache::default();
-        let chain = k.wallet.local_chain();
         let mut views: Vec<TxView> = k
-            .wallet
-            .tx_graph()
-            .list_canonical_txs(chain, chain.tip().block_id(), CanonicalizationParams::default())
-            .filter(|ctx| k.is_relevant(&ctx.tx_node.tx))
+            .canonical_txs()
             .map(|ctx| self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust))
             .collect();
         // Chain order: confirmed by height, then unconfirmed by when they were first seen; within a

@@ -92,6 +92,10 @@ fn combo_of_a_mining_key_as_cores_framework_does() {
     let info = env.call("w1", "getaddressinfo", json!([ELSEWHERE]));
     assert_eq!((&info["ismine"], &info["labels"]), (&json!(false), &json!([])), "{info}");
     assert_eq!(env.fail("w1", "getaddressinfo", json!(["nope"])).code, -5);
+    let change = env.call("w1", "getrawchangeaddress", json!([]));
+    let info = env.call("w1", "getaddressinfo", json!([change]));
+    assert_eq!((&info["ismine"], &info["ischange"]), (&json!(true), &json!(true)), "{info}");
+    assert_eq!(env.fail("w1", "getrawchangeaddress", json!(["legacy"])).code, -12);
 
     // A second import of the same descriptor is fine and changes nothing (its label is set again,
     // as Core does: without one it would become "").

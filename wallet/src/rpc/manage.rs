@@ -44,6 +44,10 @@ pub(crate) const CREATEWALLET: Method = Method {
 fn createwallet(call: &Call<'_>) -> CallResult {
     let p = &call.params;
     let name = p.str(0)?.unwrap_or_default().to_string();
+    if name.is_empty() {
+        // Core: the unnamed default wallet can be loaded, not created by RPC.
+        return Err(Failure::Rpc(RpcError::new(RpcError::INVALID_PARAMETER, "Wallet name cannot be empty")));
+    }
     let disable_private_keys = p.bool(1)?.unwrap_or(false);
     let blank = p.bool(2)?.unwrap_or(false);
     let mut warnings = Vec::new();

@@ -89,6 +89,7 @@ pub(crate) static METHODS: &[Method] = &[
     info::GETBALANCE,
     info::GETBALANCES,
     info::GETNEWADDRESS,
+    info::GETRAWCHANGEADDRESS,
     history::GETTRANSACTION,
     info::GETWALLETINFO,
     import::IMPORTDESCRIPTORS,
