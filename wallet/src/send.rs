@@ -204,9 +204,16 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     let coins = state.coins();
     let unspendable = state.unspendable();
     // A blank wallet has no descriptors, so no coins: Core's coin selection finds nothing.
-    let Some(Keyed { wallet, signers, imports }) = state.keyed.as_mut() else {
+    let Some(Keyed { wallet, signers, imports, own_keychains }) = state.keyed.as_mut() else {
         return Err(SendError::insufficient("Insufficient funds"));
     };
+    if !*own_keychains {
+        // Only imports, none of them active: no keychain to take change from (Core says the same
+        // when it would need change).
+        return Err(SendError::from(Error::failed(
+            "Transaction needs a change address, but we can't generate it.",
+        )));
+    }
     let Some(signers) = signers.as_ref() else { return Err(keys_disabled()) };
     if rate > MAX_FEE_RATE_SAT_PER_KVB {
         // The RPC answers as Core does for such a rate (it fails the maximum-fee check, -6); to
@@ -532,7 +539,7 @@ mod tests {
         let keyed = state.keyed_mut().unwrap();
         let mut scripts = Vec::new();
         for d in &descriptors {
-            let parsed = parse::parse_body(d).unwrap();
+            let parsed = parse::parse_body(d, Network::Regtest).unwrap();
             let range = if parsed.ranged { (0, 3) } else { (0, 0) };
             let id = keyed
                 .imports

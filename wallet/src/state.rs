@@ -48,6 +48,10 @@ pub(crate) struct Keyed {
     pub(crate) signers: Option<Signers>,
     /// Imported descriptors; their transactions are in `wallet`'s graph.
     pub(crate) imports: Imports,
+    /// Whether `wallet`'s two keychains are the wallet's own. False for a wallet created without
+    /// descriptors (blank, or private keys disabled) that got a BDK wallet for its imports: its
+    /// keychains are placeholders whose keys were thrown away, and never count.
+    pub(crate) own_keychains: bool,
 }
 
 /// Who an output script belongs to.
@@ -62,7 +66,9 @@ pub(crate) enum Owner {
 impl Keyed {
     /// The owner of `spk`: the wallet's keychains first, then the imports.
     pub(crate) fn owner_of(&self, spk: &bitcoin::ScriptBuf) -> Option<Owner> {
-        if let Some((keychain, index)) = self.wallet.derivation_of_spk(spk.clone()) {
+        if let Some((keychain, index)) =
+            self.wallet.derivation_of_spk(spk.clone()).filter(|_| self.own_keychains)
+        {
             return Some(Owner::Wallet(keychain, index));
         }
         self.imports.owner_of(spk).map(|(part, index)| Owner::Import(part, index))
@@ -92,9 +98,22 @@ impl Keyed {
                 Some((single.to_string(), parent.to_string()))
             }
             Owner::Import(part, index) => {
-                let single = self.imports.definite(part, index)?;
-                Some((single.to_string(), self.imports.public(part.0)?.to_string()))
+                let parent = self.imports.public(part.0)?.to_string();
+                match self.imports.definite(part, index) {
+                    Some(single) => Some((single.to_string(), parent)),
+                    // raw() / addr(): the script is all there is.
+                    None => Some((parent.clone(), parent)),
+                }
             }
+        }
+    }
+
+    /// Whether the wallet knows how to spend from `owner`'s script (not so a `raw()` / `addr()`
+    /// import).
+    pub(crate) fn is_solvable(&self, owner: Owner) -> bool {
+        match owner {
+            Owner::Wallet(..) => true,
+            Owner::Import(part, index) => self.imports.definite(part, index).is_some(),
         }
     }
 
@@ -118,7 +137,7 @@ impl Keyed {
     /// Whether `tx` pays to or spends from the wallet or one of its imports.
     fn is_relevant(&self, tx: &Transaction) -> bool {
         use bdk_wallet::chain::Indexer;
-        self.wallet.spk_index().is_tx_relevant(tx) || self.imports.is_relevant(tx)
+        (self.own_keychains && self.wallet.spk_index().is_tx_relevant(tx)) || self.imports.is_relevant(tx)
     }
 
     /// Satoshis of wallet coins `tx` spends and pays to the wallet (each output counted once,
@@ -197,6 +216,7 @@ impl Keyed {
         let mut out: Vec<(LocalOutput, Owner)> = self
             .wallet
             .list_unspent()
+            .filter(|_| self.own_keychains)
             .map(|o| {
                 let owner = Owner::Wallet(o.keychain, o.derivation_index);
                 (o, owner)
@@ -398,9 +418,40 @@ impl State {
         }
     }
 
-    /// The BDK wallet, or the error Core gives a wallet without keys.
+    /// The BDK wallet with keychains of its own (for new addresses), or the error Core gives a
+    /// wallet without keys.
     pub(crate) fn keyed_mut(&mut self) -> Result<&mut Keyed> {
-        self.keyed.as_mut().ok_or_else(no_keys)
+        self.keyed.as_mut().filter(|k| k.own_keychains).ok_or_else(no_keys)
+    }
+
+    /// Gives a wallet without descriptors of its own (blank, or private keys disabled) a BDK
+    /// wallet to hold its imports: two placeholder keychains whose keys are thrown away
+    /// ([`Keyed::own_keychains`] false), written to the file at once. Its chain starts at genesis:
+    /// the caller catches it up with the node (which reads every block once). `Ok(true)` if it
+    /// was made now.
+    pub(crate) fn ensure_keyed(&mut self) -> Result<bool> {
+        if self.keyed.is_some() {
+            return Ok(false);
+        }
+        let descriptors = crate::keys::placeholder_descriptors()?;
+        let genesis = bitcoin::constants::genesis_block(self.network).block_hash();
+        let mut wallet =
+            bdk_wallet::Wallet::create(descriptors.external.clone(), descriptors.internal.clone())
+                .network(self.network)
+                .genesis_hash(genesis)
+                .create_wallet_no_persist()
+                .map_err(|e| Error::failed(format!("creating the wallet's key index: {e}")))?;
+        let changeset = wallet.take_staged();
+        let changes =
+            Changes { bdk: changeset.as_ref(), descriptors: Some(&descriptors), ..Default::default() };
+        self.store.persist(&changes).map_err(|e| Error::failed(format!("writing the wallet: {e}")))?;
+        let signers = if self.flags.private_keys_enabled {
+            Some(Signers::new(&descriptors, &wallet, self.network)?)
+        } else {
+            None
+        };
+        self.keyed = Some(Keyed { wallet, signers, imports: Imports::default(), own_keychains: false });
+        Ok(true)
     }
 
     /// Writes every pending change to the file in one transaction.
@@ -413,6 +464,7 @@ impl State {
             notes: self.pending_notes.clone(),
             labels: self.pending_labels.clone(),
             imports,
+            descriptors: None,
         };
         let written = self.store.persist(&changes);
         let imports = changes.imports;
@@ -622,7 +674,7 @@ impl State {
         use bdk_wallet::chain::Indexer;
         let Some(k) = self.keyed.as_mut() else { return Vec::new() };
         let for_imports = k.imports.index_tx(&tx);
-        let for_wallet = k.wallet.spk_index().is_tx_relevant(&tx);
+        let for_wallet = k.own_keychains && k.wallet.spk_index().is_tx_relevant(&tx);
         if !for_wallet && !for_imports {
             return Vec::new();
         }

@@ -112,6 +112,9 @@ pub(crate) struct Changes<'a> {
     pub(crate) labels: Vec<(String, String)>,
     /// Imports added or changed.
     pub(crate) imports: Vec<ImportRecord>,
+    /// The two keychains' descriptors, set once (a wallet without descriptors given a BDK wallet
+    /// for its imports).
+    pub(crate) descriptors: Option<&'a PrivateDescriptors>,
 }
 
 impl Changes<'_> {
@@ -121,6 +124,7 @@ impl Changes<'_> {
             && self.notes.is_empty()
             && self.labels.is_empty()
             && self.imports.is_empty()
+            && self.descriptors.is_none()
     }
 }
 
@@ -430,6 +434,16 @@ fn write_changes(tx: &rusqlite::Transaction<'_>, changes: &Changes<'_>) -> Resul
         tx.execute(
             "INSERT OR REPLACE INTO mpx_labels (address, label) VALUES (?1, ?2)",
             params![address, label],
+        )?;
+    }
+    if let Some(d) = changes.descriptors {
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_keys (keychain, descriptor) VALUES (0, ?1)",
+            params![d.external],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_keys (keychain, descriptor) VALUES (1, ?1)",
+            params![d.internal],
         )?;
     }
     for r in &changes.imports {

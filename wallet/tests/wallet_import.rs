@@ -7,6 +7,8 @@ mod common;
 use bdk_wallet::miniscript::descriptor::checksum::desc_checksum;
 use bitcoin::key::{CompressedPublicKey, PrivateKey};
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use std::str::FromStr;
+
 use bitcoin::{Address, Network};
 use common::*;
 use serde_json::{json, Value};
@@ -18,6 +20,7 @@ fn descsum(desc: &str) -> String {
 
 struct Key {
     wif: String,
+    pubkey: String,
     wpkh: String,
     pkh: String,
     sh_wpkh: String,
@@ -31,6 +34,7 @@ fn key(seed: u8) -> Key {
     let xonly = pk.0.x_only_public_key().0;
     Key {
         wif: sk.to_wif(),
+        pubkey: pk.to_string(),
         wpkh: Address::p2wpkh(&pk, Network::Regtest).to_string(),
         pkh: Address::p2pkh(pk, Network::Regtest).to_string(),
         sh_wpkh: Address::p2shwpkh(&pk, Network::Regtest).to_string(),
@@ -273,4 +277,81 @@ fn core_errors() {
     );
     // Nothing was imported by the failures.
     assert_eq!(env.balance("w1"), 0);
+}
+
+/// Watch-only imports into a wallet without private keys (public descriptors, `addr()`, `raw()`),
+/// and private keys into a blank wallet: such wallets get their key index at the first import.
+#[test]
+fn imports_into_wallets_without_descriptors() {
+    let env = Env::new();
+    env.funded("w1");
+    let (a, b, c, d) = (key(8), key(9), key(10), key(11));
+    env.call("w1", "sendtoaddress", json!([a.wpkh, 2]));
+    env.mine(1);
+
+    env.node_call("createwallet", json!({"wallet_name": "watch", "disable_private_keys": true}));
+    let spk_c = Address::from_str(&c.wpkh).unwrap().assume_checked().script_pubkey().to_hex_string();
+    let r = env.call(
+        "watch",
+        "importdescriptors",
+        json!([[
+            {"desc": descsum(&format!("combo({})", a.pubkey)), "timestamp": "now", "label": "a"},
+            {"desc": descsum(&format!("addr({})", b.wpkh)), "timestamp": "now"},
+            {"desc": descsum(&format!("raw({spk_c})")), "timestamp": "now"},
+        ]]),
+    );
+    assert_eq!(r, json!([{"success": true}, {"success": true}, {"success": true}]));
+    // The first import read the whole chain: the earlier payment to `a` is there.
+    assert_eq!(env.balance("watch"), 2 * COIN);
+    env.call("w1", "sendtoaddress", json!([b.wpkh, 3]));
+    env.call("w1", "sendtoaddress", json!([c.wpkh, 4]));
+    let pending = env.call("watch", "getbalances", json!([]));
+    assert_eq!(sats(&pending["mine"]["untrusted_pending"]), 7 * COIN, "{pending}");
+    env.mine(1);
+    assert_eq!(env.balance("watch"), 9 * COIN);
+    let unspent = env.call("watch", "listunspent", json!([]));
+    let unspent = unspent.as_array().unwrap();
+    assert_eq!(unspent.len(), 3);
+    for u in unspent {
+        assert_eq!(u["spendable"], json!(false), "{u}");
+        let keyed = u["address"] == json!(a.wpkh);
+        assert_eq!(u["solvable"], json!(keyed), "{u}");
+    }
+    let info = env.call("watch", "getaddressinfo", json!([b.wpkh]));
+    assert_eq!((&info["ismine"], &info["solvable"]), (&json!(true), &json!(false)), "{info}");
+    assert!(info["desc"].as_str().unwrap().starts_with("addr("), "{info}");
+    assert_eq!(env.call("watch", "getaddressinfo", json!([a.pkh]))["labels"], json!(["a"]));
+    // Still no keys of its own, and nothing to sign with.
+    let e = env.fail("watch", "getnewaddress", json!([]));
+    assert_eq!((e.code, e.message.as_str()), (-4, "Error: This wallet has no available keys"));
+    let e = env.fail("watch", "sendtoaddress", json!([ELSEWHERE, 1]));
+    assert_eq!(e.message, "Error: Private keys are disabled for this wallet");
+    let r = env.call(
+        "watch",
+        "importdescriptors",
+        json!([[{"desc": descsum("wpkh(tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp/1h/*)"), "timestamp": "now", "range": 1}]]),
+    );
+    assert_eq!(
+        r[0]["error"],
+        json!({"code": -4, "message": "Cannot expand descriptor. Probably because of hardened derivations without private keys provided"})
+    );
+    env.node_call("unloadwallet", json!(["watch"]));
+    env.node_call("loadwallet", json!(["watch"]));
+    assert_eq!(env.balance("watch"), 9 * COIN);
+
+    // A blank wallet takes private keys; without a keychain of its own it has no change address.
+    env.node_call("createwallet", json!({"wallet_name": "blank", "blank": true}));
+    let r = env.call(
+        "blank",
+        "importdescriptors",
+        json!([[{"desc": descsum(&format!("wpkh({})", d.wif)), "timestamp": 0}]]),
+    );
+    assert_eq!(r, json!([{"success": true}]));
+    env.call("w1", "sendtoaddress", json!([d.wpkh, 5]));
+    env.mine(1);
+    assert_eq!(env.balance("blank"), 5 * COIN);
+    let e = env.fail("blank", "sendtoaddress", json!([ELSEWHERE, 1]));
+    assert_eq!(e.message, "Transaction needs a change address, but we can't generate it.");
+    let e = env.fail("blank", "getnewaddress", json!([]));
+    assert_eq!(e.code, -4);
 }

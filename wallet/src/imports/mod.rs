@@ -15,23 +15,30 @@
 //! wallet's own private descriptors) with its range and flags ([`ImportRecord`]); on load the
 //! index is rebuilt from them and every transaction of the graph is indexed again.
 //!
+//! `raw()` / `addr()` imports have a script and no keys: they live in a plain script index beside
+//! the key index, as part `(id, 0)` at index 0.
+//!
+//! A wallet without descriptors of its own (blank, or private keys disabled) gets a BDK wallet at
+//! its first import, over two placeholder keychains whose keys were thrown away
+//! (`Keyed::own_keychains` is false): BDK's chain and graph then serve the imports as in any
+//! other wallet, while the placeholders never count (no address, no coin, no change).
+//!
 //! What is not here: active imports (a BDK wallet's two keychains cannot be replaced, so
-//! `active: true` is refused unless the descriptor is already one of them), imports into a wallet
-//! without descriptors (blank or private keys disabled: there is no BDK wallet to hold the
-//! transactions), watch-only `raw()` / `addr()`.
+//! `active: true` is refused unless the descriptor is already one of them).
 
 pub(crate) mod parse;
 
 use std::collections::BTreeMap;
 
 use bdk_wallet::chain::indexer::keychain_txout::KeychainTxOutIndex;
+use bdk_wallet::chain::indexer::spk_txout::SpkTxOutIndex;
 use bdk_wallet::chain::Indexer;
 use bdk_wallet::miniscript::descriptor::{DefiniteDescriptorKey, KeyMap, KeyMapWrapper};
 use bdk_wallet::miniscript::psbt::{PsbtInputExt, PsbtInputSatisfier};
 use bdk_wallet::miniscript::Descriptor;
 use bitcoin::psbt::{self, Psbt};
 use bitcoin::secp256k1::{All, Secp256k1};
-use bitcoin::{OutPoint, ScriptBuf, Transaction, TxIn, Weight};
+use bitcoin::{Network, OutPoint, ScriptBuf, Transaction, TxIn, Weight};
 use interfaces::{Error, Result, RpcError};
 
 pub(crate) use parse::Parsed;
@@ -88,6 +95,9 @@ pub(crate) struct Request {
 pub(crate) struct Imports {
     entries: BTreeMap<u32, Entry>,
     index: KeychainTxOutIndex<PartId>,
+    /// The scripts of `raw()` / `addr()` imports (no descriptor to derive them from), as part
+    /// `(id, 0)` at index 0.
+    scripts: SpkTxOutIndex<(PartId, u32)>,
     /// Records added or changed since the last write.
     pending: Vec<ImportRecord>,
 }
@@ -103,6 +113,7 @@ impl Default for Imports {
         Imports {
             entries: BTreeMap::new(),
             index: KeychainTxOutIndex::new(LOOKAHEAD, false),
+            scripts: SpkTxOutIndex::default(),
             pending: Vec::new(),
         }
     }
@@ -113,15 +124,16 @@ impl Imports {
     pub(crate) fn load<'a>(
         records: Vec<ImportRecord>,
         txs: impl Iterator<Item = &'a Transaction>,
+        network: Network,
     ) -> Result<Imports> {
         let mut imports = Imports::default();
         for record in records {
-            let parsed = parse::parse_body(&record.descriptor)
+            let parsed = parse::parse_body(&record.descriptor, network)
                 .map_err(|e| Error::failed(format!("stored import {}: {}", record.id, e.message)))?;
             imports.insert(record, parsed)?;
         }
         for tx in txs {
-            let _ = imports.index.index_tx(tx);
+            imports.index_tx(tx);
         }
         Ok(imports)
     }
@@ -181,6 +193,9 @@ impl Imports {
     }
 
     fn insert(&mut self, record: ImportRecord, parsed: Parsed) -> Result<()> {
+        if let Some(script) = &parsed.script {
+            self.scripts.insert_spk((part_id(record.id, 0), 0), script.clone());
+        }
         for (n, part) in parsed.parts.iter().enumerate() {
             let keychain = part_id(record.id, n);
             self.index
@@ -207,17 +222,18 @@ impl Imports {
     /// Indexes `tx` and says whether it pays to or spends from an import.
     pub(crate) fn index_tx(&mut self, tx: &Transaction) -> bool {
         let _ = self.index.index_tx(tx);
-        self.index.is_tx_relevant(tx)
+        let _ = self.scripts.scan(tx);
+        self.is_relevant(tx)
     }
 
     /// Whether `tx` pays to or spends from an import (as indexed so far).
     pub(crate) fn is_relevant(&self, tx: &Transaction) -> bool {
-        self.index.is_tx_relevant(tx)
+        self.index.is_tx_relevant(tx) || self.scripts.is_relevant(tx)
     }
 
     /// The part and derivation index of `spk`, if an import's.
     pub(crate) fn owner_of(&self, spk: &ScriptBuf) -> Option<(PartId, u32)> {
-        self.index.index_of_spk(spk.clone()).copied()
+        self.index.index_of_spk(spk.clone()).or_else(|| self.scripts.index_of_spk(spk.clone())).copied()
     }
 
     /// Whether the import `id` was marked `internal` (change).
@@ -227,7 +243,7 @@ impl Imports {
 
     /// The outputs to imported scripts the graph has seen, spent or not.
     pub(crate) fn outpoints(&self) -> impl Iterator<Item = ((PartId, u32), OutPoint)> + '_ {
-        self.index.outpoints().iter().copied()
+        self.index.outpoints().iter().chain(self.scripts.outpoints()).copied()
     }
 
     /// The descriptor of `part` at `index` (a single script).
@@ -258,6 +274,9 @@ impl Imports {
     /// The scripts of a non-ranged import `id` (those its label names).
     pub(crate) fn scripts(&self, id: u32) -> Vec<ScriptBuf> {
         let Some(entry) = self.entries.get(&id) else { return Vec::new() };
+        if let Some(script) = &entry.parsed.script {
+            return vec![script.clone()];
+        }
         (0..entry.parsed.parts.len()).filter_map(|n| self.index.spk_at_index(part_id(id, n), 0)).collect()
     }
 

@@ -7,9 +7,12 @@
 //! part.
 //!
 //! Supported single-script types: `pk`, `pkh`, `wpkh`, `sh(wpkh)` and `tr(KEY)` (key path only),
-//! with a WIF / hex key or an xprv / xpub with a path, ranged (`/*`) or not. Everything else
-//! (`wsh`, `multi`, script-path `tr`, multipath `<0;1>`, hardened wildcards `*h`, `raw()`,
-//! `addr()`) is refused with an error that names it.
+//! with a WIF / hex key or an xprv / xpub with a path, ranged (`/*`) or not; and `raw(HEX)` /
+//! `addr(ADDRESS)`, a script without keys (watch-only). Everything else (`wsh`, `multi`,
+//! script-path `tr`, multipath `<0;1>`, hardened wildcards `*h`) is refused with an error that
+//! names it.
+
+use std::str::FromStr;
 
 use bdk_wallet::bitcoin::secp256k1::Secp256k1;
 use bdk_wallet::miniscript::descriptor::checksum::desc_checksum;
@@ -17,6 +20,8 @@ use bdk_wallet::miniscript::descriptor::{
     DescriptorPublicKey, DescriptorType, KeyMap, SinglePubKey, Wildcard,
 };
 use bdk_wallet::miniscript::{Descriptor, ForEachKey};
+use bitcoin::hex::FromHex;
+use bitcoin::{Address, Network, ScriptBuf};
 use interfaces::RpcError;
 
 /// A public descriptor of one part.
@@ -37,6 +42,8 @@ pub(crate) struct Parsed {
     pub(crate) keys: KeyMap,
     pub(crate) is_combo: bool,
     pub(crate) ranged: bool,
+    /// The script of a `raw()` / `addr()` import (which has no parts: no keys to derive).
+    pub(crate) script: Option<ScriptBuf>,
 }
 
 impl std::fmt::Debug for Parsed {
@@ -83,18 +90,21 @@ pub(crate) fn with_checksum(body: &str) -> String {
 #[cfg(test)]
 pub(crate) fn parse(text: &str) -> Result<Parsed, RpcError> {
     let body = strip_checksum(text)?;
-    parse_body(body)
+    parse_body(body, Network::Regtest)
 }
 
 /// Reads a descriptor without checksum (as the wallet file keeps it).
-pub(crate) fn parse_body(body: &str) -> Result<Parsed, RpcError> {
-    for watch_only in ["raw(", "addr("] {
-        if body.starts_with(watch_only) {
-            return Err(unsupported(format!(
-                "{watch_only}) descriptors are not supported by this wallet yet (they can only be \
-                 imported into a wallet with private keys disabled, which cannot hold imports yet)"
-            )));
-        }
+pub(crate) fn parse_body(body: &str, network: Network) -> Result<Parsed, RpcError> {
+    if let Some(script) = parse_script(body, network)? {
+        return Ok(Parsed {
+            text: body.to_string(),
+            public: with_checksum(body),
+            parts: Vec::new(),
+            keys: KeyMap::new(),
+            is_combo: false,
+            ranged: false,
+            script: Some(script),
+        });
     }
     let secp = Secp256k1::signing_only();
     if let Some(key) = body.strip_prefix("combo(").and_then(|rest| rest.strip_suffix(')')) {
@@ -124,6 +134,7 @@ pub(crate) fn parse_body(body: &str) -> Result<Parsed, RpcError> {
             keys,
             is_combo: true,
             ranged,
+            script: None,
         });
     }
     let (descriptor, keys) = parse_part(&secp, body)?;
@@ -144,7 +155,23 @@ pub(crate) fn parse_body(body: &str) -> Result<Parsed, RpcError> {
     check_keys(&parts)?;
     let ranged = parts.iter().any(Descriptor::has_wildcard);
     let public = with_checksum(&format!("{:#}", parts[0]));
-    Ok(Parsed { text: body.to_string(), public, parts, keys, is_combo: false, ranged })
+    Ok(Parsed { text: body.to_string(), public, parts, keys, is_combo: false, ranged, script: None })
+}
+
+/// The script of `raw(HEX)` or `addr(ADDRESS)`; `None` for any other descriptor.
+fn parse_script(body: &str, network: Network) -> Result<Option<ScriptBuf>, RpcError> {
+    if let Some(hex) = body.strip_prefix("raw(").and_then(|r| r.strip_suffix(')')) {
+        let bytes = Vec::<u8>::from_hex(hex).map_err(|_| invalid_key("Raw script is not hex"))?;
+        return Ok(Some(ScriptBuf::from_bytes(bytes)));
+    }
+    if let Some(text) = body.strip_prefix("addr(").and_then(|r| r.strip_suffix(')')) {
+        let address = Address::from_str(text)
+            .ok()
+            .and_then(|a| a.require_network(network).ok())
+            .ok_or_else(|| invalid_key("Address is not valid"))?;
+        return Ok(Some(address.script_pubkey()));
+    }
+    Ok(None)
 }
 
 fn parse_part(
@@ -171,6 +198,17 @@ fn check_keys(parts: &[PartDescriptor]) -> Result<(), RpcError> {
         }
     }
     Ok(())
+}
+
+/// Whether every script of `parsed` can be derived from its public keys (no hardened step after
+/// an xpub; an xprv's hardened steps were derived when it was read).
+pub(crate) fn expandable(parsed: &Parsed) -> bool {
+    parsed.parts.iter().all(|part| {
+        !part.for_any_key(|k| match k {
+            DescriptorPublicKey::XPub(x) => x.derivation_path.into_iter().any(|c| c.is_hardened()),
+            _ => false,
+        })
+    })
 }
 
 fn key_is_compressed(descriptor: &PartDescriptor) -> bool {
@@ -238,16 +276,19 @@ mod tests {
             assert_eq!(p.ranged, ok.contains('*'));
             assert!(!p.public.contains("tprv") && !p.public.contains(WIF));
         }
-        for bad in [
-            format!("wsh(pk({WIF}))"),
-            format!("wpkh({xprv}/0/*h)"),
-            "raw(0014aa)".to_string(),
-            format!("wpkh({TPUB}/<0;1>/*)"),
-        ] {
+        for bad in [format!("wsh(pk({WIF}))"), format!("wpkh({xprv}/0/*h)"), format!("wpkh({TPUB}/<0;1>/*)")]
+        {
             let e = parse(&with_checksum(&bad)).err().unwrap_or_else(|| panic!("{bad} accepted"));
             assert_eq!(e.code, -4, "{bad}: {e:?}");
         }
         let e = parse(&with_checksum("pkh(nokey)")).unwrap_err();
         assert_eq!(e.code, -5);
+        let raw = parse(&with_checksum("raw(0014751e76e8199196d454941c45d1b3a323f1433bd6)")).unwrap();
+        assert!(raw.parts.is_empty() && raw.keys.is_empty());
+        assert_eq!(raw.script.unwrap().to_hex_string(), "0014751e76e8199196d454941c45d1b3a323f1433bd6");
+        let addr = parse(&with_checksum("addr(bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080)")).unwrap();
+        assert_eq!(addr.script.unwrap().to_hex_string(), "0014751e76e8199196d454941c45d1b3a323f1433bd6");
+        assert_eq!(parse(&with_checksum("raw(zz)")).unwrap_err().code, -5);
+        assert_eq!(parse(&with_checksum("addr(1BoatSLRHtKNngkdXEeobR76b53LETtpyT)")).unwrap_err().code, -5);
     }
 }

@@ -37,11 +37,14 @@ fn address_info(state: &State, address: &str, spk: &ScriptBuf) -> Value {
     o.insert("address".into(), json!(address));
     o.insert("scriptPubKey".into(), json!(spk.to_hex_string()));
     o.insert("ismine".into(), json!(owner.is_some()));
-    o.insert("solvable".into(), json!(owner.is_some()));
+    let solvable = owner.is_some_and(|w| keyed.is_some_and(|k| k.is_solvable(w)));
+    o.insert("solvable".into(), json!(solvable));
     if let Some((desc, parent)) = owner.and_then(|w| keyed.and_then(|k| k.descriptors_of(w))) {
         o.insert("desc".into(), json!(desc));
         o.insert("parent_desc".into(), json!(parent));
     }
+    // Core's descriptor wallets answer false; a wallet without private keys is all watch-only
+    // and says so by its flag instead.
     o.insert("iswatchonly".into(), json!(false));
     o.insert("isscript".into(), json!(spk.is_p2sh() || spk.is_p2wsh()));
     let witness = spk.witness_version();

@@ -303,7 +303,8 @@ fn listunspent(call: &Call<'_>) -> CallResult {
             let spendable =
                 s.flags.private_keys_enabled && s.keyed.as_ref().is_some_and(|k| k.signers.is_some());
             e.insert("spendable".into(), json!(spendable));
-            e.insert("solvable".into(), json!(true));
+            let solvable = s.keyed.as_ref().is_some_and(|k| k.is_solvable(c.owner));
+            e.insert("solvable".into(), json!(solvable));
             if let Some((desc, parent)) = s.keyed.as_ref().and_then(|k| k.descriptors_of(c.owner)) {
                 e.insert("desc".into(), json!(desc));
                 e.insert("parent_descs".into(), json!([parent]));

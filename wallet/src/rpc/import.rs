@@ -10,10 +10,12 @@
 //!    from the lowest such time less two hours ([`crate::rescan`]), then the node's mempool is
 //!    replayed to the wallet (a payment to an import waiting there is the wallet's too).
 //!
-//! What is imported: see [`crate::imports::parse`] for the descriptor types. Refused with a
-//! `-4` error that says so: `active: true` (a BDK wallet's two active descriptors cannot be
-//! replaced; the wallet's own descriptor, given again, succeeds), imports into a wallet without
-//! descriptors (blank or private keys disabled), `raw()` / `addr()`.
+//! What is imported: see [`crate::imports::parse`] for the descriptor types; into a wallet with
+//! private keys only descriptors with them, into one without only descriptors without them
+//! (`raw()` / `addr()` included), as in Core. A wallet without descriptors of its own gets its key
+//! index at its first import and then reads the whole chain once (so it needs no rescan). Refused
+//! with a `-4` error that says so: `active: true` (a BDK wallet's two active descriptors cannot be
+//! replaced; the wallet's own descriptor, given again, succeeds).
 
 use std::sync::Arc;
 
@@ -53,6 +55,7 @@ fn importdescriptors(call: &Call<'_>) -> CallResult {
         .ok_or_else(|| RpcError::new(RpcError::MISC_ERROR, IMPORTDESCRIPTORS.synopsis()))?;
     let requests = requests.as_array().ok_or_else(|| type_error(requests, "array"))?;
     let now = i64::try_from(now()).unwrap_or(i64::MAX);
+    let had_keys = wallet.with_state(|s| Ok(s.keyed.is_some()))?;
     let mut results = Vec::with_capacity(requests.len());
     let mut rescan_from: Option<i64> = None;
     for request in requests {
@@ -74,7 +77,12 @@ fn importdescriptors(call: &Call<'_>) -> CallResult {
             Err(e) => json!({"success": false, "error": {"code": e.code, "message": e.message}}),
         });
     }
-    if let Some(time) = rescan_from {
+    let made_keys = !had_keys && wallet.with_state(|s| Ok(s.keyed.is_some()))?;
+    if made_keys {
+        // Its new chain starts at genesis: catching up reads every block, imports included, so
+        // no rescan is needed (an import at "now" sees earlier payments too).
+        catch_up(wallet).map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
+    } else if let Some(time) = rescan_from {
         rescan(wallet, time).map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
     }
     Ok(Value::Array(results))
@@ -84,6 +92,20 @@ fn importdescriptors(call: &Call<'_>) -> CallResult {
 fn rescan(wallet: &Arc<WalletInner>, time: i64) -> interfaces::Result<()> {
     let mut changed = Vec::new();
     let result = crate::rescan::rescan_from_time(wallet, time, &mut changed);
+    wallet.fire(&changed);
+    result?;
+    let notifier: Arc<dyn ChainNotifications> =
+        Arc::new(crate::sync::Notifier { wallet: Arc::downgrade(wallet) });
+    wallet.chain.request_mempool_transactions(notifier)
+}
+
+/// Brings a wallet that just got its key index to the node's tip, then replays the mempool.
+fn catch_up(wallet: &Arc<WalletInner>) -> interfaces::Result<()> {
+    let mut changed = Vec::new();
+    let result = {
+        let _sync = crate::wallet::lock(&wallet.sync_lock);
+        crate::sync::catch_up(wallet, &mut changed)
+    };
     wallet.fire(&changed);
     result?;
     let notifier: Arc<dyn ChainNotifications> =
@@ -137,7 +159,7 @@ fn import_one(state: &mut State, request: &Value, timestamp: i64) -> Result<Vec<
     if private_keys_enabled && (body.starts_with("raw(") || body.starts_with("addr(")) {
         return Err(no_private_keys());
     }
-    let parsed = parse::parse_body(body)?;
+    let parsed = parse::parse_body(body, state.network)?;
     let mut warnings = Vec::new();
     let range = obj.get("range").filter(|r| !r.is_null());
     let (range, next_index) = if !parsed.ranged {
@@ -189,14 +211,18 @@ fn import_one(state: &mut State, request: &Value, timestamp: i64) -> Result<Vec<
     if parsed.keys.is_empty() && private_keys_enabled {
         return Err(no_private_keys());
     }
-    let Some(keyed) = state.keyed.as_mut() else {
-        return Err(not_supported(
-            desc,
-            "this wallet has no descriptors of its own (blank or private keys disabled), and imports \
-             into such a wallet are not supported yet",
+    if parsed.keys.is_empty() && !parse::expandable(&parsed) {
+        return Err(RpcError::new(
+            RpcError::WALLET_ERROR,
+            "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
         ));
+    }
+    // A wallet without descriptors of its own gets a key index for its imports now.
+    state.ensure_keyed().map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
+    let Some(keyed) = state.keyed.as_mut() else {
+        return Err(RpcError::new(RpcError::WALLET_ERROR, "the wallet has no key index"));
     };
-    if !parsed.is_combo {
+    if !parsed.is_combo && parsed.script.is_none() && keyed.own_keychains {
         let own: Vec<&Descriptor<DescriptorPublicKey>> = [KeychainKind::External, KeychainKind::Internal]
             .into_iter()
             .map(|k| keyed.wallet.public_descriptor(k))
