@@ -165,6 +165,19 @@ fn combo_import_of_a_mining_key_then_spend_restart_and_errors() {
     let tx = node.wallet_call("w1", "gettransaction", json!([txid]));
     assert_eq!(tx["details"][0]["label"], json!("coinbase"), "{tx}");
 
+    // Watch-only: the key's P2PKH address into a wallet without private keys (which reads the
+    // whole chain at its first import).
+    node.call("createwallet", json!({"wallet_name": "watch", "disable_private_keys": true}));
+    let watched = node.wallet_call(
+        "watch",
+        "importdescriptors",
+        json!([[{"desc": descsum(&format!("addr({})", k.pkh)), "timestamp": "now"}]]),
+    );
+    assert_eq!(watched, json!([{"success": true}]));
+    assert_eq!(balance(node, "watch"), 5 * COIN);
+    let info = node.wallet_call("watch", "getaddressinfo", json!([k.pkh]));
+    assert_eq!((&info["ismine"], &info["solvable"]), (&json!(true), &json!(false)), "{info}");
+
     // Core's errors for bad requests, one answer per request.
     let answers = node.wallet_call(
         "w1",
