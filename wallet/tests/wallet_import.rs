@@ -335,6 +335,12 @@ fn imports_into_wallets_without_descriptors() {
         r[0]["error"],
         json!({"code": -4, "message": "Cannot expand descriptor. Probably because of hardened derivations without private keys provided"})
     );
+    let info = env.call("watch", "getwalletinfo", json!([]));
+    assert_eq!(info["keypoolsize"], json!(0), "{info}");
+    assert_eq!(
+        info["flags"],
+        json!(["disable_private_keys", "last_hardened_xpub_cached", "descriptor_wallet"])
+    );
     env.node_call("unloadwallet", json!(["watch"]));
     env.node_call("loadwallet", json!(["watch"]));
     assert_eq!(env.balance("watch"), 9 * COIN);

@@ -23,7 +23,7 @@ pub(crate) const GETWALLETINFO: Method = Method {
     wallet: true,
     help: "Returns the wallet's state: walletname, walletversion, format (\"sqlite\"), txcount,\n\
            keypoolsize, keypoolsize_hd_internal, paytxfee, private_keys_enabled, avoid_reuse, scanning,\n\
-           descriptors, external_signer, blank, birthtime, lastprocessedblock {hash, height}.",
+           descriptors, external_signer, blank, birthtime, flags, lastprocessedblock {hash, height}.",
     run: getwalletinfo,
 };
 
@@ -31,6 +31,8 @@ fn getwalletinfo(call: &Call<'_>) -> CallResult {
     let wallet = call.wallet()?;
     let value = wallet.with_state(|s| {
         let (txcount, lookahead) = match &s.keyed {
+            // Placeholder keychains (a wallet without descriptors of its own) hand out nothing.
+            Some(k) if !k.own_keychains => (k.canonical_txs().count(), 0),
             Some(k) => (k.canonical_txs().count(), k.wallet.spk_index().lookahead()),
             None => (0, 0),
         };
@@ -49,10 +51,25 @@ fn getwalletinfo(call: &Call<'_>) -> CallResult {
         obj.insert("external_signer".into(), json!(false));
         obj.insert("blank".into(), json!(s.flags.blank));
         obj.insert("birthtime".into(), json!(s.flags.birthtime));
+        obj.insert("flags".into(), json!(flag_names(s)));
         obj.insert("lastprocessedblock".into(), last_processed(s));
         Ok(Value::Object(obj))
     })?;
     Ok(value)
+}
+
+/// Core's names of the wallet's flags (`getwalletinfo`'s `flags`).
+fn flag_names(s: &State) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if !s.flags.private_keys_enabled {
+        names.push("disable_private_keys");
+    }
+    if s.flags.blank {
+        names.push("blank");
+    }
+    // Every wallet here is a descriptor wallet; Core sets the xpub-cache flag on each.
+    names.extend(["last_hardened_xpub_cached", "descriptor_wallet"]);
+    names
 }
 
 pub(crate) const GETNEWADDRESS: Method = Method {
