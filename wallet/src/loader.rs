@@ -260,7 +260,13 @@ pub(crate) fn create_state(
     let store =
         Store::create(path, flags, Some(&descriptors), changeset.as_ref(), None).map_err(store_error)?;
     let signers = Signers::new(&descriptors, &wallet, network)?;
-    let keyed = Keyed { wallet, signers: Some(signers), imports: Default::default(), own_keychains: true };
+    let keyed = Keyed {
+        wallet,
+        signers: Some(signers),
+        imports: Default::default(),
+        private_descriptors: Some(descriptors),
+        own_keychains: true,
+    };
     Ok(State::new(store, Some(keyed), keyless_tip, flags, network, Default::default(), Default::default()))
 }
 
@@ -303,7 +309,9 @@ pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<Sta
                         })?;
                 // A wallet created without descriptors has placeholder keychains (for its imports).
                 let own_keychains = !record.flags.blank && record.flags.private_keys_enabled;
-                Some(Keyed { wallet, signers, imports, own_keychains })
+                let private_descriptors =
+                    (own_keychains && record.flags.private_keys_enabled).then(|| descriptors.clone());
+                Some(Keyed { wallet, signers, imports, private_descriptors, own_keychains })
             }
         };
     Ok(State::new(store, keyed, keyless_tip, record.flags, network, record.notes, record.labels))

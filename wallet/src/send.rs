@@ -204,7 +204,7 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     let coins = state.coins();
     let unspendable = state.unspendable();
     // A blank wallet has no descriptors, so no coins: Core's coin selection finds nothing.
-    let Some(Keyed { wallet, signers, imports, own_keychains }) = state.keyed.as_mut() else {
+    let Some(Keyed { wallet, signers, imports, own_keychains, .. }) = state.keyed.as_mut() else {
         return Err(SendError::insufficient("Insufficient funds"));
     };
     if !*own_keychains {

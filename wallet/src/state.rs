@@ -48,6 +48,9 @@ pub(crate) struct Keyed {
     pub(crate) signers: Option<Signers>,
     /// Imported descriptors; their transactions are in `wallet`'s graph.
     pub(crate) imports: Imports,
+    /// The private descriptors of the two keychains (`listdescriptors true`); `None` without
+    /// private keys or keychains of its own.
+    pub(crate) private_descriptors: Option<crate::store::PrivateDescriptors>,
     /// Whether `wallet`'s two keychains are the wallet's own. False for a wallet created without
     /// descriptors (blank, or private keys disabled) that got a BDK wallet for its imports: its
     /// keychains are placeholders whose keys were thrown away, and never count.
@@ -450,7 +453,13 @@ impl State {
         } else {
             None
         };
-        self.keyed = Some(Keyed { wallet, signers, imports: Imports::default(), own_keychains: false });
+        self.keyed = Some(Keyed {
+            wallet,
+            signers,
+            imports: Imports::default(),
+            private_descriptors: None,
+            own_keychains: false,
+        });
         Ok(true)
     }
 

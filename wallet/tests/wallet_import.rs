@@ -101,6 +101,32 @@ fn combo_of_a_mining_key_as_cores_framework_does() {
     assert_eq!((&info["ismine"], &info["ischange"]), (&json!(true), &json!(true)), "{info}");
     assert_eq!(env.fail("w1", "getrawchangeaddress", json!(["legacy"])).code, -12);
 
+    let listed = env.call("w1", "listdescriptors", json!([]));
+    assert_eq!(listed["wallet_name"], json!("w1"));
+    let descs = listed["descriptors"].as_array().unwrap();
+    assert_eq!(descs.len(), 3, "{listed}");
+    let combo = descs.iter().find(|d| d["desc"].as_str().unwrap().starts_with("combo(")).unwrap();
+    assert_eq!(
+        combo,
+        &json!({"desc": descsum(&format!("combo({})", k.pubkey)), "timestamp": 1, "active": false})
+    );
+    let own: Vec<&Value> = descs.iter().filter(|d| d["active"] == json!(true)).collect();
+    assert_eq!(own.len(), 2);
+    assert!(
+        own.iter().all(|d| d["desc"].as_str().unwrap().starts_with("wpkh([")
+            && d["desc"].as_str().unwrap().contains("/84h/1h/0h]")),
+        "{listed}"
+    );
+    let private = env.call("w1", "listdescriptors", json!([true]));
+    assert!(
+        private["descriptors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["desc"] == json!(descsum(&format!("combo({})", k.wif)))),
+        "{private}"
+    );
+
     // A second import of the same descriptor is fine and changes nothing (its label is set again,
     // as Core does: without one it would become "").
     let r = import(
@@ -341,6 +367,13 @@ fn imports_into_wallets_without_descriptors() {
         info["flags"],
         json!(["disable_private_keys", "last_hardened_xpub_cached", "descriptor_wallet"])
     );
+    let e = env.fail("watch", "listdescriptors", json!([true]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-4, "Can't get private descriptor string for watch-only wallets")
+    );
+    let listed = env.call("watch", "listdescriptors", json!([]));
+    assert_eq!(listed["descriptors"].as_array().unwrap().len(), 3, "only the imports: {listed}");
     env.node_call("unloadwallet", json!(["watch"]));
     env.node_call("loadwallet", json!(["watch"]));
     assert_eq!(env.balance("watch"), 9 * COIN);

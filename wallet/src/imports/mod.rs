@@ -143,6 +143,11 @@ impl Imports {
         self.entries.is_empty()
     }
 
+    /// The imports, by id.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
     /// The import whose public descriptor is `public`, if any.
     pub(crate) fn find(&self, public: &str) -> Option<&Entry> {
         self.entries.values().find(|e| e.parsed.public == public)

@@ -78,6 +78,13 @@ pub(crate) fn strip_checksum(text: &str) -> Result<&str, RpcError> {
     Ok(body)
 }
 
+/// A descriptor as Core prints it: hardened steps marked `h` (miniscript writes `'`), with its
+/// checksum (any checksum `text` had is replaced).
+pub(crate) fn core_form(text: &str) -> String {
+    let body = text.split_once('#').map_or(text, |(body, _)| body);
+    with_checksum(&body.replace('\'', "h"))
+}
+
 /// `body` with its checksum appended.
 pub(crate) fn with_checksum(body: &str) -> String {
     match desc_checksum(body) {
@@ -98,7 +105,7 @@ pub(crate) fn parse_body(body: &str, network: Network) -> Result<Parsed, RpcErro
     if let Some(script) = parse_script(body, network)? {
         return Ok(Parsed {
             text: body.to_string(),
-            public: with_checksum(body),
+            public: core_form(body),
             parts: Vec::new(),
             keys: KeyMap::new(),
             is_combo: false,
@@ -129,7 +136,7 @@ pub(crate) fn parse_body(body: &str, network: Network) -> Result<Parsed, RpcErro
         let ranged = pkh.has_wildcard();
         return Ok(Parsed {
             text: body.to_string(),
-            public: with_checksum(&format!("combo({public_key})")),
+            public: core_form(&format!("combo({public_key})")),
             parts,
             keys,
             is_combo: true,
@@ -154,7 +161,7 @@ pub(crate) fn parse_body(body: &str, network: Network) -> Result<Parsed, RpcErro
     let parts = vec![descriptor];
     check_keys(&parts)?;
     let ranged = parts.iter().any(Descriptor::has_wildcard);
-    let public = with_checksum(&format!("{:#}", parts[0]));
+    let public = core_form(&format!("{:#}", parts[0]));
     Ok(Parsed { text: body.to_string(), public, parts, keys, is_combo: false, ranged, script: None })
 }
 

@@ -16,10 +16,12 @@
 //! (`createwallet`, `loadwallet`, `unloadwallet`, `listwallets`, `listwalletdir`), [`info`] the
 //! wallet state (`getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`), [`history`] the
 //! transaction views (`listtransactions`, `gettransaction`, `listunspent`), [`send`]
-//! `sendtoaddress`, [`import`] `importdescriptors`, [`address`] `getaddressinfo`.
+//! `sendtoaddress`, [`import`] `importdescriptors`, [`descriptors`] `listdescriptors`, [`address`]
+//! `getaddressinfo`.
 
 mod address;
 pub(crate) mod amount;
+mod descriptors;
 mod history;
 mod import;
 mod info;
@@ -93,6 +95,7 @@ pub(crate) static METHODS: &[Method] = &[
     history::GETTRANSACTION,
     info::GETWALLETINFO,
     import::IMPORTDESCRIPTORS,
+    descriptors::LISTDESCRIPTORS,
     history::LISTTRANSACTIONS,
     history::LISTUNSPENT,
     manage::LISTWALLETDIR,
