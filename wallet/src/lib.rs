@@ -9,8 +9,8 @@
 //! BDK's coin selection and signer; the RPCs `createwallet`, `loadwallet`, `unloadwallet`,
 //! `listwallets`, `listwalletdir`, `getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`,
 //! `sendtoaddress`, `listunspent`, `listtransactions`, `gettransaction`, `importdescriptors`
-//! (imported descriptors beside the BDK wallet's two, see `imports`), `getaddressinfo`,
-//! registered through
+//! (imported descriptors beside the BDK wallet's two, see `imports`), `listdescriptors`,
+//! `getaddressinfo`, `getrawchangeaddress`, registered through
 //! [`interfaces::Chain::handle_rpc`].
 //!
 //! **What it is not for.** It knows no node internals and no IPC: no `mpx-node`, `framework`,

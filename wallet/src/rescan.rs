@@ -1,6 +1,7 @@
-//! Reading the wallet's blocks again for descriptors just imported (Core's `RescanFromTime`).
+//! Reading the wallet's blocks again for descriptors just imported (Core's `RescanFromTime`),
+//! then the node's mempool ([`scan_for_imports`]).
 //!
-//! Step by step ([`rescan_from_time`]):
+//! A rescan from a time, step by step (`rescan_from_time`):
 //! 1. Take the wallet's `sync_lock`: no block is applied meanwhile, so the wallet's chain (and
 //!    tip) stays what it was when the scan started. Mempool notifications still run; they take
 //!    only the state lock.
@@ -15,10 +16,12 @@
 //!
 //! The caller fires the transaction callbacks with what changed, once no lock is held.
 
-use interfaces::{Error, FoundBlockRequest, Result};
+use std::sync::Arc;
+
+use interfaces::{ChainNotifications, Error, FoundBlockRequest, Result};
 
 use crate::state::Changed;
-use crate::sync::fetch_block;
+use crate::sync::{catch_up, fetch_block, Notifier};
 use crate::wallet::{lock, WalletInner};
 
 /// Core's `TIMESTAMP_WINDOW`: how far a block's time may lie before the time it was made.
@@ -27,9 +30,41 @@ pub(crate) const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
 /// Blocks read and written per step.
 const BATCH: u32 = 100;
 
+/// What an import needs read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// Nothing (every import was at `"now"`).
+    Nothing,
+    /// The wallet's blocks from this time (less [`TIMESTAMP_WINDOW`]).
+    FromTime(i64),
+    /// The wallet just got its key index (it had no descriptors): its chain starts at genesis,
+    /// and catching up with the node reads every block once, so no rescan is needed (an import
+    /// at `"now"` then sees earlier payments too).
+    NewIndex,
+}
+
+/// Reads what `scan` says for the imports just made, then replays the node's mempool to the
+/// wallet (a payment to an import waiting there is the wallet's too), and runs the transaction
+/// callbacks for what changed. Takes `sync_lock` itself; call it with no lock held.
+pub(crate) fn scan_for_imports(wallet: &Arc<WalletInner>, scan: Scan) -> Result<()> {
+    let mut changed = Vec::new();
+    let result = match scan {
+        Scan::Nothing => return Ok(()),
+        Scan::FromTime(time) => rescan_from_time(wallet, time, &mut changed),
+        Scan::NewIndex => {
+            let _sync = lock(&wallet.sync_lock);
+            catch_up(wallet, &mut changed)
+        }
+    };
+    wallet.fire(&changed);
+    result?;
+    let notifier: Arc<dyn ChainNotifications> = Arc::new(Notifier { wallet: Arc::downgrade(wallet) });
+    wallet.chain.request_mempool_transactions(notifier)
+}
+
 /// Scans the wallet's chain from the first block at or after `time - TIMESTAMP_WINDOW` for
 /// transactions of the imports (see the module docs), adding what changed to `changed`.
-pub(crate) fn rescan_from_time(wallet: &WalletInner, time: i64, changed: &mut Changed) -> Result<()> {
+fn rescan_from_time(wallet: &WalletInner, time: i64, changed: &mut Changed) -> Result<()> {
     let _sync = lock(&wallet.sync_lock);
     let tip = wallet.with_state(|s| Ok(s.tip()))?;
     let Some(start) = first_block_after(wallet, time.saturating_sub(TIMESTAMP_WINDOW), tip.height)? else {

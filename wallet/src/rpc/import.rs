@@ -7,8 +7,8 @@
 //! 2. Each request is checked and imported on its own; a bad one is answered
 //!    `{"success": false, "error": {code, message}}` and the others go on.
 //! 3. If any successful request had a time rather than `"now"`, the wallet's chain is read again
-//!    from the lowest such time less two hours ([`crate::rescan`]), then the node's mempool is
-//!    replayed to the wallet (a payment to an import waiting there is the wallet's too).
+//!    from the lowest such time less two hours, then the node's mempool is replayed to the wallet
+//!    (a payment to an import waiting there is the wallet's too): [`crate::rescan`].
 //!
 //! What is imported: see [`crate::imports::parse`] for the descriptor types; into a wallet with
 //! private keys only descriptors with them, into one without only descriptors without them
@@ -17,18 +17,17 @@
 //! with a `-4` error that says so: `active: true` (a BDK wallet's two active descriptors cannot be
 //! replaced; the wallet's own descriptor, given again, succeeds).
 
-use std::sync::Arc;
-
 use bdk_wallet::miniscript::descriptor::{Descriptor, DescriptorPublicKey};
 use bdk_wallet::KeychainKind;
-use interfaces::{ChainNotifications, RpcError};
+use interfaces::RpcError;
 use serde_json::{json, Map, Value};
 
+use super::amount::type_name;
 use super::params::type_error;
 use super::{Call, CallResult, Method};
 use crate::imports::{parse, Request, DEFAULT_RANGE_END};
+use crate::rescan::Scan;
 use crate::state::{now, State};
-use crate::wallet::WalletInner;
 
 pub(crate) const IMPORTDESCRIPTORS: Method = Method {
     name: "importdescriptors",
@@ -77,40 +76,14 @@ fn importdescriptors(call: &Call<'_>) -> CallResult {
             Err(e) => json!({"success": false, "error": {"code": e.code, "message": e.message}}),
         });
     }
-    let made_keys = !had_keys && wallet.with_state(|s| Ok(s.keyed.is_some()))?;
-    if made_keys {
-        // Its new chain starts at genesis: catching up reads every block, imports included, so
-        // no rescan is needed (an import at "now" sees earlier payments too).
-        catch_up(wallet).map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
-    } else if let Some(time) = rescan_from {
-        rescan(wallet, time).map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
-    }
-    Ok(Value::Array(results))
-}
-
-/// Reads the chain and the mempool again for the new imports (steps 3 of the module docs).
-fn rescan(wallet: &Arc<WalletInner>, time: i64) -> interfaces::Result<()> {
-    let mut changed = Vec::new();
-    let result = crate::rescan::rescan_from_time(wallet, time, &mut changed);
-    wallet.fire(&changed);
-    result?;
-    let notifier: Arc<dyn ChainNotifications> =
-        Arc::new(crate::sync::Notifier { wallet: Arc::downgrade(wallet) });
-    wallet.chain.request_mempool_transactions(notifier)
-}
-
-/// Brings a wallet that just got its key index to the node's tip, then replays the mempool.
-fn catch_up(wallet: &Arc<WalletInner>) -> interfaces::Result<()> {
-    let mut changed = Vec::new();
-    let result = {
-        let _sync = crate::wallet::lock(&wallet.sync_lock);
-        crate::sync::catch_up(wallet, &mut changed)
+    let scan = if !had_keys && wallet.with_state(|s| Ok(s.keyed.is_some()))? {
+        Scan::NewIndex
+    } else {
+        rescan_from.map_or(Scan::Nothing, Scan::FromTime)
     };
-    wallet.fire(&changed);
-    result?;
-    let notifier: Arc<dyn ChainNotifications> =
-        Arc::new(crate::sync::Notifier { wallet: Arc::downgrade(wallet) });
-    wallet.chain.request_mempool_transactions(notifier)
+    crate::rescan::scan_for_imports(wallet, scan)
+        .map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
+    Ok(Value::Array(results))
 }
 
 /// The request's time, `None` for `"now"` (Core's `GetImportTimestamp`; its errors fail the call).
@@ -123,7 +96,7 @@ fn timestamp_of(request: &Value) -> Result<Option<i64>, RpcError> {
         },
         Some(other) => Err(RpcError::new(
             RpcError::TYPE_ERROR,
-            format!("Expected number or \"now\" timestamp value for key. got type {}", json_type(other)),
+            format!("Expected number or \"now\" timestamp value for key. got type {}", type_name(other)),
         )),
         None => Err(RpcError::new(RpcError::TYPE_ERROR, "Missing required timestamp field for key")),
     }
@@ -297,10 +270,6 @@ fn no_private_keys() -> RpcError {
 
 fn not_supported(desc: &str, why: &str) -> RpcError {
     RpcError::new(RpcError::WALLET_ERROR, format!("Descriptor {desc} was not imported: {why}"))
-}
-
-fn json_type(v: &Value) -> &'static str {
-    super::amount::type_name(v)
 }
 
 #[cfg(test)]
