@@ -8,9 +8,10 @@
 //! `mpx_imports`. Creation writes all of them in one SQLite transaction, and so does every later
 //! change: a crash leaves either the old state or the new one.
 //!
-//! Versions: a file is written as schema 1 until it holds an import, then as 2, so that an older
-//! build (which knows only 1, and would not see the imported coins) refuses it instead of showing
-//! a wrong balance. This build reads both; `mpx_imports` is created when missing.
+//! Versions: a file is written as schema 1 until it holds an import (or the placeholder keychains
+//! a wallet without descriptors gets for its imports), then as 2, so that an older build (which
+//! knows only 1, would not see the imported coins and would take placeholders for real keys)
+//! refuses it instead of showing a wrong balance or handing out unspendable addresses. This build reads both; `mpx_imports` is created when missing.
 //!
 //! The file is created `0600` (it holds private keys) and opened in SQLite's exclusive locking
 //! mode, so a second process cannot open a loaded wallet (Bitcoin Core does the same). Journal mode
@@ -454,7 +455,9 @@ fn write_changes(tx: &rusqlite::Transaction<'_>, changes: &Changes<'_>) -> Resul
             params![r.id, r.descriptor, r.range.0, r.range.1, r.next_index, r.internal, r.timestamp],
         )?;
     }
-    if !changes.imports.is_empty() {
+    // Imports, or placeholder keychains (which an older build would take for the wallet's own and
+    // hand out addresses from): older builds must refuse the file.
+    if !changes.imports.is_empty() || changes.descriptors.is_some() {
         tx.execute(
             "UPDATE mpx_wallet SET version = ?1 WHERE id = 0 AND version < ?1",
             params![SCHEMA_VERSION],
