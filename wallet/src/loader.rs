@@ -260,7 +260,13 @@ pub(crate) fn create_state(
     let store =
         Store::create(path, flags, Some(&descriptors), changeset.as_ref(), None).map_err(store_error)?;
     let signers = Signers::new(&descriptors, &wallet, network)?;
-    let keyed = Keyed { wallet, signers: Some(signers) };
+    let keyed = Keyed {
+        wallet,
+        signers: Some(signers),
+        imports: Default::default(),
+        private_descriptors: Some(descriptors),
+        own_keychains: true,
+    };
     Ok(State::new(store, Some(keyed), keyless_tip, flags, network, Default::default(), Default::default()))
 }
 
@@ -281,18 +287,33 @@ pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<Sta
     let genesis = bitcoin::constants::genesis_block(network).block_hash();
     let keyless_tip =
         record.tip.map_or(BlockId { height: 0, hash: genesis }, |(height, hash)| BlockId { height, hash });
-    let keyed = match &record.descriptors {
-        None => None,
-        Some(descriptors) => {
-            let wallet = load_bdk_wallet(descriptors, record.changeset, network)?;
-            let signers = if record.flags.private_keys_enabled {
-                Some(Signers::new(descriptors, &wallet, network)?)
-            } else {
-                None
-            };
-            Some(Keyed { wallet, signers })
-        }
-    };
+    let keyed =
+        match &record.descriptors {
+            None if !record.imports.is_empty() => return Err(Error::failed(
+                "Wallet file verification failed. It holds imported descriptors but no wallet descriptors.",
+            )),
+            None => None,
+            Some(descriptors) => {
+                let wallet = load_bdk_wallet(descriptors, record.changeset, network)?;
+                let signers = if record.flags.private_keys_enabled {
+                    Some(Signers::new(descriptors, &wallet, network)?)
+                } else {
+                    None
+                };
+                let txs: Vec<std::sync::Arc<bitcoin::Transaction>> =
+                    wallet.tx_graph().full_txs().map(|node| node.tx.clone()).collect();
+                let imports =
+                    crate::imports::Imports::load(record.imports, txs.iter().map(|tx| tx.as_ref()), network)
+                        .map_err(|e| {
+                            Error::failed(format!("Wallet file verification failed. {}", e.message()))
+                        })?;
+                // A wallet created without descriptors has placeholder keychains (for its imports).
+                let own_keychains = !record.flags.blank && record.flags.private_keys_enabled;
+                let private_descriptors =
+                    (own_keychains && record.flags.private_keys_enabled).then(|| descriptors.clone());
+                Some(Keyed { wallet, signers, imports, private_descriptors, own_keychains })
+            }
+        };
     Ok(State::new(store, keyed, keyless_tip, record.flags, network, record.notes, record.labels))
 }
 
