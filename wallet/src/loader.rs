@@ -27,6 +27,9 @@ use crate::state::{now, Keyed, State};
 use crate::store::{Flags, PrivateDescriptors, Store, StoreError};
 use crate::wallet::{lock, WalletHandle, WalletInner};
 
+/// How long a start-up wallet waits for a lock another process holds.
+const START_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where the wallets live and which load at start-up: what the executable hands the wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletSettings {
@@ -281,8 +284,11 @@ fn store_error(e: StoreError) -> Error {
 
 /// Opens and reads the wallet file at `path` and builds the state over it.
 pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<State> {
-    let mut store =
-        Store::open(path).map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?;
+    let mut store = Store::open(path).map_err(|e| match e {
+        // Held by another process: maybe one that is just exiting (see `LoaderHandle::load`).
+        StoreError::Locked => Error::unavailable(format!("Wallet file verification failed. {e}")),
+        other => Error::failed(format!("Wallet file verification failed. {other}")),
+    })?;
     let record = store.read().map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?;
     let genesis = bitcoin::constants::genesis_block(network).block_hash();
     let keyless_tip =
@@ -398,7 +404,7 @@ impl interfaces::WalletLoader for Loader {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            match self.inner.load(&name, None) {
+            match load_at_start(&self.inner, &name) {
                 Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     // Core: "Skipping -wallet path that doesn't exist."
@@ -471,6 +477,27 @@ impl Drop for Loader {
     fn drop(&mut self) {
         if let Err(e) = self.inner.stop() {
             tracing::warn!(target: "wallet", error = %e, "stopping the wallets failed");
+        }
+    }
+}
+
+/// Loads a start-up wallet, waiting up to [`START_LOCK_WAIT`] while another process holds its
+/// file: after a crash, the previous wallet process (the child of a killed node) may still be
+/// exiting when the restarted node loads its wallets. `loadwallet` does not wait.
+fn load_at_start(loader: &LoaderInner, name: &str) -> Result<Arc<WalletInner>> {
+    let deadline = std::time::Instant::now() + START_LOCK_WAIT;
+    let mut logged = false;
+    loop {
+        match loader.load(name, None) {
+            Err(e) if e.kind() == ErrorKind::Unavailable && std::time::Instant::now() < deadline => {
+                if !logged {
+                    tracing::info!(target: "wallet", wallet = %name,
+                        "wallet file is locked by another process; waiting up to {} s", START_LOCK_WAIT.as_secs());
+                    logged = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
         }
     }
 }
