@@ -146,6 +146,22 @@ fn miniwallet_coins_are_mined_found_spent_and_tested_like_bitcoind() {
     assert_eq!(block["tx"].as_array().map(Vec::len), Some(3));
     assert_eq!(block["tx"][0]["vout"][0]["value"].to_string(), "50.00000000");
     assert_eq!(node.call("getmempoolinfo", json!([]))["size"], json!(0));
+
+    // Merkle proofs: the child has an unspent output (found through the UTXO set); the parent's
+    // only output is spent, so without -txindex its block must be named.
+    let child_txid = child.compute_txid().to_string();
+    let proof = node.call("gettxoutproof", json!([[child_txid]]));
+    assert_eq!(node.call("verifytxoutproof", json!([proof])), json!([child_txid]));
+    let good_txid = good.compute_txid().to_string();
+    let (code, message) = rpc_error(node, "gettxoutproof", json!([[good_txid]]));
+    assert_eq!((code, message.as_str()), (-5, "Transaction not yet in block"));
+    let both = node.call("gettxoutproof", json!([[good_txid, child_txid], mined["hash"]]));
+    let mut proven: Vec<Value> =
+        node.call("verifytxoutproof", json!([both])).as_array().cloned().unwrap_or_default();
+    proven.sort_by_key(|v| v.to_string());
+    let mut expected = vec![json!(good_txid), json!(child_txid)];
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(proven, expected);
 }
 
 #[test]

@@ -27,6 +27,7 @@ mod node;
 mod output_script;
 mod rawtransaction;
 mod script;
+mod txoutproof;
 mod utxo_set;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,7 @@ static TABLES: &[&[Builtin]] = &[
     node::METHODS,
     output_script::METHODS,
     utxo_set::METHODS,
+    txoutproof::METHODS,
 ];
 
 /// Every built-in method.
@@ -84,6 +86,8 @@ pub struct Dispatcher {
     log_path: Mutex<Option<PathBuf>>,
     /// `getnetworkinfo`'s `subversion` (with the `-uacomment`s) when the daemon set it.
     subversion: Mutex<Option<String>>,
+    /// `-txindex`: confirmed transactions may be looked up by txid (a chain scan here).
+    txindex: std::sync::atomic::AtomicBool,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -145,7 +149,18 @@ impl Dispatcher {
             active: Mutex::new(Vec::new()),
             log_path: Mutex::new(None),
             subversion: Mutex::new(None),
+            txindex: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Turns the transaction index on (`-txindex`).
+    pub fn set_txindex(&self, enabled: bool) {
+        self.txindex.store(enabled, Ordering::SeqCst);
+    }
+
+    /// Whether `-txindex` is on.
+    pub fn txindex(&self) -> bool {
+        self.txindex.load(Ordering::SeqCst)
     }
 
     /// Sets the subversion `getnetworkinfo` reports (`Config::subversion()`: `-uacomment`s included).
