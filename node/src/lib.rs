@@ -23,11 +23,13 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod address;
 pub mod app;
 mod chain;
 mod chain_client;
 pub mod interface;
 pub mod logging;
+pub mod memory;
 pub mod mempool;
 pub mod mining;
 pub mod process;

@@ -15,6 +15,9 @@ use super::{CallResult, Dispatcher};
 use crate::chain::ChainState;
 use crate::Coin;
 
+pub(crate) mod stats;
+pub(crate) mod wait;
+
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
     builtin!(

@@ -23,8 +23,10 @@ mod mempool;
 mod mining;
 mod net;
 mod node;
+mod output_script;
 mod rawtransaction;
 mod script;
+mod signmessage;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,6 +45,8 @@ use util::Builtin;
 /// Every file's method table, in `help` order of categories.
 static TABLES: &[&[Builtin]] = &[
     blockchain::METHODS,
+    blockchain::stats::METHODS,
+    blockchain::wait::METHODS,
     mempool::METHODS,
     control::METHODS,
     mining::METHODS,
@@ -50,6 +54,8 @@ static TABLES: &[&[Builtin]] = &[
     rawtransaction::METHODS,
     fees::METHODS,
     node::METHODS,
+    output_script::METHODS,
+    signmessage::METHODS,
 ];
 
 /// Every built-in method.
