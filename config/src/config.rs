@@ -126,6 +126,9 @@ pub struct Config {
     /// What reading the options found worth an information line (`Included configuration file
     /// ...`), for the program's log.
     pub notes: Vec<String>,
+    /// Core's start-up lines naming every option given: `Config file arg: [regtest] server="1"`,
+    /// `Command-line arg: addnode="some.node"` (secrets as `****`), for the program's log.
+    pub arg_lines: Vec<String>,
     /// Every option occurrence from the config files and the command line, as
     /// `-name=value`, `-name` or `-noname`, in the order they were applied.
     pub options_given: Vec<String>,
@@ -148,6 +151,11 @@ pub struct Config {
     pub server: bool,
     /// `-rpcdoccheck` (accepted; this node's RPC help is not checked against documentation).
     pub rpc_doc_check: bool,
+    /// Where the blocks are (`-blocksdir`) and what may happen to them (`-prune`, `-fastprune`,
+    /// `-reindex-chainstate`).
+    pub storage: crate::StorageSettings,
+    /// The mempool's policy (`-permitbaremultisig`, `-limitclustercount`, `-limitclustersize`, ...).
+    pub mempool_policy: crate::MempoolPolicy,
     /// Mempool policy options (`-maxmempool`, `-mempoolexpiry`, `-minrelaytxfee`,
     /// `-dustrelayfee`, `-persistmempool`).
     pub mempool: MempoolSettings,
@@ -233,6 +241,8 @@ impl Config {
             }
         }
         let (debug, debug_all) = settings::debug_categories(m)?;
+        crate::policy::check_wallet_policy(m)?;
+        let storage = crate::storage::storage_settings(m, &datadir, chain.name())?;
         let log = settings::log_settings(program, m, &chain_datadir, debug, debug_all)?;
         Ok(Config {
             program,
@@ -243,12 +253,15 @@ impl Config {
             warnings: sources.warnings,
             console_warnings: sources.console_warnings,
             notes: sources.notes,
+            arg_lines: sources.arg_lines,
             options_given: sources.options_given,
             log,
             server: flag_or(m, "server", true),
             rpc_doc_check: flag(m, "rpcdoccheck"),
             mempool: settings::mempool_settings(m)?,
             wallet_options: settings::wallet_options(m)?,
+            storage,
+            mempool_policy: crate::policy::mempool_policy(m)?,
             notify: settings::notify(m),
             p2p: settings::p2p_settings(m)?,
             par: value::<i64>(m, "par").unwrap_or(0),
@@ -287,6 +300,7 @@ pub(crate) struct Sources {
     pub(crate) warnings: Vec<String>,
     pub(crate) console_warnings: Vec<String>,
     pub(crate) notes: Vec<String>,
+    pub(crate) arg_lines: Vec<String>,
     pub(crate) options_given: Vec<String>,
 }
 

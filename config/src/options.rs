@@ -11,6 +11,10 @@ use clap::{Arg, ArgAction, Command};
 use crate::values::{self, setting};
 use crate::Program;
 
+mod network;
+mod policy;
+mod storage;
+
 /// The clap id of the cli's positional arguments (method and params).
 pub(crate) const ARGS: &str = "args";
 
@@ -832,14 +836,19 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
     },
 ];
 
+/// Every option: the main table, then the groups kept in their own files.
+fn all() -> impl Iterator<Item = &'static OptionDef> {
+    OPTIONS.iter().chain(storage::OPTIONS).chain(network::OPTIONS).chain(policy::OPTIONS)
+}
+
 /// The option called `name`, whichever programs take it.
 pub(crate) fn find(name: &str) -> Option<&'static OptionDef> {
-    OPTIONS.iter().find(|def| def.name == name)
+    all().find(|def| def.name == name)
 }
 
 /// The options `program` takes, in table order.
 pub(crate) fn for_program(program: Program) -> impl Iterator<Item = &'static OptionDef> {
-    OPTIONS.iter().filter(move |def| def.is_for(program))
+    all().filter(move |def| def.is_for(program))
 }
 
 impl OptionDef {
@@ -907,8 +916,16 @@ pub(crate) fn command(program: Program) -> Command {
 /// The `-help` text of `program`.
 pub(crate) fn help(program: Program) -> String {
     let mut out = format!("Usage: {} {}\n", program.executable(), program.usage());
-    let mut heading = "";
+    // Each heading once, in the order headings first appear.
+    let mut headings: Vec<&str> = Vec::new();
     for def in for_program(program) {
+        if !headings.contains(&def.heading) {
+            headings.push(def.heading);
+        }
+    }
+    let mut heading = "";
+    let grouped = headings.into_iter().flat_map(|h| for_program(program).filter(move |def| def.heading == h));
+    for def in grouped {
         if def.heading != heading {
             heading = def.heading;
             out.push_str(&format!("\n{heading}:\n"));
@@ -954,8 +971,9 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        for (i, def) in OPTIONS.iter().enumerate() {
-            assert!(OPTIONS[..i].iter().all(|other| other.name != def.name), "{} twice", def.name);
+        let every: Vec<&OptionDef> = all().collect();
+        for (i, def) in every.iter().enumerate() {
+            assert!(every[..i].iter().all(|other| other.name != def.name), "{} twice", def.name);
             assert!(!def.name.starts_with("no"), "{}: would clash with negation", def.name);
             assert_eq!(def.shape == Shape::Flag, def.value_name.is_empty(), "{}", def.name);
             if def.shape != Shape::Value {

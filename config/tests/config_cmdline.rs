@@ -56,10 +56,10 @@ rpc_doc_check: false
 mempool: MempoolSettings {{ max_size_mb: 300, expiry_hours: 336, min_relay_fee: 100, dust_relay_fee: 3000, \
 persist: true }}
 wallet_options: WalletOptions {{ fallback_fee: 0, keypool: 1000, notify: None, unsafe_sqlite_sync: false }}
-notify: Notify {{ block: None, startup: None, shutdown: [] }}
+notify: Notify {{ block: None, startup: None, shutdown: [], alert: None }}
 p2p: P2pSettings {{ port: 18444, bind: [], listen: true, connect: [], no_auto_connect: false, \
 max_connections: 125, v2transport: true, peer_timeout_secs: 60, discover: true, dnsseed: true, \
-fixedseeds: true, listenonion: true, natpmp: true, whitelist: [] }}
+fixedseeds: true, listenonion: true, natpmp: true, whitelist: [], addnode: [], seednode: [], proxy: None, onlynet: [] }}
 par: 0
 prevout_fetch_threads: 8
 txindex: false
@@ -79,7 +79,7 @@ notes: []
 fn datadir() {
     check(Node, &["-datadir=$TMP/d"], "", "datadir: $TMP/d\nchain_datadir: $TMP/d/regtest\nrpc_auth: Cookie { path: \"$TMP/d/regtest/.cookie\" }");
     check(Node, &["-datadir="], "", "Error: invalid value '' for -datadir: empty path");
-    check(Node, &["-datadir"], "", "Error: option -datadir requires a value, as in -datadir=<value>");
+    check(Node, &["-datadir"], "", "Error: Error parsing command line arguments: Can not set -datadir with no value. Please specify value with -datadir=value.");
     // A relative -datadir is made absolute against the working directory.
     let home = tempfile::tempdir().unwrap();
     let config = run(Node, &["-datadir=rel"], home.path()).unwrap();
@@ -212,7 +212,7 @@ fn bad_values() {
     check(Node, &["-rpcport=0"], "", "Error: invalid value '0' for -rpcport: not a port number");
     check(Node, &["-rpcport=65536"], "", "Error: invalid value '65536' for -rpcport: not a port number");
     check(Node, &["-rpcport="], "", "Error: invalid value '' for -rpcport: not a port number");
-    check(Node, &["-rpcport"], "", "Error: option -rpcport requires a value, as in -rpcport=<value>");
+    check(Node, &["-rpcport"], "", "Error: Error parsing command line arguments: Can not set -rpcport with no value. Please specify value with -rpcport=value.");
     check(Node, &["-daemon=yes"], "", "Error: invalid value 'yes' for -daemon: not a boolean (use 1 or 0)");
     check(
         Node,
@@ -241,7 +241,7 @@ fn bad_values() {
         "",
         "Error: invalid value 'a/b' for -wallet: not a wallet name (a non-empty name without '/')",
     );
-    check(Node, &["-wallet"], "", "Error: option -wallet requires a value, as in -wallet=<value>");
+    check(Node, &["-wallet"], "", "Error: Error parsing command line arguments: Can not set -wallet with no value. Please specify value with -wallet=value.");
     check(
         Node,
         &["-ipcbind=tcp:1"],

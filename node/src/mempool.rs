@@ -4,13 +4,17 @@
 //! the transactions already in the pool ([`ChainState::check_transaction_on_tip`], the same rules
 //! as blocks), and if it passes the pool's own policy: not a coinbase, not already present, no
 //! input spent by another pool transaction (no replacement), and a fee rate of at least
-//! [`MIN_RELAY_FEE_SAT_PER_KVB`]. Transactions are kept in the order they were accepted, which is a
+//! [`MIN_RELAY_FEE_SAT_PER_KVB`], and the configured policy ([`config::MempoolPolicy`]): no bare
+//! multisig output under `-permitbaremultisig=0`, and a cluster (the transactions connected to it
+//! through in-pool parents and children, itself included) of at most `-limitclustercount`
+//! transactions and `-limitclustersize` virtual bytes (Core's `too-large-cluster`). Transactions are kept in the order they were accepted, which is a
 //! dependency order (a parent is always accepted before its child), so a block template is simply
 //! the pool in order.
 
 use std::collections::{HashMap, HashSet};
 
 use bitcoin::{Amount, Block, OutPoint, Transaction, Txid};
+use config::MempoolPolicy;
 
 use crate::chain::{BlockError, ChainState};
 
@@ -46,6 +50,12 @@ pub enum MempoolError {
         /// The maximum allowed, in satoshis.
         max: u64,
     },
+    /// An output is a bare multisig script and `-permitbaremultisig=0`.
+    #[error("bare-multisig")]
+    BareMultisig,
+    /// The transaction's cluster would exceed `-limitclustercount` or `-limitclustersize`.
+    #[error("too-large-cluster")]
+    TooLargeCluster,
     /// A consensus rule is broken (as it would be in a block).
     #[error("{}", .0.reject_reason())]
     Invalid(#[from] BlockError),
@@ -58,6 +68,8 @@ impl MempoolError {
             MempoolError::Coinbase => "coinbase".into(),
             MempoolError::AlreadyInMempool => "txn-already-in-mempool".into(),
             MempoolError::Conflict => "txn-mempool-conflict".into(),
+            MempoolError::BareMultisig => "bare-multisig".into(),
+            MempoolError::TooLargeCluster => "too-large-cluster".into(),
             MempoolError::MinRelayFee { .. } | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
             MempoolError::Invalid(e) => e.reject_reason().into(),
         }
@@ -92,6 +104,8 @@ pub struct Mempool {
     /// `prioritisetransaction`'s fee deltas, satoshis, kept whether or not the transaction is
     /// in the pool (as Core's `mapDeltas`).
     deltas: HashMap<Txid, i64>,
+    /// What the configuration adds to the rules.
+    policy: MempoolPolicy,
 }
 
 impl Mempool {
@@ -220,6 +234,46 @@ impl Mempool {
         Some(fee.saturating_add(self.deltas.get(txid).copied().unwrap_or(0)))
     }
 
+    /// Sets the configured policy; it applies to transactions accepted from now on.
+    pub fn set_policy(&mut self, policy: MempoolPolicy) {
+        self.policy = policy;
+    }
+
+    /// The configured policy.
+    pub fn policy(&self) -> &MempoolPolicy {
+        &self.policy
+    }
+
+    /// The cluster `tx` would join: how many transactions it would have (`tx` included) and the
+    /// virtual size of those already in the pool. Only in-pool parents connect a new
+    /// transaction (it can have no in-pool children yet).
+    fn cluster_with(&self, tx: &Transaction) -> (u64, u64) {
+        let mut seen: HashSet<Txid> = HashSet::new();
+        let mut todo: Vec<Txid> = tx
+            .input
+            .iter()
+            .map(|i| i.previous_output.txid)
+            .filter(|txid| self.entries.contains_key(txid))
+            .collect();
+        while let Some(txid) = todo.pop() {
+            if !seen.insert(txid) {
+                continue;
+            }
+            let Some(entry) = self.entries.get(&txid) else { continue };
+            todo.extend(
+                entry
+                    .tx
+                    .input
+                    .iter()
+                    .map(|i| i.previous_output.txid)
+                    .filter(|p| self.entries.contains_key(p)),
+            );
+            todo.extend(self.children(&entry.tx));
+        }
+        let vbytes = seen.iter().filter_map(|t| self.entries.get(t)).map(|e| e.vsize).sum();
+        (seen.len() as u64 + 1, vbytes)
+    }
+
     /// Validates `tx` against `chain`'s tip plus the pool and adds it. `max_fee` caps the absolute
     /// fee (`None`: no cap). Returns its txid and fee.
     pub fn accept(
@@ -249,6 +303,14 @@ impl Mempool {
             if fee > max {
                 return Err(MempoolError::MaxFeeExceeded { fee: fee.to_sat(), max: max.to_sat() });
             }
+        }
+        if !self.policy.permit_bare_multisig && tx.output.iter().any(|o| o.script_pubkey.is_multisig()) {
+            return Err(MempoolError::BareMultisig);
+        }
+        let (count, vbytes) = self.cluster_with(&tx);
+        if count > self.policy.cluster_count || vbytes.saturating_add(vsize) > self.policy.cluster_size_vbytes
+        {
+            return Err(MempoolError::TooLargeCluster);
         }
         for txin in &tx.input {
             self.spent.insert(txin.previous_output, txid);

@@ -57,6 +57,9 @@ fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "incrementalrelayfee": btc(min),
         "unbroadcastcount": 0,
         "fullrbf": false,
+        "permitbaremultisig": pool.policy().permit_bare_multisig,
+        "limitclustercount": pool.policy().cluster_count,
+        "limitclustersize": pool.policy().cluster_size_vbytes,
     }))
 }
 
