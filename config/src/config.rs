@@ -93,6 +93,9 @@ impl fmt::Debug for RpcAuth {
     }
 }
 
+/// The node's pid file unless `-pid` names another (`-nopid`: none): bitcoind's name.
+pub const DEFAULT_PID_FILE: &str = "bitcoind.pid";
+
 /// The validated configuration of one program run: the command line over
 /// the config file's `[regtest]` section over its top level over defaults.
 ///
@@ -177,8 +180,8 @@ pub struct Config {
     pub print_to_console: bool,
     /// Whether to detach into the background (`-daemon`).
     pub daemon: bool,
-    /// The pid file (`-pid`), resolved against `chain_datadir`; none by
-    /// default.
+    /// The pid file (`-pid`), resolved against `chain_datadir`; `bitcoind.pid` by default (as
+    /// bitcoind), none with `-nopid`.
     pub pid_file: Option<PathBuf>,
     /// Whether to rebuild the chain from the intact blocks on disk
     /// (`-reindex`).
@@ -274,7 +277,12 @@ impl Config {
             debug,
             print_to_console: flag(m, "printtoconsole"),
             daemon: flag(m, "daemon"),
-            pid_file: value::<PathBuf>(m, "pid").map(|pid| chain_datadir.join(pid)),
+            pid_file: match setting::<PathBuf>(m, "pid") {
+                // Core's default, so scripts and tests written for bitcoind find it.
+                None if program == Program::Node => Some(chain_datadir.join(DEFAULT_PID_FILE)),
+                Some(Setting::Value(pid)) => Some(chain_datadir.join(pid)),
+                None | Some(Setting::Negated) => None,
+            },
             reindex: flag(m, "reindex"),
             disable_wallet: flag(m, "disablewallet"),
             wallets,

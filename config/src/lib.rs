@@ -67,7 +67,9 @@ use crate::config::{Format, Sources};
 use crate::values::Setting;
 
 pub use crate::conf::BITCOIN_CONFIG_FILE;
-pub use crate::config::{Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE, DEFAULT_DATADIR_NAME};
+pub use crate::config::{
+    Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE, DEFAULT_DATADIR_NAME, DEFAULT_PID_FILE,
+};
 pub use crate::debug::{DebugCategories, DebugCategory, LogLevel, UnknownCategory};
 pub use crate::error::Error;
 pub use crate::policy::{MempoolPolicy, DEFAULT_CLUSTER_SIZE_KVB, MAX_CLUSTER_COUNT};

@@ -214,8 +214,9 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         shape: Shape::Value,
         value_name: "file",
         bare: None,
-        help: "Write the process id to this file, relative to the chain's data directory unless absolute",
-        default: "none",
+        help: "Write the process id to this file, relative to the chain's data directory unless \
+               absolute; -nopid writes none",
+        default: "bitcoind.pid",
         programs: NODE,
         negatable: true,
         in_file: true,

@@ -47,9 +47,11 @@ pub(crate) fn storage_settings(
         Some(n) if n < 0 => {
             return Err(Error::Core("Prune cannot be configured with a negative value.".into()))
         }
-        Some(n) if n != 1 && n < MIN_PRUNE_TARGET_MIB => return Err(Error::Core(format!(
+        Some(n) if n != 1 && n < MIN_PRUNE_TARGET_MIB => {
+            return Err(Error::Core(format!(
             "Prune configured below the minimum of {MIN_PRUNE_TARGET_MIB} MiB.  Please use a higher number."
-        ))),
+        )))
+        }
         Some(n) => {
             return Err(Error::Core(format!(
                 "-prune={n} is not supported: this node cannot prune, it keeps every block in its block file \

@@ -19,6 +19,8 @@ fn defaults() {
             .replace(&tmp, "$TMP");
         // mpx-wallet appends to the node's log and never shrinks it by default.
         let shrink = program == Node;
+        // The node writes bitcoind's default pid file; the others none.
+        let pid = if program == Node { "Some(\"bitcoind.pid\")" } else { "None" };
         let expect = format!(
             "program: {program:?}
 chain: regtest
@@ -36,7 +38,7 @@ rpc_auth: Cookie {{ path: \"$TMP/.mpx/regtest/.cookie\" }}
 debug: {{}}
 print_to_console: false
 daemon: false
-pid_file: None
+pid_file: {pid}
 reindex: false
 disable_wallet: false
 wallets: []
@@ -441,9 +443,9 @@ fn lists() {
 
 #[test]
 fn single_values() {
-    check(Node, &["-pid=node.pid"], "", "pid_file: Some(\"$TMP/.mpx/regtest/node.pid\")");
+    check(Node, &["-pid=node.pid"], "", "pid_file: Some(\"node.pid\")");
     check(Node, &["-pid=/run/x.pid"], "", "pid_file: Some(\"/run/x.pid\")");
-    check(Node, &["-pid=a", "-nopid"], "", "");
+    check(Node, &["-pid=a", "-nopid"], "", "pid_file: None");
     check(Wallet, &["-ipcconnect=unix"], "", "ipc_connect: Some(\"unix\")");
     check(Wallet, &["-ipcconnect"], "", "ipc_connect: Some(\"unix\")");
     check(Wallet, &["-ipcconnect=auto"], "", "ipc_connect: Some(\"auto\")");

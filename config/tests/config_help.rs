@@ -10,7 +10,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-conf=<file>", "bitcoin.conf and node.toml", "NCW"),
     ("-datadir=<dir>", "$HOME/.mpx", "NCW"),
     ("-daemon", "0", "N"),
-    ("-pid=<file>", "none", "N"),
+    ("-pid=<file>", "bitcoind.pid", "N"),
     ("-reindex", "0", "N"),
     ("-includeconf=<file>", "none", "NCW"),
     ("-allowignoredconf", "0", "NCW"),
