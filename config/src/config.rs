@@ -231,10 +231,19 @@ impl Config {
             SocketAddr::new(ip, own_port.unwrap_or(port))
         };
         let rpc_server = rpc_server_settings(m, port);
-        let rpc_auth = match (value::<String>(m, "rpcuser"), value::<String>(m, "rpcpassword")) {
+        // As bitcoind: an empty -rpcpassword is none, and without a password the cookie is used
+        // (a lone -rpcuser is ignored, with a warning).
+        let password = value::<String>(m, "rpcpassword").filter(|p| !p.is_empty());
+        let mut sources = sources;
+        let rpc_auth = match (value::<String>(m, "rpcuser"), password) {
             (Some(user), Some(password)) => RpcAuth::UserPassword { user, password },
             (None, None) => RpcAuth::Cookie { path: chain_datadir.join(COOKIE_FILE) },
-            (Some(_), None) => return Err(requires("rpcuser", "rpcpassword")),
+            (Some(_), None) => {
+                sources
+                    .warnings
+                    .push("-rpcuser is ignored without -rpcpassword: using cookie authentication".into());
+                RpcAuth::Cookie { path: chain_datadir.join(COOKIE_FILE) }
+            }
             (None, Some(_)) => return Err(requires("rpcpassword", "rpcuser")),
         };
         let mut wallets = Vec::new();

@@ -640,7 +640,7 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         negatable: true,
         in_file: true,
         heading: RPC,
-        parser: || ValueParser::new(setting(values::parse_nonempty)),
+        parser: any_parser,
     },
     OptionDef {
         name: "rpcservertimeout",

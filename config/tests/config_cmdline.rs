@@ -348,7 +348,12 @@ fn rpc_auth() {
         "",
         "rpc_auth: UserPassword { user: \"u\", password: \"***\" }",
     );
-    check(Node, &["-rpcuser=u"], "", "Error: -rpcuser requires -rpcpassword");
+    check(
+        Node,
+        &["-rpcuser=u"],
+        "",
+        "warnings: [\"-rpcuser is ignored without -rpcpassword: using cookie authentication\"]",
+    );
     check(Node, &["-rpcpassword=p"], "", "Error: -rpcpassword requires -rpcuser");
     check(Node, &["-rpcuser=u", "-rpcpassword=p", "-norpcuser", "-norpcpassword"], "", "");
     check(
@@ -361,7 +366,7 @@ fn rpc_auth() {
         Node,
         &["-rpcpassword=", "-rpcuser=u"],
         "",
-        "Error: invalid value '' for -rpcpassword: must not be empty",
+        "warnings: [\"-rpcuser is ignored without -rpcpassword: using cookie authentication\"]",
     );
     let home = tempfile::tempdir().unwrap();
     let config = run(Node, &["-rpcuser=u", "-rpcpassword=secret"], home.path()).unwrap();
