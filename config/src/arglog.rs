@@ -8,6 +8,11 @@ use crate::options;
 /// The options whose values never reach the log.
 const SENSITIVE: [&str; 4] = ["rpcauth", "rpcpassword", "rpcuser", "torpassword"];
 
+/// Whether the option's values are secrets, never to be logged.
+pub(crate) fn is_sensitive(name: &str) -> bool {
+    SENSITIVE.contains(&name)
+}
+
 /// `value` as a JSON string.
 fn json_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -30,7 +35,7 @@ fn json_string(value: &str) -> String {
 /// One line: `<prefix> [<section>] <name>=<value>`; `value` `None` is a negation.
 pub(crate) fn line(prefix: &str, section: &str, name: &str, value: Option<&str>) -> String {
     let section = if section.is_empty() { String::new() } else { format!("[{section}] ") };
-    let shown = if SENSITIVE.contains(&name) {
+    let shown = if is_sensitive(name) {
         "****".to_string()
     } else {
         value.map_or_else(|| "false".to_string(), json_string)

@@ -174,6 +174,8 @@ pub struct Config {
     pub prevout_fetch_threads: u64,
     /// `-txindex`.
     pub txindex: bool,
+    /// `-mocktime`: the clock the node starts with (`None`: the real one).
+    pub mock_time: Option<u32>,
     /// `-uacomment` values, checked as bitcoind checks them.
     pub ua_comments: Vec<String>,
     /// Whether to log to the console too (`-printtoconsole`).
@@ -230,7 +232,7 @@ impl Config {
                 value::<(IpAddr, Option<u16>)>(m, option).unwrap_or((Ipv4Addr::LOCALHOST.into(), None));
             SocketAddr::new(ip, own_port.unwrap_or(port))
         };
-        let rpc_server = rpc_server_settings(m, port);
+        let rpc_server = rpc_server_settings(m, port)?;
         // As bitcoind: an empty -rpcpassword is none, and without a password the cookie is used
         // (a lone -rpcuser is ignored, with a warning).
         let password = value::<String>(m, "rpcpassword").filter(|p| !p.is_empty());
@@ -279,6 +281,16 @@ impl Config {
             par: value::<i64>(m, "par").unwrap_or(0),
             prevout_fetch_threads: settings::prevout_fetch_threads(m)?,
             txindex: flag(m, "txindex"),
+            mock_time: match value::<i64>(m, "mocktime") {
+                None | Some(0) => None,
+                Some(t) => Some(u32::try_from(t).map_err(|_| {
+                    Error::Core(if t < 0 {
+                        format!("Mocktime cannot be negative: {t}.")
+                    } else {
+                        format!("Mocktime must be at most {}: {t}.", u32::MAX)
+                    })
+                })?),
+            },
             ua_comments: settings::ua_comments(m)?,
             rpc_server,
             rpc_connect: address("rpcconnect"),
@@ -310,6 +322,30 @@ impl Config {
     }
 }
 
+/// One `-rpcbind` value: an IP address (IPv6 in brackets when a port follows), optionally with
+/// `:<port>`; a bad port is Core's `Invalid port specified in -rpcbind: '<value>'`.
+fn parse_rpcbind(text: &str) -> Result<(IpAddr, Option<u16>), Error> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok((ip, None));
+    }
+    let unbracketed =
+        |host: &str| host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string();
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (unbracketed(host), Some(port)),
+        _ => (unbracketed(text), None),
+    };
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| Error::invalid("rpcbind", text, "not an IP address (optionally with :<port>)"))?;
+    match port {
+        None => Ok((ip, None)),
+        Some(port) => match port.parse::<u16>() {
+            Ok(port) if port != 0 => Ok((ip, Some(port))),
+            _ => Err(Error::Core(format!("Invalid port specified in -rpcbind: '{text}'"))),
+        },
+    }
+}
+
 /// Where the options came from, besides the matches.
 #[derive(Debug, Default)]
 pub(crate) struct Sources {
@@ -323,18 +359,26 @@ pub(crate) struct Sources {
 
 /// The server settings with bitcoind's rules: `-rpcbind` counts only with `-rpcallowip`,
 /// thread and queue sizes are at least 1, a zero timeout means none.
-fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
-    let requested: Vec<SocketAddr> = list::<(IpAddr, Option<u16>)>(m, "rpcbind")
-        .into_iter()
-        .map(|(ip, own_port)| SocketAddr::new(ip, own_port.unwrap_or(port)))
-        .collect();
+fn rpc_server_settings(m: &ArgMatches, port: u16) -> Result<RpcServerSettings, Error> {
+    let requested: Vec<SocketAddr> = list::<String>(m, "rpcbind")
+        .iter()
+        .map(|text| parse_rpcbind(text).map(|(ip, own_port)| SocketAddr::new(ip, own_port.unwrap_or(port))))
+        .collect::<Result<_, _>>()?;
     let allow_ip: Vec<Subnet> = list(m, "rpcallowip");
+    // As Core: with -cjdnsreachable an fc00::/8 subnet names CJDNS peers, which RPC cannot allow.
+    if let Some(subnet) = allow_ip.iter().find(|s| s.is_cjdns()).filter(|_| flag(m, "cjdnsreachable")) {
+        return Err(Error::Core(format!(
+            "Invalid -rpcallowip subnet specification: {subnet}. Valid values are a single IP (e.g. 1.2.3.4), \
+             a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. 1.2.3.4/24), all ipv4 \
+             (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."
+        )));
+    }
     let (bind, bind_warnings) = RpcServerSettings::resolve_bind(&requested, !allow_ip.is_empty(), port);
     let count = |id, default: usize| {
         value::<u64>(m, id).map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX).max(1))
     };
     let timeout = value::<u64>(m, "rpcservertimeout").unwrap_or(DEFAULT_RPC_SERVER_TIMEOUT_SECS);
-    RpcServerSettings {
+    Ok(RpcServerSettings {
         bind,
         bind_warnings,
         allow: Subnet::loopback().into_iter().chain(allow_ip).collect(),
@@ -350,7 +394,7 @@ fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
         threads: count("rpcthreads", DEFAULT_RPC_THREADS),
         work_queue: count("rpcworkqueue", DEFAULT_RPC_WORK_QUEUE),
         server_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
-    }
+    })
 }
 
 fn requires(option: &str, requires: &str) -> Error {

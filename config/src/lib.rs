@@ -342,7 +342,7 @@ fn shown(token: &str) -> String {
     let body = token.trim_start_matches('-');
     match body.split_once('=') {
         Some((name, v)) if v == values::NEGATED => format!("-no{name}"),
-        Some((name @ ("rpcpassword" | "rpcauth"), _)) => format!("-{name}=****"),
+        Some((name, _)) if arglog::is_sensitive(name) => format!("-{name}=****"),
         _ => format!("-{body}"),
     }
 }

@@ -14,6 +14,7 @@ use crate::Program;
 mod network;
 mod policy;
 mod storage;
+mod testing;
 
 /// The clap id of the cli's positional arguments (method and params).
 pub(crate) const ARGS: &str = "args";
@@ -587,7 +588,8 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         negatable: true,
         in_file: true,
         heading: RPC,
-        parser: || ValueParser::new(setting(values::parse_ip_with_port)),
+        // Checked when the settings are built, with Core's messages.
+        parser: any_parser,
     },
     OptionDef {
         name: "rpcconnect",
@@ -839,7 +841,12 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
 
 /// Every option: the main table, then the groups kept in their own files.
 fn all() -> impl Iterator<Item = &'static OptionDef> {
-    OPTIONS.iter().chain(storage::OPTIONS).chain(network::OPTIONS).chain(policy::OPTIONS)
+    OPTIONS
+        .iter()
+        .chain(storage::OPTIONS)
+        .chain(network::OPTIONS)
+        .chain(policy::OPTIONS)
+        .chain(testing::OPTIONS)
 }
 
 /// The option called `name`, whichever programs take it.

@@ -228,12 +228,15 @@ fn bad_values() {
         "",
         "Error: invalid value 'localhost' for -rpcbind: not an IP address (optionally with :<port>)",
     );
-    check(
-        Node,
-        &["-rpcbind=1.2.3.4:0"],
-        "",
-        "Error: invalid value '1.2.3.4:0' for -rpcbind: not a port number",
-    );
+    check(Node, &["-rpcbind=1.2.3.4:0"], "", "Error: Invalid port specified in -rpcbind: '1.2.3.4:0'");
+    for bad in ["127.0.0.1:notaport", "127.0.0.1:-18443", "127.0.0.1:65536", "[::1]:notaport", "[::1]:0"] {
+        check(
+            Node,
+            &[&format!("-rpcbind={bad}")],
+            "",
+            &format!("Error: Invalid port specified in -rpcbind: '{bad}'"),
+        );
+    }
     check(Wallet, &["-ipcfd=-1"], "", "Error: invalid value '-1' for -ipcfd: not a file descriptor number");
     check(Wallet, &["-ipcfd=x"], "", "Error: invalid value 'x' for -ipcfd: not a file descriptor number");
     check(Node, &["-ipcfd=3"], "", "Error: Error parsing command line arguments: Invalid parameter -ipcfd=3");

@@ -109,6 +109,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-walletrejectlongchains", "0", "NW"),
     ("-addresstype=<type>", "bech32", "NW"),
     ("-changetype=<type>", "bech32", "NW"),
+    ("-mocktime=<n>", "0", "N"),
 ];
 
 /// The help entry of `synopsis`: its line and the description below it.

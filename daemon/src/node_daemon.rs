@@ -61,7 +61,10 @@ pub fn main(placement: WalletPlacement) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Action::Version) => {
-            println!("{} version {}", placement.executable(), env!("CARGO_PKG_VERSION"));
+            // bitcoind's shape: the first line ends with the executable's name (which tools and
+            // Core's tests read to tell the single-process node from the multiprocess one).
+            let exe = placement.executable();
+            println!("{exe} daemon version v{} {exe}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Err(e) => return usage_failure(&e.to_string()),

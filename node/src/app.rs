@@ -149,6 +149,9 @@ impl App {
         let chain = ChainState::open_with(blocks_dir, crate::ChainParams::regtest(), mode)?;
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
         state.lock().mempool.set_policy(config.mempool_policy.clone());
+        if config.mock_time.is_some() {
+            state.set_mock_time(config.mock_time);
+        }
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
         dispatcher.set_log_path(config.chain_datadir.join(crate::logging::LOG_FILE_NAME));
         dispatcher.set_subversion(config.subversion());
