@@ -242,7 +242,7 @@ mod tests {
         );
         check("bcrtq049ldschfnwystcqnsvyfpj23mpsg3jcedq9xv", "Missing separator", &[]);
         check("bcrt1q04oldschfnwystcqnsvyfpj23mpsg3jcedq9xv", "Invalid Base 32 character", &[8]);
-        check("bcrt1qAb", "Invalid character or mixed case", &[7]);
+        check("bcrt1qAb", "Invalid character or mixed case", &[6]);
         check("1qqqqqqqq", "Invalid separator position", &[0]);
         let long = "bcrt1q049edschfnwystcqnsvyfpj23mpsg3jcedq9xv049edschfnwystcqnsvyfpj23mpsg3jcedq9xv049edschfnwystcqnsvyfpj23m";
         check(long, "Bech32 string too long", &(90..108).collect::<Vec<_>>());
