@@ -183,6 +183,9 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         Ok(wallets) => wallets,
         Err(e) => return failed(report, &e),
     };
+    if placement == WalletPlacement::OwnProcess {
+        node::rpc::set_echo_provider(crate::echo_process::provider(ipc.clone(), config));
+    }
     let ui = Arc::new(UiSignals::default());
     let app = match App::start(config, lock, wallets, ui.clone()) {
         Ok(app) => app,

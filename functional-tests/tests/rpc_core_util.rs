@@ -138,6 +138,16 @@ fn memory_logging_indexes_and_fees() {
         sorted.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
     ))));
 
+    // Through a process spawned for it in the multiprocess node (as Core's bitcoin-echo), in this
+    // one otherwise.
+    let served = || node.debug_log().matches("serving its node").count();
+    let before = served();
+    assert_eq!(node.call("echoipc", json!(["hello"])), json!("hello"));
+    let spawned = usize::from(functional_tests::multiprocess());
+    functional_tests::wait_until("the echo process's log line", std::time::Duration::from_secs(5), || {
+        served() == before + spawned
+    });
+
     assert_eq!(node.call("getindexinfo", json!([])), json!({}));
     assert_eq!(node.call("getindexinfo", json!(["txindex"])), json!({}));
 

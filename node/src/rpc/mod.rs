@@ -38,6 +38,7 @@ use interfaces::{CleanupHandler, Handler, RpcCommand, RpcError, RpcRequest};
 use serde_json::{json, Map, Value};
 
 pub use http::{RpcAuth, RpcServer, RpcServerConfig, RpcServerError, COOKIE_USER};
+pub use node::{set_echo_provider, EchoProvider};
 
 use crate::NodeState;
 use util::Builtin;

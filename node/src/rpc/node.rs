@@ -1,6 +1,10 @@
 //! Bitcoin Core's `rpc/node.cpp` methods this node has: `logging` and `getmemoryinfo` (category
 //! `control`), `getindexinfo` (`util`), and the test helpers `setmocktime`, `echo` and `echojson`
-//! (category `hidden`, as there).
+//! (category `hidden`, as there), and `echoipc`: through a spawned process when the executable
+//! installed an [`EchoProvider`] (the multiprocess node does, as Core's spawns `bitcoin-echo`),
+//! in this process otherwise (as Core's single-process build answers it).
+
+use std::sync::{Arc, OnceLock};
 
 use config::{DebugCategories, DebugCategory};
 use interfaces::RpcError;
@@ -67,6 +71,15 @@ pub(crate) static METHODS: &[Builtin] = &[
     ),
     builtin!(
         "hidden",
+        "echoipc",
+        ["arg"],
+        1,
+        "Echo back the input argument, passing it through a spawned process in a multiprocess build.\n\
+         This command is for testing.",
+        echoipc
+    ),
+    builtin!(
+        "hidden",
         "setmocktime",
         ["timestamp"],
         1,
@@ -104,6 +117,36 @@ fn echo(_d: &Dispatcher, args: &[Value]) -> CallResult {
         ));
     }
     Ok(json!(args))
+}
+
+/// Makes the `Echo` `echoipc` goes through: one in a process it spawns, ended when dropped.
+pub type EchoProvider = Arc<dyn Fn() -> interfaces::Result<Box<dyn interfaces::Echo>> + Send + Sync>;
+
+static ECHO_PROVIDER: OnceLock<EchoProvider> = OnceLock::new();
+
+/// Installs the process's [`EchoProvider`] (once; later calls are ignored). An executable whose
+/// build spawns processes installs one before it starts the node.
+pub fn set_echo_provider(provider: EchoProvider) {
+    let _ = ECHO_PROVIDER.set(provider);
+}
+
+/// The echo of a process that spawns nothing: this one.
+struct LocalEcho;
+
+impl interfaces::Echo for LocalEcho {
+    fn echo(&self, echo: String) -> interfaces::Result<String> {
+        Ok(echo)
+    }
+}
+
+fn echoipc(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "echoipc")?;
+    let text = as_str(required(args, 0, "echoipc")?)?.to_string();
+    let echo: Box<dyn interfaces::Echo> = match ECHO_PROVIDER.get() {
+        Some(provider) => provider().map_err(|e| RpcError::new(RpcError::MISC_ERROR, e.to_string()))?,
+        None => Box::new(LocalEcho),
+    };
+    echo.echo(text).map(Value::String).map_err(|e| RpcError::new(RpcError::MISC_ERROR, e.to_string()))
 }
 
 /// A `logging` argument: an array of category names, `all`/`1` for every one.
