@@ -251,6 +251,16 @@ impl ConfFile {
         self.entries.iter().filter(move |e| e.section == section && e.name == name).map(|e| &e.value)
     }
 
+    /// Core's `Config file arg: ...` start-up lines, the top level's first, then each section's.
+    pub(crate) fn arg_lines(&self) -> Vec<String> {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by_key(|e| !e.section.is_empty());
+        entries
+            .into_iter()
+            .map(|e| crate::arglog::line("Config file arg:", &e.section, &e.name, e.value.as_deref()))
+            .collect()
+    }
+
     /// A list option's values in `section` after its last negation.
     fn list_values(&self, section: &str, name: &str) -> Vec<String> {
         let all: Vec<&Option<String>> = self.values(section, name).collect();

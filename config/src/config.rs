@@ -93,6 +93,9 @@ impl fmt::Debug for RpcAuth {
     }
 }
 
+/// The node's pid file unless `-pid` names another (`-nopid`: none): bitcoind's name.
+pub const DEFAULT_PID_FILE: &str = "bitcoind.pid";
+
 /// The validated configuration of one program run: the command line over
 /// the config file's `[regtest]` section over its top level over defaults.
 ///
@@ -126,6 +129,9 @@ pub struct Config {
     /// What reading the options found worth an information line (`Included configuration file
     /// ...`), for the program's log.
     pub notes: Vec<String>,
+    /// Core's start-up lines naming every option given: `Config file arg: [regtest] server="1"`,
+    /// `Command-line arg: addnode="some.node"` (secrets as `****`), for the program's log.
+    pub arg_lines: Vec<String>,
     /// Every option occurrence from the config files and the command line, as
     /// `-name=value`, `-name` or `-noname`, in the order they were applied.
     pub options_given: Vec<String>,
@@ -148,6 +154,11 @@ pub struct Config {
     pub server: bool,
     /// `-rpcdoccheck` (accepted; this node's RPC help is not checked against documentation).
     pub rpc_doc_check: bool,
+    /// Where the blocks are (`-blocksdir`) and what may happen to them (`-prune`, `-fastprune`,
+    /// `-reindex-chainstate`).
+    pub storage: crate::StorageSettings,
+    /// The mempool's policy (`-permitbaremultisig`, `-limitclustercount`, `-limitclustersize`, ...).
+    pub mempool_policy: crate::MempoolPolicy,
     /// Mempool policy options (`-maxmempool`, `-mempoolexpiry`, `-minrelaytxfee`,
     /// `-dustrelayfee`, `-persistmempool`).
     pub mempool: MempoolSettings,
@@ -163,14 +174,16 @@ pub struct Config {
     pub prevout_fetch_threads: u64,
     /// `-txindex`.
     pub txindex: bool,
+    /// `-mocktime`: the clock the node starts with (`None`: the real one).
+    pub mock_time: Option<u32>,
     /// `-uacomment` values, checked as bitcoind checks them.
     pub ua_comments: Vec<String>,
     /// Whether to log to the console too (`-printtoconsole`).
     pub print_to_console: bool,
     /// Whether to detach into the background (`-daemon`).
     pub daemon: bool,
-    /// The pid file (`-pid`), resolved against `chain_datadir`; none by
-    /// default.
+    /// The pid file (`-pid`), resolved against `chain_datadir`; `bitcoind.pid` by default (as
+    /// bitcoind), none with `-nopid`.
     pub pid_file: Option<PathBuf>,
     /// Whether to rebuild the chain from the intact blocks on disk
     /// (`-reindex`).
@@ -219,11 +232,20 @@ impl Config {
                 value::<(IpAddr, Option<u16>)>(m, option).unwrap_or((Ipv4Addr::LOCALHOST.into(), None));
             SocketAddr::new(ip, own_port.unwrap_or(port))
         };
-        let rpc_server = rpc_server_settings(m, port);
-        let rpc_auth = match (value::<String>(m, "rpcuser"), value::<String>(m, "rpcpassword")) {
+        let rpc_server = rpc_server_settings(m, port)?;
+        // As bitcoind: an empty -rpcpassword is none, and without a password the cookie is used
+        // (a lone -rpcuser is ignored, with a warning).
+        let password = value::<String>(m, "rpcpassword").filter(|p| !p.is_empty());
+        let mut sources = sources;
+        let rpc_auth = match (value::<String>(m, "rpcuser"), password) {
             (Some(user), Some(password)) => RpcAuth::UserPassword { user, password },
             (None, None) => RpcAuth::Cookie { path: chain_datadir.join(COOKIE_FILE) },
-            (Some(_), None) => return Err(requires("rpcuser", "rpcpassword")),
+            (Some(_), None) => {
+                sources
+                    .warnings
+                    .push("-rpcuser is ignored without -rpcpassword: using cookie authentication".into());
+                RpcAuth::Cookie { path: chain_datadir.join(COOKIE_FILE) }
+            }
             (None, Some(_)) => return Err(requires("rpcpassword", "rpcuser")),
         };
         let mut wallets = Vec::new();
@@ -233,6 +255,8 @@ impl Config {
             }
         }
         let (debug, debug_all) = settings::debug_categories(m)?;
+        crate::policy::check_wallet_policy(m)?;
+        let storage = crate::storage::storage_settings(m, &datadir, chain.name())?;
         let log = settings::log_settings(program, m, &chain_datadir, debug, debug_all)?;
         Ok(Config {
             program,
@@ -243,17 +267,30 @@ impl Config {
             warnings: sources.warnings,
             console_warnings: sources.console_warnings,
             notes: sources.notes,
+            arg_lines: sources.arg_lines,
             options_given: sources.options_given,
             log,
             server: flag_or(m, "server", true),
             rpc_doc_check: flag(m, "rpcdoccheck"),
             mempool: settings::mempool_settings(m)?,
             wallet_options: settings::wallet_options(m)?,
+            storage,
+            mempool_policy: crate::policy::mempool_policy(m)?,
             notify: settings::notify(m),
             p2p: settings::p2p_settings(m)?,
             par: value::<i64>(m, "par").unwrap_or(0),
             prevout_fetch_threads: settings::prevout_fetch_threads(m)?,
             txindex: flag(m, "txindex"),
+            mock_time: match value::<i64>(m, "mocktime") {
+                None | Some(0) => None,
+                Some(t) => Some(u32::try_from(t).map_err(|_| {
+                    Error::Core(if t < 0 {
+                        format!("Mocktime cannot be negative: {t}.")
+                    } else {
+                        format!("Mocktime must be at most {}: {t}.", u32::MAX)
+                    })
+                })?),
+            },
             ua_comments: settings::ua_comments(m)?,
             rpc_server,
             rpc_connect: address("rpcconnect"),
@@ -261,7 +298,12 @@ impl Config {
             debug,
             print_to_console: flag(m, "printtoconsole"),
             daemon: flag(m, "daemon"),
-            pid_file: value::<PathBuf>(m, "pid").map(|pid| chain_datadir.join(pid)),
+            pid_file: match setting::<PathBuf>(m, "pid") {
+                // Core's default, so scripts and tests written for bitcoind find it.
+                None if program == Program::Node => Some(chain_datadir.join(DEFAULT_PID_FILE)),
+                Some(Setting::Value(pid)) => Some(chain_datadir.join(pid)),
+                None | Some(Setting::Negated) => None,
+            },
             reindex: flag(m, "reindex"),
             disable_wallet: flag(m, "disablewallet"),
             wallets,
@@ -280,6 +322,30 @@ impl Config {
     }
 }
 
+/// One `-rpcbind` value: an IP address (IPv6 in brackets when a port follows), optionally with
+/// `:<port>`; a bad port is Core's `Invalid port specified in -rpcbind: '<value>'`.
+fn parse_rpcbind(text: &str) -> Result<(IpAddr, Option<u16>), Error> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok((ip, None));
+    }
+    let unbracketed =
+        |host: &str| host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string();
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (unbracketed(host), Some(port)),
+        _ => (unbracketed(text), None),
+    };
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| Error::invalid("rpcbind", text, "not an IP address (optionally with :<port>)"))?;
+    match port {
+        None => Ok((ip, None)),
+        Some(port) => match port.parse::<u16>() {
+            Ok(port) if port != 0 => Ok((ip, Some(port))),
+            _ => Err(Error::Core(format!("Invalid port specified in -rpcbind: '{text}'"))),
+        },
+    }
+}
+
 /// Where the options came from, besides the matches.
 #[derive(Debug, Default)]
 pub(crate) struct Sources {
@@ -287,23 +353,32 @@ pub(crate) struct Sources {
     pub(crate) warnings: Vec<String>,
     pub(crate) console_warnings: Vec<String>,
     pub(crate) notes: Vec<String>,
+    pub(crate) arg_lines: Vec<String>,
     pub(crate) options_given: Vec<String>,
 }
 
 /// The server settings with bitcoind's rules: `-rpcbind` counts only with `-rpcallowip`,
 /// thread and queue sizes are at least 1, a zero timeout means none.
-fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
-    let requested: Vec<SocketAddr> = list::<(IpAddr, Option<u16>)>(m, "rpcbind")
-        .into_iter()
-        .map(|(ip, own_port)| SocketAddr::new(ip, own_port.unwrap_or(port)))
-        .collect();
+fn rpc_server_settings(m: &ArgMatches, port: u16) -> Result<RpcServerSettings, Error> {
+    let requested: Vec<SocketAddr> = list::<String>(m, "rpcbind")
+        .iter()
+        .map(|text| parse_rpcbind(text).map(|(ip, own_port)| SocketAddr::new(ip, own_port.unwrap_or(port))))
+        .collect::<Result<_, _>>()?;
     let allow_ip: Vec<Subnet> = list(m, "rpcallowip");
+    // As Core: with -cjdnsreachable an fc00::/8 subnet names CJDNS peers, which RPC cannot allow.
+    if let Some(subnet) = allow_ip.iter().find(|s| s.is_cjdns()).filter(|_| flag(m, "cjdnsreachable")) {
+        return Err(Error::Core(format!(
+            "Invalid -rpcallowip subnet specification: {subnet}. Valid values are a single IP (e.g. 1.2.3.4), \
+             a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. 1.2.3.4/24), all ipv4 \
+             (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if -cjdnsreachable=0."
+        )));
+    }
     let (bind, bind_warnings) = RpcServerSettings::resolve_bind(&requested, !allow_ip.is_empty(), port);
     let count = |id, default: usize| {
         value::<u64>(m, id).map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX).max(1))
     };
     let timeout = value::<u64>(m, "rpcservertimeout").unwrap_or(DEFAULT_RPC_SERVER_TIMEOUT_SECS);
-    RpcServerSettings {
+    Ok(RpcServerSettings {
         bind,
         bind_warnings,
         allow: Subnet::loopback().into_iter().chain(allow_ip).collect(),
@@ -319,7 +394,7 @@ fn rpc_server_settings(m: &ArgMatches, port: u16) -> RpcServerSettings {
         threads: count("rpcthreads", DEFAULT_RPC_THREADS),
         work_queue: count("rpcworkqueue", DEFAULT_RPC_WORK_QUEUE),
         server_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
-    }
+    })
 }
 
 fn requires(option: &str, requires: &str) -> Error {

@@ -42,7 +42,7 @@ pub enum Error {
         reason: String,
     },
     /// An option that needs a value was given without one, e.g. `-rpcport`.
-    #[error("option -{0} requires a value, as in -{0}=<value>")]
+    #[error("Error parsing command line arguments: Can not set -{0} with no value. Please specify value with -{0}=value.")]
     MissingValue(String),
     /// `-no<option>` for an option that has no "off" or "unset" meaning.
     #[error("option -{0} cannot be negated")]

@@ -46,6 +46,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod arglog;
 mod args;
 mod conf;
 mod config;
@@ -53,8 +54,10 @@ mod debug;
 mod error;
 mod file;
 mod options;
+mod policy;
 mod rpc;
 mod settings;
+mod storage;
 mod values;
 
 use std::ffi::OsString;
@@ -64,9 +67,12 @@ use crate::config::{Format, Sources};
 use crate::values::Setting;
 
 pub use crate::conf::BITCOIN_CONFIG_FILE;
-pub use crate::config::{Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE, DEFAULT_DATADIR_NAME};
+pub use crate::config::{
+    Chain, Config, RpcAuth, COOKIE_FILE, DEFAULT_CONFIG_FILE, DEFAULT_DATADIR_NAME, DEFAULT_PID_FILE,
+};
 pub use crate::debug::{DebugCategories, DebugCategory, LogLevel, UnknownCategory};
 pub use crate::error::Error;
+pub use crate::policy::{MempoolPolicy, DEFAULT_CLUSTER_SIZE_KVB, MAX_CLUSTER_COUNT};
 pub use crate::rpc::{
     RpcAuthHash, RpcServerSettings, RpcWhitelist, Subnet, DEFAULT_RPC_SERVER_TIMEOUT_SECS,
     DEFAULT_RPC_THREADS, DEFAULT_RPC_WORK_QUEUE,
@@ -75,6 +81,7 @@ pub use crate::settings::{
     format_subversion, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions,
     DEFAULT_DEBUG_LOG_FILE, P2P_OPTIONS, USER_AGENT_NAME,
 };
+pub use crate::storage::StorageSettings;
 
 /// The executables that parse options here; each takes its own subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -228,6 +235,7 @@ where
                 sources.warnings.extend(conf.warnings.iter().cloned().chain(conf.section_warnings()));
                 sources.console_warnings.extend(conf.console_warnings.iter().cloned());
                 sources.notes.extend(conf.notes.iter().cloned());
+                sources.arg_lines.extend(conf.arg_lines());
                 sources.config_files.extend(conf.files.iter().cloned());
                 conf_keys = Some((path.clone(), conf.option_names()));
                 resolved.tokens
@@ -273,6 +281,7 @@ where
     let tokens = merge_lists(tokens, cli_tokens);
     let matches = command.try_get_matches_from(&tokens).map_err(Error::from_clap)?;
     sources.options_given = tokens.iter().map(|token| shown(token)).collect();
+    sources.arg_lines.extend(arglog::command_line(&args));
     Config::from_matches(program, &matches, datadir, sources).map(|config| Action::Run(Box::new(config)))
 }
 
@@ -333,7 +342,7 @@ fn shown(token: &str) -> String {
     let body = token.trim_start_matches('-');
     match body.split_once('=') {
         Some((name, v)) if v == values::NEGATED => format!("-no{name}"),
-        Some((name @ ("rpcpassword" | "rpcauth"), _)) => format!("-{name}=****"),
+        Some((name, _)) if arglog::is_sensitive(name) => format!("-{name}=****"),
         _ => format!("-{body}"),
     }
 }

@@ -11,6 +11,11 @@ use clap::{Arg, ArgAction, Command};
 use crate::values::{self, setting};
 use crate::Program;
 
+mod network;
+mod policy;
+mod storage;
+mod testing;
+
 /// The clap id of the cli's positional arguments (method and params).
 pub(crate) const ARGS: &str = "args";
 
@@ -210,8 +215,9 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         shape: Shape::Value,
         value_name: "file",
         bare: None,
-        help: "Write the process id to this file, relative to the chain's data directory unless absolute",
-        default: "none",
+        help: "Write the process id to this file, relative to the chain's data directory unless \
+               absolute; -nopid writes none",
+        default: "bitcoind.pid",
         programs: NODE,
         negatable: true,
         in_file: true,
@@ -582,7 +588,8 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         negatable: true,
         in_file: true,
         heading: RPC,
-        parser: || ValueParser::new(setting(values::parse_ip_with_port)),
+        // Checked when the settings are built, with Core's messages.
+        parser: any_parser,
     },
     OptionDef {
         name: "rpcconnect",
@@ -635,7 +642,7 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         negatable: true,
         in_file: true,
         heading: RPC,
-        parser: || ValueParser::new(setting(values::parse_nonempty)),
+        parser: any_parser,
     },
     OptionDef {
         name: "rpcservertimeout",
@@ -832,14 +839,24 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
     },
 ];
 
+/// Every option: the main table, then the groups kept in their own files.
+fn all() -> impl Iterator<Item = &'static OptionDef> {
+    OPTIONS
+        .iter()
+        .chain(storage::OPTIONS)
+        .chain(network::OPTIONS)
+        .chain(policy::OPTIONS)
+        .chain(testing::OPTIONS)
+}
+
 /// The option called `name`, whichever programs take it.
 pub(crate) fn find(name: &str) -> Option<&'static OptionDef> {
-    OPTIONS.iter().find(|def| def.name == name)
+    all().find(|def| def.name == name)
 }
 
 /// The options `program` takes, in table order.
 pub(crate) fn for_program(program: Program) -> impl Iterator<Item = &'static OptionDef> {
-    OPTIONS.iter().filter(move |def| def.is_for(program))
+    all().filter(move |def| def.is_for(program))
 }
 
 impl OptionDef {
@@ -907,8 +924,16 @@ pub(crate) fn command(program: Program) -> Command {
 /// The `-help` text of `program`.
 pub(crate) fn help(program: Program) -> String {
     let mut out = format!("Usage: {} {}\n", program.executable(), program.usage());
-    let mut heading = "";
+    // Each heading once, in the order headings first appear.
+    let mut headings: Vec<&str> = Vec::new();
     for def in for_program(program) {
+        if !headings.contains(&def.heading) {
+            headings.push(def.heading);
+        }
+    }
+    let mut heading = "";
+    let grouped = headings.into_iter().flat_map(|h| for_program(program).filter(move |def| def.heading == h));
+    for def in grouped {
         if def.heading != heading {
             heading = def.heading;
             out.push_str(&format!("\n{heading}:\n"));
@@ -954,8 +979,9 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        for (i, def) in OPTIONS.iter().enumerate() {
-            assert!(OPTIONS[..i].iter().all(|other| other.name != def.name), "{} twice", def.name);
+        let every: Vec<&OptionDef> = all().collect();
+        for (i, def) in every.iter().enumerate() {
+            assert!(every[..i].iter().all(|other| other.name != def.name), "{} twice", def.name);
             assert!(!def.name.starts_with("no"), "{}: would clash with negation", def.name);
             assert_eq!(def.shape == Shape::Flag, def.value_name.is_empty(), "{}", def.name);
             if def.shape != Shape::Value {

@@ -241,6 +241,8 @@ pub struct Notify {
     pub startup: Option<String>,
     /// `-shutdownnotify=<cmd>`, repeatable: before the shutdown begins, waited for.
     pub shutdown: Vec<String>,
+    /// `-alertnotify=<cmd>`: on an alert, `%s` replaced by the message (this node raises none).
+    pub alert: Option<String>,
 }
 
 pub(crate) fn notify(m: &ArgMatches) -> Notify {
@@ -249,6 +251,7 @@ pub(crate) fn notify(m: &ArgMatches) -> Notify {
         block: command("blocknotify"),
         startup: command("startupnotify"),
         shutdown: list::<String>(m, "shutdownnotify").into_iter().filter(|cmd| !cmd.is_empty()).collect(),
+        alert: command("alertnotify"),
     }
 }
 
@@ -286,6 +289,14 @@ pub struct P2pSettings {
     pub natpmp: bool,
     /// `-whitelist` values.
     pub whitelist: Vec<String>,
+    /// `-addnode` values.
+    pub addnode: Vec<String>,
+    /// `-seednode` values.
+    pub seednode: Vec<String>,
+    /// `-proxy` (`None`: none, or `-noproxy`).
+    pub proxy: Option<String>,
+    /// `-onlynet` networks (empty: any).
+    pub onlynet: Vec<String>,
 }
 
 /// The options [`P2pSettings`] holds: the daemon names those given when it logs that P2P is
@@ -304,6 +315,22 @@ pub const P2P_OPTIONS: &[&str] = &[
     "listenonion",
     "natpmp",
     "whitelist",
+    "addnode",
+    "seednode",
+    "proxy",
+    "proxyrandomize",
+    "onlynet",
+    "externalip",
+    "forcednsseed",
+    "networkactive",
+    "blocksonly",
+    "timeout",
+    "maxuploadtarget",
+    "torcontrol",
+    "torpassword",
+    "i2psam",
+    "i2pacceptincoming",
+    "cjdnsreachable",
 ];
 
 pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
@@ -333,7 +360,50 @@ pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
         listenonion: flag_or(m, "listenonion", true),
         natpmp: flag_or(m, "natpmp", true),
         whitelist: list(m, "whitelist"),
+        addnode: list(m, "addnode"),
+        seednode: list(m, "seednode"),
+        proxy: proxy(m)?,
+        onlynet: onlynet(m)?,
     })
+}
+
+/// `-proxy=<host>:<port>` (or `unix:<path>`) with Core's messages; `-proxy=0` and `-noproxy` are
+/// no proxy.
+fn proxy(m: &ArgMatches) -> Result<Option<String>, Error> {
+    let Some(proxy) = value::<String>(m, "proxy").filter(|p| p != "0") else { return Ok(None) };
+    if proxy.ends_with('=') {
+        return Err(Error::Core(format!("Invalid -proxy address or hostname, ends with '=': '{proxy}'")));
+    }
+    let valid = match proxy.strip_prefix("unix:") {
+        // Core's limit is the length of a socket path (sun_path).
+        Some(path) => !path.is_empty() && path.len() < 108,
+        None => {
+            let has_port =
+                proxy.rsplit_once(':').is_some_and(|(host, _)| !host.contains(':') || host.ends_with(']'));
+            let host = if has_port { proxy.rsplit_once(':').map_or("", |(host, _)| host) } else { &proxy };
+            crate::values::parse_host(&proxy).is_ok()
+                && !host.is_empty()
+                && !host.split('.').any(str::is_empty)
+        }
+    };
+    if !valid {
+        return Err(Error::Core(format!("Invalid -proxy address or hostname: '{proxy}'")));
+    }
+    Ok(Some(proxy))
+}
+
+/// `-onlynet` names, Core's networks only (`tor` is `onion`).
+fn onlynet(m: &ArgMatches) -> Result<Vec<String>, Error> {
+    let mut nets = Vec::new();
+    for net in list::<String>(m, "onlynet") {
+        let name = match net.to_ascii_lowercase().as_str() {
+            "ipv4" | "ipv6" | "onion" | "i2p" | "cjdns" => net.to_ascii_lowercase(),
+            "tor" => "onion".to_string(),
+            _ => return Err(Error::Core(format!("Unknown network specified in -onlynet: '{net}'"))),
+        };
+        nets.push(name);
+    }
+    Ok(nets)
 }
 
 /// Core's `MAX_SUBVERSION_LENGTH`.

@@ -382,7 +382,7 @@ fn option_values() {
         Node,
         &["-blocknotify=touch %s", "-startupnotify=a", "-shutdownnotify=b", "-shutdownnotify=c"],
         "",
-        "notify: Notify { block: Some(\"touch %s\"), startup: Some(\"a\"), shutdown: [\"b\", \"c\"] }",
+        "notify: Notify { block: Some(\"touch %s\"), startup: Some(\"a\"), shutdown: [\"b\", \"c\"], alert: None }",
     );
     check(
         Node,

@@ -19,6 +19,8 @@ fn defaults() {
             .replace(&tmp, "$TMP");
         // mpx-wallet appends to the node's log and never shrinks it by default.
         let shrink = program == Node;
+        // The node writes bitcoind's default pid file; the others none.
+        let pid = if program == Node { "Some(\"bitcoind.pid\")" } else { "None" };
         let expect = format!(
             "program: {program:?}
 chain: regtest
@@ -36,7 +38,7 @@ rpc_auth: Cookie {{ path: \"$TMP/.mpx/regtest/.cookie\" }}
 debug: {{}}
 print_to_console: false
 daemon: false
-pid_file: None
+pid_file: {pid}
 reindex: false
 disable_wallet: false
 wallets: []
@@ -56,10 +58,10 @@ rpc_doc_check: false
 mempool: MempoolSettings {{ max_size_mb: 300, expiry_hours: 336, min_relay_fee: 100, dust_relay_fee: 3000, \
 persist: true }}
 wallet_options: WalletOptions {{ fallback_fee: 0, keypool: 1000, notify: None, unsafe_sqlite_sync: false }}
-notify: Notify {{ block: None, startup: None, shutdown: [] }}
+notify: Notify {{ block: None, startup: None, shutdown: [], alert: None }}
 p2p: P2pSettings {{ port: 18444, bind: [], listen: true, connect: [], no_auto_connect: false, \
 max_connections: 125, v2transport: true, peer_timeout_secs: 60, discover: true, dnsseed: true, \
-fixedseeds: true, listenonion: true, natpmp: true, whitelist: [] }}
+fixedseeds: true, listenonion: true, natpmp: true, whitelist: [], addnode: [], seednode: [], proxy: None, onlynet: [] }}
 par: 0
 prevout_fetch_threads: 8
 txindex: false
@@ -79,7 +81,7 @@ notes: []
 fn datadir() {
     check(Node, &["-datadir=$TMP/d"], "", "datadir: $TMP/d\nchain_datadir: $TMP/d/regtest\nrpc_auth: Cookie { path: \"$TMP/d/regtest/.cookie\" }");
     check(Node, &["-datadir="], "", "Error: invalid value '' for -datadir: empty path");
-    check(Node, &["-datadir"], "", "Error: option -datadir requires a value, as in -datadir=<value>");
+    check(Node, &["-datadir"], "", "Error: Error parsing command line arguments: Can not set -datadir with no value. Please specify value with -datadir=value.");
     // A relative -datadir is made absolute against the working directory.
     let home = tempfile::tempdir().unwrap();
     let config = run(Node, &["-datadir=rel"], home.path()).unwrap();
@@ -212,7 +214,7 @@ fn bad_values() {
     check(Node, &["-rpcport=0"], "", "Error: invalid value '0' for -rpcport: not a port number");
     check(Node, &["-rpcport=65536"], "", "Error: invalid value '65536' for -rpcport: not a port number");
     check(Node, &["-rpcport="], "", "Error: invalid value '' for -rpcport: not a port number");
-    check(Node, &["-rpcport"], "", "Error: option -rpcport requires a value, as in -rpcport=<value>");
+    check(Node, &["-rpcport"], "", "Error: Error parsing command line arguments: Can not set -rpcport with no value. Please specify value with -rpcport=value.");
     check(Node, &["-daemon=yes"], "", "Error: invalid value 'yes' for -daemon: not a boolean (use 1 or 0)");
     check(
         Node,
@@ -226,12 +228,15 @@ fn bad_values() {
         "",
         "Error: invalid value 'localhost' for -rpcbind: not an IP address (optionally with :<port>)",
     );
-    check(
-        Node,
-        &["-rpcbind=1.2.3.4:0"],
-        "",
-        "Error: invalid value '1.2.3.4:0' for -rpcbind: not a port number",
-    );
+    check(Node, &["-rpcbind=1.2.3.4:0"], "", "Error: Invalid port specified in -rpcbind: '1.2.3.4:0'");
+    for bad in ["127.0.0.1:notaport", "127.0.0.1:-18443", "127.0.0.1:65536", "[::1]:notaport", "[::1]:0"] {
+        check(
+            Node,
+            &[&format!("-rpcbind={bad}")],
+            "",
+            &format!("Error: Invalid port specified in -rpcbind: '{bad}'"),
+        );
+    }
     check(Wallet, &["-ipcfd=-1"], "", "Error: invalid value '-1' for -ipcfd: not a file descriptor number");
     check(Wallet, &["-ipcfd=x"], "", "Error: invalid value 'x' for -ipcfd: not a file descriptor number");
     check(Node, &["-ipcfd=3"], "", "Error: Error parsing command line arguments: Invalid parameter -ipcfd=3");
@@ -241,7 +246,7 @@ fn bad_values() {
         "",
         "Error: invalid value 'a/b' for -wallet: not a wallet name (a non-empty name without '/')",
     );
-    check(Node, &["-wallet"], "", "Error: option -wallet requires a value, as in -wallet=<value>");
+    check(Node, &["-wallet"], "", "Error: Error parsing command line arguments: Can not set -wallet with no value. Please specify value with -wallet=value.");
     check(
         Node,
         &["-ipcbind=tcp:1"],
@@ -346,7 +351,12 @@ fn rpc_auth() {
         "",
         "rpc_auth: UserPassword { user: \"u\", password: \"***\" }",
     );
-    check(Node, &["-rpcuser=u"], "", "Error: -rpcuser requires -rpcpassword");
+    check(
+        Node,
+        &["-rpcuser=u"],
+        "",
+        "warnings: [\"-rpcuser is ignored without -rpcpassword: using cookie authentication\"]",
+    );
     check(Node, &["-rpcpassword=p"], "", "Error: -rpcpassword requires -rpcuser");
     check(Node, &["-rpcuser=u", "-rpcpassword=p", "-norpcuser", "-norpcpassword"], "", "");
     check(
@@ -359,7 +369,7 @@ fn rpc_auth() {
         Node,
         &["-rpcpassword=", "-rpcuser=u"],
         "",
-        "Error: invalid value '' for -rpcpassword: must not be empty",
+        "warnings: [\"-rpcuser is ignored without -rpcpassword: using cookie authentication\"]",
     );
     let home = tempfile::tempdir().unwrap();
     let config = run(Node, &["-rpcuser=u", "-rpcpassword=secret"], home.path()).unwrap();
@@ -441,9 +451,9 @@ fn lists() {
 
 #[test]
 fn single_values() {
-    check(Node, &["-pid=node.pid"], "", "pid_file: Some(\"$TMP/.mpx/regtest/node.pid\")");
+    check(Node, &["-pid=node.pid"], "", "pid_file: Some(\"node.pid\")");
     check(Node, &["-pid=/run/x.pid"], "", "pid_file: Some(\"/run/x.pid\")");
-    check(Node, &["-pid=a", "-nopid"], "", "");
+    check(Node, &["-pid=a", "-nopid"], "", "pid_file: None");
     check(Wallet, &["-ipcconnect=unix"], "", "ipc_connect: Some(\"unix\")");
     check(Wallet, &["-ipcconnect"], "", "ipc_connect: Some(\"unix\")");
     check(Wallet, &["-ipcconnect=auto"], "", "ipc_connect: Some(\"auto\")");

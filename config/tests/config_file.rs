@@ -24,7 +24,7 @@ fn keys() {
     check(Node, &[], "printtoconsole = true\ndaemon = false", "print_to_console: true");
     check(Node, &[], "debug = ['ipc', 'rpc']", "debug: {\"ipc\", \"rpc\"}\nshrink_debug_file: false");
     check(Node, &[], "wallet = ['a']\nipcbind = ['unix']", "wallets: [\"a\"]\nipc_bind: [\"unix\"]");
-    check(Node, &[], "pid = 'n.pid'", "pid_file: Some(\"$TMP/.mpx/regtest/n.pid\")");
+    check(Node, &[], "pid = 'n.pid'", "pid_file: Some(\"n.pid\")");
     check(Node, &[], "[regtest]\nreindex = true", "reindex: true");
     check(Node, &["-noreindex"], "reindex = true", "");
     check(
@@ -48,7 +48,7 @@ fn precedence() {
     check(Node, &["-printtoconsole=0"], "printtoconsole = true", "");
     check(Node, &["-noprinttoconsole"], "[regtest]\nprinttoconsole = true", "");
     check(Node, &[], "printtoconsole = true\n[regtest]\nprinttoconsole = false", "");
-    check(Node, &["-nopid"], "pid = 'x.pid'", "");
+    check(Node, &["-nopid"], "pid = 'x.pid'", "pid_file: None");
     // ... and for lists, which accumulate unless cleared by -noX.
     let file = "wallet = ['a']\n[regtest]\nwallet = ['b']";
     check(Node, &[], file, "wallets: [\"a\", \"b\"]");

@@ -17,6 +17,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod child;
+mod echo_process;
 pub mod gui_main;
 pub mod node_daemon;
 mod notify;

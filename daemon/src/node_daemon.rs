@@ -61,7 +61,10 @@ pub fn main(placement: WalletPlacement) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Action::Version) => {
-            println!("{} version {}", placement.executable(), env!("CARGO_PKG_VERSION"));
+            // bitcoind's shape: the first line ends with the executable's name (which tools and
+            // Core's tests read to tell the single-process node from the multiprocess one).
+            let exe = placement.executable();
+            println!("{exe} daemon version v{} {exe}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Err(e) => return usage_failure(&e.to_string()),
@@ -180,6 +183,9 @@ fn run(config: &Config, placement: WalletPlacement, sockets: &[PathBuf], report:
         Ok(wallets) => wallets,
         Err(e) => return failed(report, &e),
     };
+    if placement == WalletPlacement::OwnProcess {
+        node::rpc::set_echo_provider(crate::echo_process::provider(ipc.clone(), config));
+    }
     let ui = Arc::new(UiSignals::default());
     let app = match App::start(config, lock, wallets, ui.clone()) {
         Ok(app) => app,

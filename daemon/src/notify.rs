@@ -12,9 +12,15 @@ use node::NodeState;
 /// Options accepted with Core's syntax and checked, whose effect this node does not have (yet):
 /// named at start so that none is silently ignored. P2P ones are [`config::P2P_OPTIONS`].
 const NOT_APPLIED: &[&str] = &[
+    // Core runs it for a large-work invalid chain or unknown version bits becoming active; this
+    // node keeps no invalid side chain and does not track version bits, so it never alerts.
+    "alertnotify",
     "dustrelayfee",
     "fallbackfee",
     "keypool",
+    // Core's wallet reads these for -walletrejectlongchains, which this wallet refuses.
+    "limitancestorcount",
+    "limitdescendantcount",
     "maxmempool",
     "mempoolexpiry",
     "minrelaytxfee",
@@ -36,6 +42,9 @@ pub(crate) fn log_options(config: &Config) {
     }
     for note in &config.notes {
         tracing::info!("{note}");
+    }
+    for line in &config.arg_lines {
+        tracing::info!("{line}");
     }
     for warning in &config.warnings {
         tracing::warn!("{warning}");

@@ -235,7 +235,20 @@ impl TrackingInit {
     }
 }
 
+/// The wallet process's `Echo` (the node's `echoipc` goes through a process spawned for it).
+struct Echo;
+
+impl interfaces::Echo for Echo {
+    fn echo(&self, echo: String) -> interfaces::Result<String> {
+        Ok(echo)
+    }
+}
+
 impl Init for TrackingInit {
+    fn make_echo(&self) -> interfaces::Result<Box<dyn interfaces::Echo>> {
+        Ok(Box::new(Echo))
+    }
+
     fn make_wallet_loader(&self, chain: Box<dyn Chain>) -> interfaces::Result<Box<dyn WalletLoader>> {
         let loader: Arc<dyn WalletLoader> = Arc::from(self.inner.make_wallet_loader(chain)?);
         self.made.lock().unwrap_or_else(PoisonError::into_inner).push(loader.clone());

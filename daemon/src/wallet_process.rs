@@ -58,7 +58,7 @@ pub fn factory(ipc: Arc<Ipc>, config: &Config) -> Result<WalletLoaderFactory, St
 /// The child's options besides `-ipcfd`: everything that decides where its wallets and its log
 /// are, from the node's own configuration (not from a config file of its own, so both
 /// processes always agree).
-fn child_args(config: &Config) -> Vec<OsString> {
+pub(crate) fn child_args(config: &Config) -> Vec<OsString> {
     let mut args =
         vec![OsString::from("-noconf"), OsString::from(format!("-datadir={}", config.datadir.display()))];
     args.extend(log_args(config).into_iter().map(OsString::from));

@@ -91,7 +91,7 @@ fn bad_flags_are_one_clear_line_and_exit_code_1() {
     expect_flag_error(&datadir, &["-chain=main"], "only -regtest is supported");
     expect_flag_error(&datadir, &["-testnet"], "testnet");
     expect_flag_error(&datadir, &["-debug=nosuch"], "Unsupported logging category -debug=nosuch.");
-    expect_flag_error(&datadir, &["-rpcuser=alice"], "-rpcpassword");
+    expect_flag_error(&datadir, &["-rpcpassword=secret"], "-rpcpassword requires -rpcuser");
     // A bad value in the config file is reported the same way, naming the file's setting.
     std::fs::create_dir_all(&datadir).unwrap();
     std::fs::write(datadir.join("node.toml"), "rpcport = \"high\"\n").unwrap();

@@ -70,7 +70,9 @@ fn rpcwait_waits_for_a_node_that_is_still_starting() {
 fn wrapper_runs_the_node_and_the_client() {
     let version = Command::new(binary(Binary::Wrapper)).args(["node", "-version"]).output().unwrap();
     assert!(version.status.success());
-    assert!(text(&version.stdout).starts_with("mpx-node version "), "{}", text(&version.stdout));
+    let first = text(&version.stdout).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("mpx-node daemon version v"), "{first}");
+    assert!(first.ends_with(" mpx-node"), "the executable's name ends the first line: {first}");
 
     let mut test = TestFramework::new("wrapper", 1);
     test.start_all();

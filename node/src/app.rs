@@ -140,9 +140,18 @@ impl App {
             ui.init_message("Loading block index…");
             OpenMode::Normal
         };
-        let blocks_dir = config.chain_datadir.join(BLOCKS_DIR_NAME);
-        let chain = ChainState::open_with(&blocks_dir, crate::ChainParams::regtest(), mode)?;
+        if config.storage.reindex_chainstate && !config.reindex {
+            // Every start rebuilds the chain state from the stored blocks (each is validated
+            // again), which is what -reindex-chainstate asks for.
+            tracing::info!("Rebuilding the chain state from the stored blocks (-reindex-chainstate)");
+        }
+        let blocks_dir = &config.storage.blocks_dir;
+        let chain = ChainState::open_with(blocks_dir, crate::ChainParams::regtest(), mode)?;
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
+        state.lock().mempool.set_policy(config.mempool_policy.clone());
+        if config.mock_time.is_some() {
+            state.set_mock_time(config.mock_time);
+        }
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
         dispatcher.set_log_path(config.chain_datadir.join(crate::logging::LOG_FILE_NAME));
         dispatcher.set_subversion(config.subversion());

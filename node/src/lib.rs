@@ -23,12 +23,14 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod address;
 pub mod app;
 mod chain;
 mod chain_client;
 mod descriptor;
 pub mod interface;
 pub mod logging;
+pub mod memory;
 pub mod mempool;
 pub mod mining;
 pub mod policy;

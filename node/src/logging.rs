@@ -39,7 +39,7 @@ use std::fmt::{self, Write as _};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use config::{Config, DebugCategories, DebugCategory, LogLevel, LogSettings};
@@ -47,7 +47,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::{reload, EnvFilter, Layer, Registry};
 
 /// Name of the log file inside the chain's data directory.
 pub const LOG_FILE_NAME: &str = "debug.log";
@@ -466,12 +466,52 @@ pub fn init(config: &Config) -> io::Result<LogHandle> {
             .rate_limit
             .then(|| Mutex::new(RateLimiter::new(RATE_LIMIT_MAX_BYTES, RATE_LIMIT_WINDOW, Instant::now()))),
     };
-    let installed =
-        tracing_subscriber::registry().with(filter(config.debug, settings)).with(layer).try_init();
+    let (filter_layer, reload) = reload::Layer::new(filter(config.debug, settings));
+    let installed = tracing_subscriber::registry().with(filter_layer).with(layer).try_init();
     if let Err(e) = installed {
         return Err(io::Error::other(format!("cannot install the logger: {e}")));
     }
+    let mut control = lock(control());
+    control.categories = config.debug;
+    control.settings = Some(settings.clone());
+    control.reload = Some(reload);
     Ok(LogHandle { file })
+}
+
+/// The enabled categories, changed at run time by the `logging` RPC (Core's `LogInstance()`'s
+/// category mask): one per process, as the subscriber is.
+#[derive(Default)]
+struct Control {
+    categories: DebugCategories,
+    /// What [`init`] installed; `None` before (the categories are then only remembered).
+    settings: Option<LogSettings>,
+    reload: Option<reload::Handle<EnvFilter, Registry>>,
+}
+
+fn control() -> &'static Mutex<Control> {
+    static CONTROL: OnceLock<Mutex<Control>> = OnceLock::new();
+    CONTROL.get_or_init(Mutex::default)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The debug categories enabled now.
+pub fn categories() -> DebugCategories {
+    lock(control()).categories
+}
+
+/// Enables exactly `categories` from now on (at the levels `-loglevel` gave them).
+pub fn set_categories(categories: DebugCategories) -> io::Result<()> {
+    let mut control = lock(control());
+    control.categories = categories;
+    if let (Some(settings), Some(reload)) = (&control.settings, &control.reload) {
+        reload
+            .reload(filter(categories, settings))
+            .map_err(|e| io::Error::other(format!("cannot change the log filter: {e}")))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

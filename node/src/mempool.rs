@@ -3,15 +3,19 @@
 //! A transaction enters only if it would be valid in the next block on top of the chain tip and
 //! the transactions already in the pool ([`ChainState::check_transaction_on_tip`], the same rules
 //! as blocks), and if it passes the pool's own policy: standard ([`crate::policy`]: version,
-//! sizes, output and input script types, dust), not a coinbase, not already present, no input
-//! spent by another pool transaction (no replacement), and a fee rate of at least
-//! [`MIN_RELAY_FEE_SAT_PER_KVB`]. Transactions are kept in the order they were accepted, which is a
+//! sizes, output and input script types, dust, bare multisig under `-permitbaremultisig=0`),
+//! not a coinbase, not already present, no input spent by another pool transaction (no
+//! replacement), a fee rate of at least [`MIN_RELAY_FEE_SAT_PER_KVB`], and a cluster (the
+//! transactions connected to it through in-pool parents and children, itself included) of at
+//! most `-limitclustercount` transactions and `-limitclustersize` virtual bytes (Core's
+//! `too-large-cluster`). Transactions are kept in the order they were accepted, which is a
 //! dependency order (a parent is always accepted before its child), so a block template is simply
 //! the pool in order.
 
 use std::collections::{HashMap, HashSet};
 
 use bitcoin::{Amount, Block, OutPoint, Transaction, TxOut, Txid};
+use config::MempoolPolicy;
 
 use crate::chain::{BlockError, ChainState};
 use crate::policy::{
@@ -51,6 +55,9 @@ pub enum MempoolError {
         /// The maximum allowed, in satoshis.
         max: u64,
     },
+    /// The transaction's cluster would exceed `-limitclustercount` or `-limitclustersize`.
+    #[error("too-large-cluster")]
+    TooLargeCluster,
     /// A consensus rule is broken (as it would be in a block).
     #[error("{}", .0.reject_reason())]
     Invalid(#[from] BlockError),
@@ -66,6 +73,7 @@ impl MempoolError {
             MempoolError::Coinbase => "coinbase".into(),
             MempoolError::AlreadyInMempool => "txn-already-in-mempool".into(),
             MempoolError::Conflict => "txn-mempool-conflict".into(),
+            MempoolError::TooLargeCluster => "too-large-cluster".into(),
             MempoolError::MinRelayFee { .. } | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
             // The pool names lock-time failures its own way (Core's policy reasons).
             MempoolError::Invalid(BlockError::NonFinal(_)) => "non-final".into(),
@@ -105,7 +113,9 @@ pub struct Mempool {
     /// in the pool (as Core's `mapDeltas`).
     deltas: HashMap<Txid, i64>,
     /// What is standard (`-permitbaremultisig`, `-datacarrier`, `-dustrelayfee`, ...).
-    policy: PolicyOptions,
+    standard: PolicyOptions,
+    /// What the configuration adds to the rules (`-permitbaremultisig`, cluster limits).
+    policy: MempoolPolicy,
 }
 
 impl Mempool {
@@ -243,14 +253,14 @@ impl Mempool {
         order.iter().filter_map(|txid| entries.remove(txid)).map(|e| e.tx).collect()
     }
 
-    /// The relay policy in force.
-    pub fn policy(&self) -> &PolicyOptions {
-        &self.policy
+    /// The standardness rules in force.
+    pub fn standard(&self) -> &PolicyOptions {
+        &self.standard
     }
 
-    /// Sets the relay policy (from the node's options).
-    pub fn set_policy(&mut self, policy: PolicyOptions) {
-        self.policy = policy;
+    /// Sets the standardness rules (from the node's options).
+    pub fn set_standard(&mut self, standard: PolicyOptions) {
+        self.standard = standard;
     }
 
     /// The output `outpoint` names: unspent in the chain, or created by a pool transaction.
@@ -260,6 +270,47 @@ impl Mempool {
         }
         let parent = self.entries.get(&outpoint.txid)?;
         parent.tx.output.get(usize::try_from(outpoint.vout).ok()?).cloned()
+    }
+
+    /// Sets the configured policy; it applies to transactions accepted from now on.
+    pub fn set_policy(&mut self, policy: MempoolPolicy) {
+        self.standard.permit_bare_multisig = policy.permit_bare_multisig;
+        self.policy = policy;
+    }
+
+    /// The configured policy.
+    pub fn policy(&self) -> &MempoolPolicy {
+        &self.policy
+    }
+
+    /// The cluster `tx` would join: how many transactions it would have (`tx` included) and the
+    /// virtual size of those already in the pool. Only in-pool parents connect a new
+    /// transaction (it can have no in-pool children yet).
+    fn cluster_with(&self, tx: &Transaction) -> (u64, u64) {
+        let mut seen: HashSet<Txid> = HashSet::new();
+        let mut todo: Vec<Txid> = tx
+            .input
+            .iter()
+            .map(|i| i.previous_output.txid)
+            .filter(|txid| self.entries.contains_key(txid))
+            .collect();
+        while let Some(txid) = todo.pop() {
+            if !seen.insert(txid) {
+                continue;
+            }
+            let Some(entry) = self.entries.get(&txid) else { continue };
+            todo.extend(
+                entry
+                    .tx
+                    .input
+                    .iter()
+                    .map(|i| i.previous_output.txid)
+                    .filter(|p| self.entries.contains_key(p)),
+            );
+            todo.extend(self.children(&entry.tx));
+        }
+        let vbytes = seen.iter().filter_map(|t| self.entries.get(t)).map(|e| e.vsize).sum();
+        (seen.len() as u64 + 1, vbytes)
     }
 
     /// Validates `tx` against `chain`'s tip plus the pool and adds it. `max_fee` caps the absolute
@@ -273,7 +324,7 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(MempoolError::Coinbase);
         }
-        check_standard(&tx, &self.policy)?;
+        check_standard(&tx, &self.standard)?;
         let txid = tx.compute_txid();
         if self.entries.contains_key(&txid) {
             return Err(MempoolError::AlreadyInMempool);
@@ -292,7 +343,7 @@ impl Mempool {
             );
         }
         // Core's ephemeral dust: a dust output is allowed only in a transaction paying no fee.
-        if dust_outputs(&tx, &self.policy) > 0 && fee > Amount::ZERO {
+        if dust_outputs(&tx, &self.standard) > 0 && fee > Amount::ZERO {
             return Err(
                 PolicyError { reason: "dust", detail: "tx with dust output must be 0-fee".into() }.into()
             );
@@ -306,6 +357,11 @@ impl Mempool {
             if fee > max {
                 return Err(MempoolError::MaxFeeExceeded { fee: fee.to_sat(), max: max.to_sat() });
             }
+        }
+        let (count, vbytes) = self.cluster_with(&tx);
+        if count > self.policy.cluster_count || vbytes.saturating_add(vsize) > self.policy.cluster_size_vbytes
+        {
+            return Err(MempoolError::TooLargeCluster);
         }
         for txin in &tx.input {
             self.spent.insert(txin.previous_output, txid);

@@ -32,7 +32,8 @@ const MAX_DUST_OUTPUTS_PER_TX: usize = 1;
 /// The policy settings (Core's options of the same names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PolicyOptions {
-    /// `-permitbaremultisig`: relay transactions with bare multisig outputs (default false).
+    /// `-permitbaremultisig`: relay transactions with bare multisig outputs (default true, as
+    /// Core's `DEFAULT_PERMIT_BAREMULTISIG`).
     pub permit_bare_multisig: bool,
     /// `-datacarrier`: relay OP_RETURN outputs (default true).
     pub data_carrier: bool,
@@ -45,7 +46,7 @@ pub struct PolicyOptions {
 impl Default for PolicyOptions {
     fn default() -> PolicyOptions {
         PolicyOptions {
-            permit_bare_multisig: false,
+            permit_bare_multisig: true,
             data_carrier: true,
             max_data_carrier_bytes: 100_000,
             dust_relay_fee_per_kvb: 3000,
@@ -342,11 +343,8 @@ mod tests {
             .into_script();
         let with_multisig =
             tx(vec![TxOut { value: Amount::from_sat(10_000), script_pubkey: script }, p2wpkh(10_000)]);
-        assert_eq!(
-            check_standard(&with_multisig, &PolicyOptions::default()).unwrap_err().reason,
-            "bare-multisig"
-        );
-        let permitted = PolicyOptions { permit_bare_multisig: true, ..PolicyOptions::default() };
-        assert_eq!(check_standard(&with_multisig, &permitted), Ok(()));
+        assert_eq!(check_standard(&with_multisig, &PolicyOptions::default()), Ok(()), "permitted by default");
+        let refused = PolicyOptions { permit_bare_multisig: false, ..PolicyOptions::default() };
+        assert_eq!(check_standard(&with_multisig, &refused).unwrap_err().reason, "bare-multisig");
     }
 }

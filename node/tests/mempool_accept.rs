@@ -139,3 +139,48 @@ fn templates_eviction_and_notifications() {
     node.generate(&key.p2wpkh(), 1).unwrap();
     assert_eq!(recorder.0.lock().unwrap().len(), events.len());
 }
+
+/// `-permitbaremultisig=0` refuses bare multisig outputs; the cluster limits (`-limitclustercount`,
+/// `-limitclustersize`) refuse a transaction that would make its cluster too large, with Core's
+/// reasons.
+#[test]
+fn configured_policy() {
+    let key = Key::new(1);
+    let mut chain = mature_chain(&key);
+    mine(&mut chain, 3, &key.p2wpkh());
+    let mut pool = Mempool::new();
+
+    let pubkey = bitcoin::PublicKey::new(key.public);
+    let multisig = bitcoin::blockdata::script::Builder::new()
+        .push_int(1)
+        .push_key(&pubkey)
+        .push_int(1)
+        .push_opcode(bitcoin::opcodes::all::OP_CHECKMULTISIG)
+        .into_script();
+    let bare = spend(&coinbase_of(&chain, 1), &key, multisig, 10_000);
+    let mut strict = config::MempoolPolicy::default();
+    strict.permit_bare_multisig = false;
+    pool.set_policy(strict);
+    assert_eq!(reason(pool.accept(&chain, bare.clone(), None)), "bare-multisig");
+    pool.set_policy(config::MempoolPolicy::default());
+    pool.accept(&chain, bare, None).unwrap();
+
+    // A chain of three: the third makes a cluster of 3, over a limit of 2.
+    let mut limited = config::MempoolPolicy::default();
+    limited.cluster_count = 2;
+    pool.set_policy(limited);
+    let parent = spend(&coinbase_of(&chain, 2), &key, key.p2wpkh(), 10_000);
+    pool.accept(&chain, parent.clone(), None).unwrap();
+    let child = spend(&(outpoint(&parent, 0), parent.output[0].clone()), &key, key.p2wpkh(), 10_000);
+    pool.accept(&chain, child.clone(), None).unwrap();
+    let grandchild = spend(&(outpoint(&child, 0), child.output[0].clone()), &key, key.p2wpkh(), 10_000);
+    assert_eq!(reason(pool.accept(&chain, grandchild.clone(), None)), "too-large-cluster");
+
+    // The size limit counts the whole cluster's virtual size.
+    let mut small = config::MempoolPolicy::default();
+    small.cluster_size_vbytes = parent.vsize() as u64 * 2;
+    pool.set_policy(small);
+    assert_eq!(reason(pool.accept(&chain, grandchild.clone(), None)), "too-large-cluster");
+    pool.set_policy(config::MempoolPolicy::default());
+    pool.accept(&chain, grandchild, None).unwrap();
+}

@@ -94,7 +94,13 @@ pub fn fields(config: &Config) -> Vec<(&'static str, String)> {
         ("debug", format!("{:?}", config.debug)),
         ("print_to_console", config.print_to_console.to_string()),
         ("daemon", config.daemon.to_string()),
-        ("pid_file", format!("{:?}", config.pid_file)),
+        (
+            "pid_file",
+            format!(
+                "{:?}",
+                config.pid_file.as_ref().map(|f| f.strip_prefix(&config.chain_datadir).unwrap_or(f))
+            ),
+        ),
         ("reindex", config.reindex.to_string()),
         ("disable_wallet", config.disable_wallet.to_string()),
         ("wallets", format!("{:?}", config.wallets)),

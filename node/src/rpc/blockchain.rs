@@ -17,6 +17,9 @@ use crate::descriptor::{infer_descriptor, Descriptor};
 use crate::Coin;
 use bitcoin::secp256k1::Secp256k1;
 
+pub(crate) mod stats;
+pub(crate) mod wait;
+
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
     builtin!(

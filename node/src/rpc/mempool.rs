@@ -61,7 +61,9 @@ fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "unbroadcastcount": 0,
         "fullrbf": false,
         "permitbaremultisig": pool.policy().permit_bare_multisig,
-        "maxdatacarriersize": pool.policy().max_data_carrier_bytes,
+        "maxdatacarriersize": pool.standard().max_data_carrier_bytes,
+        "limitclustercount": pool.policy().cluster_count,
+        "limitclustersize": pool.policy().cluster_size_vbytes,
     }))
 }
 

@@ -27,6 +27,7 @@ mod node;
 mod output_script;
 mod rawtransaction;
 mod script;
+mod signmessage;
 mod txoutproof;
 mod utxo_set;
 
@@ -40,6 +41,7 @@ use interfaces::{CleanupHandler, Handler, RpcCommand, RpcError, RpcRequest};
 use serde_json::{json, Map, Value};
 
 pub use http::{RpcAuth, RpcServer, RpcServerConfig, RpcServerError, COOKIE_USER};
+pub use node::{set_echo_provider, EchoProvider};
 
 use crate::NodeState;
 use util::Builtin;
@@ -48,6 +50,8 @@ use util::Builtin;
 static TABLES: &[&[Builtin]] = &[
     blockchain::METHODS,
     chain_tips::METHODS,
+    blockchain::stats::METHODS,
+    blockchain::wait::METHODS,
     mempool::METHODS,
     control::METHODS,
     mining::METHODS,
@@ -58,6 +62,7 @@ static TABLES: &[&[Builtin]] = &[
     output_script::METHODS,
     utxo_set::METHODS,
     txoutproof::METHODS,
+    signmessage::METHODS,
 ];
 
 /// Every built-in method.

@@ -73,7 +73,8 @@ pub(crate) async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .max_header_size(Limits::MAX_HEADER_SIZE)
+        .max_header_size(Limits::MAX_HEAD_READ)
+        .max_headers(Limits::MAX_HEADER_LINES)
         .max_buf_size(Limits::MAX_BUFFER)
         .keep_alive(true)
         // A client may shut down its sending side after the request (`nc -N`, some scripts)
@@ -100,6 +101,14 @@ pub(crate) async fn serve(
     }
 }
 
+/// The size of the request's head as sent: request line, header lines, blank line.
+fn head_size(request: &Request<Incoming>) -> usize {
+    let line = request.method().as_str().len() + 1 + request.uri().to_string().len() + " HTTP/1.1\r\n".len();
+    let headers: usize =
+        request.headers().iter().map(|(name, value)| name.as_str().len() + 2 + value.len() + 2).sum();
+    line + headers + 2
+}
+
 async fn handle(shared: &Shared, peer: SocketAddr, busy: &Arc<Busy>, request: Request<Incoming>) -> Reply {
     if !shared.allow.iter().any(|subnet| subnet.contains(peer.ip())) {
         REFUSED_LOG.log(|| {
@@ -109,6 +118,10 @@ async fn handle(shared: &Shared, peer: SocketAddr, busy: &Arc<Busy>, request: Re
             )
         });
         return plain(StatusCode::FORBIDDEN, "");
+    }
+    if head_size(&request) > Limits::MAX_HEADER_SIZE {
+        REFUSED_LOG.log(|| tracing::debug!(target: "http", "HTTP request head too large from {peer}"));
+        return plain(StatusCode::BAD_REQUEST, "");
     }
     if ![Method::GET, Method::POST, Method::HEAD, Method::PUT].contains(request.method()) {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "");

@@ -10,7 +10,9 @@
 //!
 //! # Limits (each a clear refusal, never growth)
 //! * Open connections: [`Limits::MAX_CONNECTIONS`]; one more is answered 503 and closed.
-//! * Headers: [`Limits::MAX_HEADER_SIZE`] bytes (431), read within the server timeout.
+//! * Headers: [`Limits::MAX_HEADER_SIZE`] bytes, request line included, answered 400 as bitcoind
+//!   does; hyper itself stops reading a head at [`Limits::MAX_HEAD_READ`] (431). Read within the
+//!   server timeout.
 //! * Body: [`Limits::MAX_BODY`] bytes, checked against the declared `Content-Length` before any
 //!   of it is read or allocated (413), read within the server timeout (408).
 //! * Silence (`-rpcservertimeout`): a connection idle between requests, or not reading its
@@ -67,8 +69,14 @@ pub struct Limits {
 impl Limits {
     /// Largest request body (bitcoind's `MAX_BODY_SIZE`, 32 MiB).
     pub const MAX_BODY: usize = 32 * 1024 * 1024;
-    /// Largest request head: request line and headers (bitcoind's `MAX_HEADERS_SIZE`).
+    /// Largest request head: request line and headers (bitcoind's `MAX_HEADERS_SIZE`); a larger
+    /// one is answered 400, as bitcoind's.
     pub const MAX_HEADER_SIZE: usize = 8192;
+    /// The most of a request head hyper reads before it answers 431 itself: room above
+    /// [`Limits::MAX_HEADER_SIZE`] so that the heads bitcoind refuses reach our 400.
+    pub const MAX_HEAD_READ: usize = 32 * 1024;
+    /// Most header lines in a request (hyper's default, 100, is far below what 8 KiB holds).
+    pub const MAX_HEADER_LINES: usize = 2048;
     /// hyper's read buffer per connection: bounds what a pipelining client can park in memory.
     pub const MAX_BUFFER: usize = 64 * 1024;
     /// Open connections at once. Well above what local clients use (bitcoind's test framework
