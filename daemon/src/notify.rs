@@ -13,22 +13,16 @@ use node::NodeState;
 /// named at start so that none is silently ignored. P2P ones are [`config::P2P_OPTIONS`].
 const NOT_APPLIED: &[&str] = &[
     // Core runs it for a large-work invalid chain or unknown version bits becoming active; this
-    // node keeps no invalid side chain and does not track version bits, so it never alerts.
+    // node has no fork warnings and does not track version bits, so it never alerts.
     "alertnotify",
-    "dustrelayfee",
     "fallbackfee",
     "keypool",
     // Core's wallet reads these for -walletrejectlongchains, which this wallet refuses.
     "limitancestorcount",
     "limitdescendantcount",
-    "maxmempool",
-    "mempoolexpiry",
-    "minrelaytxfee",
     "par",
-    "persistmempool",
     "prevoutfetchthreads",
     "rpcdoccheck",
-    "txindex",
     "uacomment",
     "unsafesqlitesync",
     "walletnotify",

@@ -79,8 +79,13 @@ pub struct App {
     rpc: Option<RpcServer>,
     wallets: Option<Arc<dyn WalletLoader>>,
     pid_file: Option<PathFileGuard>,
+    /// Where the pool is written at shutdown (`-persistmempool`).
+    persist_mempool: Option<PathBuf>,
     _datadir_lock: DatadirLock,
 }
+
+/// Core's mempool file, in the chain's data directory.
+pub const MEMPOOL_FILE_NAME: &str = "mempool.dat";
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,7 +153,27 @@ impl App {
         let blocks_dir = &config.storage.blocks_dir;
         let chain = ChainState::open_with(blocks_dir, crate::ChainParams::regtest(), mode)?;
         let state = Arc::new(NodeState::with_ui(chain, ui.clone()));
-        state.lock().mempool.set_policy(config.mempool_policy.clone());
+        {
+            let mut inner = state.lock();
+            inner.mempool.set_policy(config.mempool_policy.clone());
+            inner.mempool.set_limits(crate::MempoolLimits {
+                max_usage_bytes: config.mempool.max_size_mb.saturating_mul(1_000_000),
+                expiry_secs: config.mempool.expiry_hours.saturating_mul(3600),
+                min_relay_fee_per_kvb: config.mempool.min_relay_fee,
+                ..crate::MempoolLimits::default()
+            });
+            let mut standard = *inner.mempool.standard();
+            standard.dust_relay_fee_per_kvb = config.mempool.dust_relay_fee;
+            inner.mempool.set_standard(standard);
+        }
+        // Core's mempool.dat, read back before anything can add to the pool.
+        let mempool_file = config.chain_datadir.join(MEMPOOL_FILE_NAME);
+        if config.mempool.persist && mempool_file.exists() {
+            ui.init_message("Loading mempool…");
+            if let Err(e) = state.import_mempool(&mempool_file, &crate::MempoolImport::default()) {
+                tracing::warn!("Failed to deserialize mempool data on file: {e}. Continuing anyway.");
+            }
+        }
         if config.mock_time.is_some() {
             state.set_mock_time(config.mock_time);
         }
@@ -156,7 +181,17 @@ impl App {
         dispatcher.set_log_path(config.chain_datadir.join(crate::logging::LOG_FILE_NAME));
         dispatcher.set_subversion(config.subversion());
         dispatcher.set_txindex(config.txindex);
-        let mut app = App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: lock };
+        dispatcher.set_mempool_file(mempool_file.clone());
+        let persist_mempool = config.mempool.persist.then_some(mempool_file);
+        let mut app = App {
+            state,
+            dispatcher,
+            rpc: None,
+            wallets: None,
+            pid_file,
+            persist_mempool,
+            _datadir_lock: lock,
+        };
         if let Some(factory) = wallets {
             ui.init_message("Loading wallets…");
             // `app` is dropped on error, which stops whatever started so far.
@@ -227,7 +262,13 @@ impl App {
                 tracing::error!(error = %e, "stopping the wallets failed");
             }
         }
-        // The chain needs no flush: every block is on disk before it becomes the tip.
+        // The chain needs no flush: every block is on disk before it becomes the tip. The pool is
+        // written down for the next start (-persistmempool), as bitcoind does at shutdown.
+        if let Some(path) = self.persist_mempool.take() {
+            if let Err(e) = self.state.save_mempool(&path) {
+                tracing::warn!("Failed to dump mempool: {e}. Continuing anyway.");
+            }
+        }
         self.pid_file.take();
     }
 }

@@ -11,7 +11,7 @@ use interfaces::{
 };
 
 use crate::rpc::Dispatcher;
-use crate::{NodeState, MIN_RELAY_FEE_SAT_PER_KVB};
+use crate::NodeState;
 
 /// [`interfaces::Chain`] over a [`NodeState`], registering RPC methods with a [`Dispatcher`].
 #[derive(Debug, Clone)]
@@ -95,7 +95,8 @@ impl Chain for NodeChain {
     }
 
     fn relay_min_fee(&self) -> interfaces::Result<i64> {
-        Ok(i64::try_from(MIN_RELAY_FEE_SAT_PER_KVB).unwrap_or(i64::MAX))
+        let rate = self.node.lock().mempool.limits().min_relay_fee_per_kvb;
+        Ok(i64::try_from(rate).unwrap_or(i64::MAX))
     }
 
     fn handle_notifications(

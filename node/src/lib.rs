@@ -43,8 +43,10 @@ pub mod ui;
 
 pub use chain::{BlockError, ChainParams, ChainState, ChainTip, Coin, OpenMode, TipChange, UtxoSet};
 pub use chain_client::NodeChain;
-pub use mempool::{Mempool, MempoolEntry, MempoolError, MIN_RELAY_FEE_SAT_PER_KVB};
-pub use state::{Inner, NodeState, WaitEnd, WaitPoll, Watch};
+pub use mempool::{
+    LimitRemoval, Mempool, MempoolEntry, MempoolError, MempoolLimits, MIN_RELAY_FEE_SAT_PER_KVB,
+};
+pub use state::{Inner, MempoolImport, MempoolImported, NodeState, WaitEnd, WaitPoll, Watch};
 pub use storage::{
     BlockStore, Damage, Reindexed, StorageError, StoredBlock, BLOCK_FILE_NAME, CORRUPT_FILE_PREFIX,
     LOCK_FILE_NAME,

@@ -14,6 +14,7 @@
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -23,7 +24,8 @@ use bitcoin::{Amount, Block, BlockHash, Script, Transaction, Txid};
 use interfaces::{BlockInfo, BlockTip, ChainNotifications, Handler, MempoolRemovalReason};
 
 use crate::chain::{BlockError, ChainState, TipChange};
-use crate::mempool::{Mempool, MempoolError};
+use crate::mempool::persist::{SavedEntry, SavedMempool};
+use crate::mempool::{LimitRemoval, Mempool, MempoolError};
 use crate::registry::Registry;
 use crate::ui::UiSignals;
 
@@ -147,6 +149,46 @@ impl Drop for Ticket<'_> {
 impl std::fmt::Debug for NodeState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeState").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+/// How `import_mempool` treats the file (Core's `importmempool` options; a start-up load uses
+/// [`MempoolImport::default`]: the file's times, its fee deltas and its unbroadcast set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MempoolImport {
+    /// Entry times become now instead of the file's.
+    pub use_current_time: bool,
+    /// The file's fee deltas are applied (`prioritisetransaction`).
+    pub apply_fee_delta_priority: bool,
+    /// The file's unbroadcast set is taken.
+    pub apply_unbroadcast_set: bool,
+}
+
+impl Default for MempoolImport {
+    fn default() -> MempoolImport {
+        MempoolImport { use_current_time: false, apply_fee_delta_priority: true, apply_unbroadcast_set: true }
+    }
+}
+
+/// What reading a `mempool.dat` did (Core's log line counts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MempoolImported {
+    /// Accepted.
+    pub succeeded: usize,
+    /// Refused.
+    pub failed: usize,
+    /// Older than `-mempoolexpiry`.
+    pub expired: usize,
+    /// In the pool already.
+    pub already_there: usize,
+    /// In the file's unbroadcast set and accepted.
+    pub unbroadcast: usize,
+}
+
+fn removal_reason(why: LimitRemoval) -> MempoolRemovalReason {
+    match why {
+        LimitRemoval::Expiry => MempoolRemovalReason::Expiry,
+        LimitRemoval::SizeLimit => MempoolRemovalReason::SizeLimit,
     }
 }
 
@@ -287,11 +329,13 @@ impl NodeState {
         let bytes = serialize(&tx);
         let wanted = tx.compute_txid();
         let _ticket = self.ticket();
-        let txid = {
+        let (txid, removed) = {
             let mut guard = self.lock();
             let Inner { chain, mempool } = &mut *guard;
-            match mempool.accept(chain, tx, max_fee) {
-                Ok((txid, _)) => txid,
+            let accepted = mempool.accept(chain, tx, max_fee);
+            let removed = mempool.take_limit_removals();
+            match accepted {
+                Ok((txid, _)) => (txid, removed),
                 Err(e) => {
                     tracing::debug!(target: "mempoolrej", "{wanted} was not accepted: {}", e.reject_reason());
                     return Err(e);
@@ -300,8 +344,99 @@ impl NodeState {
         };
         tracing::debug!(target: "mempool", "AcceptToMemoryPool: accepted {txid}");
         self.publish(None, true);
-        self.notify(vec![Event::Added(bytes)]);
+        let mut events = vec![Event::Added(bytes)];
+        events.extend(removed.into_iter().map(|(t, why)| Event::Removed(t, removal_reason(why))));
+        self.notify(events);
         Ok(txid)
+    }
+
+    /// Reads a `mempool.dat` (at start with `-persistmempool`, or `importmempool`) into the pool:
+    /// each transaction that has not expired is accepted with its entry time and fee delta, as
+    /// Core's `LoadMempool`; the others are counted. Subscribers hear of every addition.
+    pub fn import_mempool(&self, path: &Path, options: &MempoolImport) -> std::io::Result<MempoolImported> {
+        let saved = crate::mempool::persist::load(path)?;
+        tracing::info!("Loading {} mempool transactions from file...", saved.entries.len());
+        let mut report = MempoolImported::default();
+        let mut events = Vec::new();
+        {
+            let mut guard = self.lock();
+            let Inner { chain, mempool } = &mut *guard;
+            let now = i64::from(chain.now());
+            let oldest = now.saturating_sub(i64::try_from(mempool.limits().expiry_secs).unwrap_or(i64::MAX));
+            for entry in saved.entries {
+                let txid = entry.tx.compute_txid();
+                let time = if options.use_current_time { now } else { entry.time };
+                if entry.fee_delta != 0 && options.apply_fee_delta_priority {
+                    mempool.prioritise(txid, entry.fee_delta);
+                }
+                if time <= oldest {
+                    report.expired += 1;
+                    continue;
+                }
+                let bytes = serialize(&entry.tx);
+                match mempool.accept_at(chain, entry.tx, None, u64::try_from(time).ok()) {
+                    Ok(_) => {
+                        report.succeeded += 1;
+                        events.push(Event::Added(bytes));
+                    }
+                    Err(_) if mempool.contains(&txid) => report.already_there += 1,
+                    Err(_) => report.failed += 1,
+                }
+            }
+            if options.apply_fee_delta_priority {
+                for (txid, delta) in saved.deltas {
+                    mempool.prioritise(txid, delta);
+                }
+            }
+            if options.apply_unbroadcast_set {
+                report.unbroadcast = saved.unbroadcast.iter().filter(|t| mempool.contains(t)).count();
+            }
+            let removed = mempool.take_limit_removals();
+            events.extend(removed.into_iter().map(|(t, why)| Event::Removed(t, removal_reason(why))));
+        }
+        tracing::info!(
+            "Imported mempool transactions from file: {} succeeded, {} failed, {} expired, {} already there, {} waiting for initial broadcast",
+            report.succeeded,
+            report.failed,
+            report.expired,
+            report.already_there,
+            report.unbroadcast
+        );
+        if !events.is_empty() {
+            self.publish(None, true);
+            self.notify(events);
+        }
+        Ok(report)
+    }
+
+    /// Writes the pool to `path` in Core's `mempool.dat` format (at shutdown with
+    /// `-persistmempool`, and `savemempool`). Returns the bytes written.
+    pub fn save_mempool(&self, path: &Path) -> std::io::Result<u64> {
+        let started = Instant::now();
+        let saved = {
+            let inner = self.lock();
+            let pool = &inner.mempool;
+            let entries: Vec<SavedEntry> = pool
+                .entries()
+                .map(|(txid, e)| SavedEntry {
+                    tx: e.tx.clone(),
+                    time: i64::try_from(e.time).unwrap_or(i64::MAX),
+                    fee_delta: pool.deltas().get(txid).copied().unwrap_or(0),
+                })
+                .collect();
+            let deltas =
+                pool.deltas().iter().filter(|(t, _)| !pool.contains(t)).map(|(t, d)| (*t, *d)).collect();
+            SavedMempool { entries, deltas, unbroadcast: Vec::new() }
+        };
+        let copied = started.elapsed();
+        tracing::info!("Writing {} mempool transactions to file...", saved.entries.len());
+        let bytes = crate::mempool::persist::save(&saved, path)?;
+        tracing::info!(
+            "Dumped mempool: {:.3}s to copy, {:.3}s to dump, {bytes} bytes dumped to file",
+            copied.as_secs_f64(),
+            (started.elapsed() - copied).as_secs_f64()
+        );
+        Ok(bytes)
     }
 
     fn connect_events(inner: &mut Inner, block: &Block, events: &mut Vec<Event>) {

@@ -34,7 +34,7 @@ fn entry_rules() {
     let coinbase = chain.block(&chain.tip()).unwrap().txdata[0].clone();
     assert_eq!(reason(pool.accept(&chain, coinbase, None)), "coinbase");
 
-    let cheap = spend(&coinbase_of(&chain, 2), &key, key.p2wpkh(), 50);
+    let cheap = spend(&coinbase_of(&chain, 2), &key, key.p2wpkh(), 5);
     assert!(reason(pool.accept(&chain, cheap, None)).starts_with("min relay fee not met"));
 
     let pricey = spend(&coinbase_of(&chain, 3), &key, key.p2wpkh(), 1_000_000);
@@ -183,4 +183,102 @@ fn configured_policy() {
     assert_eq!(reason(pool.accept(&chain, grandchild.clone(), None)), "too-large-cluster");
     pool.set_policy(config::MempoolPolicy::default());
     pool.accept(&chain, grandchild, None).unwrap();
+}
+
+#[test]
+fn the_size_limit_evicts_the_lowest_fee_rate_and_raises_the_minimum() {
+    let key = Key::new(1);
+    let mut chain = mature_chain(&key);
+    mine(&mut chain, 10, &key.p2wpkh());
+    let mut pool = Mempool::new();
+    let one = spend(&coinbase_of(&chain, 1), &key, key.p2wpkh(), 1_000);
+    let usage_of_one = {
+        let mut probe = Mempool::new();
+        probe.accept(&chain, one.clone(), None).unwrap();
+        probe.usage()
+    };
+    // Room for two such entries, not three.
+    pool.set_limits(node::MempoolLimits {
+        max_usage_bytes: usage_of_one * 2 + usage_of_one / 2,
+        ..Default::default()
+    });
+    let cheapest = spend(&coinbase_of(&chain, 1), &key, key.p2wpkh(), 1_000);
+    let middle = spend(&coinbase_of(&chain, 2), &key, key.p2wpkh(), 5_000);
+    let best = spend(&coinbase_of(&chain, 3), &key, key.p2wpkh(), 9_000);
+    pool.accept(&chain, cheapest.clone(), None).unwrap();
+    pool.accept(&chain, middle.clone(), None).unwrap();
+    pool.accept(&chain, best.clone(), None).unwrap();
+    assert!(!pool.contains(&cheapest.compute_txid()), "the lowest fee rate leaves");
+    assert!(pool.contains(&middle.compute_txid()) && pool.contains(&best.compute_txid()));
+    assert_eq!(pool.take_limit_removals(), [(cheapest.compute_txid(), node::LimitRemoval::SizeLimit)]);
+
+    // The evicted rate plus the incremental fee is the new minimum.
+    let now = u64::from(chain.now());
+    let rate = 1_000 * 1000 / cheapest.vsize() as u64;
+    assert!(pool.min_fee_per_kvb(now) > rate, "{} > {rate}", pool.min_fee_per_kvb(now));
+    let again = spend(&coinbase_of(&chain, 4), &key, key.p2wpkh(), 1_000);
+    assert!(reason(pool.accept(&chain, again, None)).starts_with("mempool min fee not met"));
+    // A transaction that would itself be the one evicted: "mempool full".
+    let low_but_enough = spend(
+        &coinbase_of(&chain, 5),
+        &key,
+        key.p2wpkh(),
+        (pool.min_fee_per_kvb(now) * 2) * cheapest.vsize() as u64 / 1000,
+    );
+    let result = reason(pool.accept(&chain, low_but_enough, None));
+    assert!(result == "mempool full" || result.is_empty(), "{result}");
+}
+
+#[test]
+fn old_entries_expire_at_the_next_acceptance() {
+    let key = Key::new(1);
+    let mut chain = mature_chain(&key);
+    mine(&mut chain, 3, &key.p2wpkh());
+    let mut pool = Mempool::new();
+    pool.set_limits(node::MempoolLimits { expiry_secs: 3600, ..Default::default() });
+    let start = chain.now();
+    let old = spend(&coinbase_of(&chain, 1), &key, key.p2wpkh(), 10_000);
+    pool.accept(&chain, old.clone(), None).unwrap();
+    let child = spend(&(outpoint(&old, 0), old.output[0].clone()), &key, key.p2wpkh(), 10_000);
+    chain.set_mock_time(Some(start + 3000));
+    pool.accept(&chain, child.clone(), None).unwrap();
+    chain.set_mock_time(Some(start + 3700));
+    let fresh = spend(&coinbase_of(&chain, 2), &key, key.p2wpkh(), 10_000);
+    pool.accept(&chain, fresh.clone(), None).unwrap();
+    // The parent is too old; its child goes with it.
+    assert!(!pool.contains(&old.compute_txid()) && !pool.contains(&child.compute_txid()));
+    assert!(pool.contains(&fresh.compute_txid()));
+    let removed: Vec<_> = pool.take_limit_removals().into_iter().map(|(_, why)| why).collect();
+    assert_eq!(removed, [node::LimitRemoval::Expiry, node::LimitRemoval::Expiry]);
+}
+
+#[test]
+fn the_pool_is_saved_and_read_back_in_cores_file_format() {
+    let key = Key::new(1);
+    let mut chain = mature_chain(&key);
+    mine(&mut chain, 3, &key.p2wpkh());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mempool.dat");
+    let txs: Vec<Transaction> =
+        (1..=3).map(|h| spend(&coinbase_of(&chain, h), &key, key.p2wpkh(), 10_000)).collect();
+    let mut copy = common::chain();
+    for h in 1..=chain.height() {
+        copy.accept_block(chain.block(&chain.block_hash(h).unwrap()).unwrap().clone()).unwrap();
+    }
+    let first = NodeState::new(copy);
+    for tx in &txs {
+        first.submit_transaction(tx.clone(), None).unwrap();
+    }
+    first.prioritise_transaction(txs[1].compute_txid(), 777);
+    first.save_mempool(&path).unwrap();
+
+    let second = NodeState::new(chain);
+    let report = second.import_mempool(&path, &node::MempoolImport::default()).unwrap();
+    assert_eq!((report.succeeded, report.failed, report.expired), (3, 0, 0));
+    let inner = second.lock();
+    assert_eq!(inner.mempool.txids(), first.lock().mempool.txids(), "same transactions, same order");
+    assert_eq!(inner.mempool.modified_fee(&txs[1].compute_txid()), Some(10_777));
+    let times: Vec<u64> = inner.mempool.entries().map(|(_, e)| e.time).collect();
+    let original: Vec<u64> = first.lock().mempool.entries().map(|(_, e)| e.time).collect();
+    assert_eq!(times, original, "entry times kept");
 }

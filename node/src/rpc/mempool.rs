@@ -30,6 +30,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Returns the txids in the mempool (verbose: an object by txid).",
         getrawmempool
     ),
+    builtin!("Blockchain", "savemempool", [], 0, "Dumps the mempool to disk (<datadir>/regtest/mempool.dat, Core's format); returns {\"filename\"}.", savemempool),
+    builtin!("Blockchain", "importmempool", ["filepath", "options"], 1, "Imports transactions from a mempool.dat (Core's format) into the mempool; options use_current_time (default true), apply_fee_delta_priority, apply_unbroadcast_set (default false).", importmempool),
     builtin!("Blockchain", "getmempoolancestors", ["txid", "verbose"], 1, "Returns the in-mempool ancestors of a mempool transaction (verbose: entries by txid).", getmempoolancestors),
     builtin!("Blockchain", "getmempooldescendants", ["txid", "verbose"], 1, "Returns the in-mempool descendants of a mempool transaction (verbose: entries by txid).", getmempooldescendants),
     builtin!("Blockchain", "testmempoolaccept", ["rawtxs", "maxfeerate"], 1, "Tests whether raw transactions (1 to 25, each may spend the ones before it) would be accepted by the mempool, without adding them; maxfeerate in BTC/kvB (default 0.10).", testmempoolaccept),
@@ -45,19 +47,21 @@ pub(crate) static METHODS: &[Builtin] = &[
 
 fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "getmempoolinfo")?;
-    let inner = d.node().lock();
-    let pool = &inner.mempool;
-    let min = Amount::from_sat(crate::MIN_RELAY_FEE_SAT_PER_KVB);
+    let mut inner = d.node().lock();
+    let now = u64::from(inner.chain.now());
+    let pool = &mut inner.mempool;
+    let min_fee = pool.min_fee_per_kvb(now);
+    let limits = *pool.limits();
     Ok(json!({
         "loaded": true,
         "size": pool.len(),
         "bytes": pool.total_vsize(),
-        "usage": pool.entries().map(|(_, e)| e.tx.total_size()).sum::<usize>(),
+        "usage": pool.usage(),
         "total_fee": btc(pool.total_fee()),
-        "maxmempool": 300_000_000,
-        "mempoolminfee": btc(min),
-        "minrelaytxfee": btc(min),
-        "incrementalrelayfee": btc(min),
+        "maxmempool": limits.max_usage_bytes,
+        "mempoolminfee": btc(Amount::from_sat(min_fee)),
+        "minrelaytxfee": btc(Amount::from_sat(limits.min_relay_fee_per_kvb)),
+        "incrementalrelayfee": btc(Amount::from_sat(limits.incremental_relay_fee_per_kvb)),
         "unbroadcastcount": 0,
         "fullrbf": false,
         "permitbaremultisig": pool.policy().permit_bare_multisig,
@@ -65,6 +69,45 @@ fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "limitclustercount": pool.policy().cluster_count,
         "limitclustersize": pool.policy().cluster_size_vbytes,
     }))
+}
+
+fn savemempool(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "savemempool")?;
+    let path = d
+        .mempool_file()
+        .ok_or_else(|| RpcError::new(RpcError::MISC_ERROR, "The mempool was not loaded yet"))?;
+    d.node()
+        .save_mempool(&path)
+        .map_err(|e| RpcError::new(RpcError::MISC_ERROR, format!("Unable to dump mempool to disk: {e}")))?;
+    Ok(json!({"filename": path.display().to_string()}))
+}
+
+fn importmempool(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "importmempool")?;
+    let path = std::path::PathBuf::from(as_str(required(args, 0, "importmempool")?)?);
+    let mut options = crate::MempoolImport {
+        use_current_time: true,
+        apply_fee_delta_priority: false,
+        apply_unbroadcast_set: false,
+    };
+    if let Some(given) = arg(args, 1) {
+        let given = given.as_object().ok_or_else(|| type_error(given, "object"))?;
+        for (key, value) in given {
+            let flag = as_bool(value)?;
+            match key.as_str() {
+                "use_current_time" => options.use_current_time = flag,
+                "apply_fee_delta_priority" => options.apply_fee_delta_priority = flag,
+                "apply_unbroadcast_set" => options.apply_unbroadcast_set = flag,
+                other => {
+                    return Err(RpcError::new(RpcError::TYPE_ERROR, format!("Unexpected key {other}")));
+                }
+            }
+        }
+    }
+    d.node().import_mempool(&path, &options).map_err(|_| {
+        RpcError::new(RpcError::MISC_ERROR, "Unable to import mempool file, see debug.log for details.")
+    })?;
+    Ok(json!({}))
 }
 
 /// Core's `entryToJSON`. `bip125-replaceable` is kept although bitcoind now shows it only with
@@ -86,10 +129,16 @@ fn mempool_entry_json(inner: &Inner, txid: &Txid) -> Value {
     depends.sort();
     depends.dedup();
     let spentby: Vec<String> = pool.children(&entry.tx).iter().map(ToString::to_string).collect();
+    // Fees as block templates count them: with `prioritisetransaction`'s deltas (Core's
+    // "modified" fees, which the ancestor and descendant sums use too).
+    let modified = |t: &Txid| Amount::from_sat(u64::try_from(pool.modified_fee(t).unwrap_or(0)).unwrap_or(0));
+    let own = modified(txid);
     let sum = |set: &std::collections::HashSet<Txid>| {
         set.iter()
-            .filter_map(|t| pool.get(t))
-            .fold((1usize, entry.vsize, entry.fee), |(n, size, fee), e| (n + 1, size + e.vsize, fee + e.fee))
+            .filter_map(|t| pool.get(t).map(|e| (t, e)))
+            .fold((1usize, entry.vsize, own), |(n, size, fee), (t, e)| {
+                (n + 1, size + e.vsize, fee + modified(t))
+            })
     };
     let (ancestor_count, ancestor_size, ancestor_fees) = sum(&pool.ancestors(txid));
     let (descendant_count, descendant_size, descendant_fees) = sum(&pool.descendants(txid));
@@ -106,7 +155,7 @@ fn mempool_entry_json(inner: &Inner, txid: &Txid) -> Value {
         "chunkweight": entry.tx.weight().to_wu(),
         "fees": {
             "base": btc(entry.fee),
-            "modified": btc(entry.fee),
+            "modified": btc(own),
             "ancestor": btc(ancestor_fees),
             "descendant": btc(descendant_fees),
             "chunk": btc(entry.fee),

@@ -93,6 +93,8 @@ pub struct Dispatcher {
     subversion: Mutex<Option<String>>,
     /// `-txindex`: confirmed transactions may be looked up by txid (a chain scan here).
     txindex: std::sync::atomic::AtomicBool,
+    /// Where `savemempool` writes.
+    mempool_file: Mutex<Option<PathBuf>>,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -155,7 +157,18 @@ impl Dispatcher {
             log_path: Mutex::new(None),
             subversion: Mutex::new(None),
             txindex: std::sync::atomic::AtomicBool::new(false),
+            mempool_file: Mutex::new(None),
         }
+    }
+
+    /// Sets the file `savemempool` writes (`<datadir>/regtest/mempool.dat`).
+    pub fn set_mempool_file(&self, path: PathBuf) {
+        *lock(&self.mempool_file) = Some(path);
+    }
+
+    /// The file `savemempool` writes, when set.
+    pub fn mempool_file(&self) -> Option<PathBuf> {
+        lock(&self.mempool_file).clone()
     }
 
     /// Turns the transaction index on (`-txindex`).

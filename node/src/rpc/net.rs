@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 
 use super::util::*;
 use super::{CallResult, Dispatcher};
-use crate::MIN_RELAY_FEE_SAT_PER_KVB;
 
 /// The `version` reported: Bitcoin Core's whose shapes we follow (see the module doc).
 pub(crate) const CLIENT_VERSION: u32 = 319_900;
@@ -44,7 +43,9 @@ fn getnetworkinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
             json!({"name": name, "limited": true, "reachable": false, "proxy": "", "proxy_randomize_credentials": false})
         })
         .collect();
-    let fee = btc(bitcoin::Amount::from_sat(MIN_RELAY_FEE_SAT_PER_KVB));
+    let limits = *d.node().lock().mempool.limits();
+    let fee = btc(bitcoin::Amount::from_sat(limits.min_relay_fee_per_kvb));
+    let incremental = btc(bitcoin::Amount::from_sat(limits.incremental_relay_fee_per_kvb));
     Ok(json!({
         "version": CLIENT_VERSION,
         "subversion": d.subversion(),
@@ -59,7 +60,7 @@ fn getnetworkinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "connections_out": 0,
         "networks": networks,
         "relayfee": fee,
-        "incrementalfee": fee,
+        "incrementalfee": incremental,
         "localaddresses": [],
         "warnings": [],
     }))

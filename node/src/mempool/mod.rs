@@ -18,13 +18,19 @@ use bitcoin::{Amount, Block, OutPoint, Transaction, TxOut, Txid};
 use config::MempoolPolicy;
 
 use crate::chain::{BlockError, ChainState};
+
+mod limits;
+pub mod persist;
+
 use crate::policy::{
     check_inputs_standard, check_standard, dust_outputs, PolicyError, PolicyOptions,
     MAX_STANDARD_TX_SIGOPS_COST,
 };
+pub use limits::{LimitRemoval, MempoolLimits};
 
-/// The minimum relay fee rate, satoshis per 1000 virtual bytes (Bitcoin Core's default).
-pub const MIN_RELAY_FEE_SAT_PER_KVB: u64 = 1000;
+/// The default minimum relay fee rate, satoshis per 1000 virtual bytes (Bitcoin Core's
+/// `DEFAULT_MIN_RELAY_TX_FEE`, 0.1 sat/vB since v29; `-minrelaytxfee` sets it).
+pub const MIN_RELAY_FEE_SAT_PER_KVB: u64 = 100;
 
 /// Why a transaction was not accepted, with Bitcoin Core's reject reasons.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,17 @@ pub enum MempoolError {
         /// The minimum for the transaction's size, in satoshis.
         min: u64,
     },
+    /// The fee rate is below the rolling minimum the pool's size limit set.
+    #[error("mempool min fee not met, {fee} < {min}")]
+    MempoolMinFee {
+        /// The fee paid (with its `prioritisetransaction` delta), in satoshis.
+        fee: u64,
+        /// The minimum for the transaction's size, in satoshis.
+        min: u64,
+    },
+    /// Accepted, then evicted at once: the pool is full of better-paying transactions.
+    #[error("mempool full")]
+    Full,
     /// The fee is above the caller's maximum (`sendrawtransaction`'s `maxfeerate`).
     #[error("max-fee-exceeded")]
     MaxFeeExceeded {
@@ -74,7 +91,10 @@ impl MempoolError {
             MempoolError::AlreadyInMempool => "txn-already-in-mempool".into(),
             MempoolError::Conflict => "txn-mempool-conflict".into(),
             MempoolError::TooLargeCluster => "too-large-cluster".into(),
-            MempoolError::MinRelayFee { .. } | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
+            MempoolError::MinRelayFee { .. }
+            | MempoolError::MempoolMinFee { .. }
+            | MempoolError::Full
+            | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
             // The pool names lock-time failures its own way (Core's policy reasons).
             MempoolError::Invalid(BlockError::NonFinal(_)) => "non-final".into(),
             MempoolError::Invalid(BlockError::SequenceLocked(_)) => "non-BIP68-final".into(),
@@ -116,6 +136,12 @@ pub struct Mempool {
     standard: PolicyOptions,
     /// What the configuration adds to the rules (`-permitbaremultisig`, cluster limits).
     policy: MempoolPolicy,
+    /// Size and age limits (`-maxmempool`, `-mempoolexpiry`, `-minrelaytxfee`).
+    limits: MempoolLimits,
+    /// The rolling minimum fee evictions raise.
+    rolling: limits::RollingFee,
+    /// Entries the limits removed during the last acceptance, for the caller's notifications.
+    limit_removals: Vec<(Txid, LimitRemoval)>,
 }
 
 impl Mempool {
@@ -314,12 +340,30 @@ impl Mempool {
     }
 
     /// Validates `tx` against `chain`'s tip plus the pool and adds it. `max_fee` caps the absolute
-    /// fee (`None`: no cap). Returns its txid and fee.
+    /// fee (`None`: no cap). Returns its txid and fee. The pool's limits are applied after: what
+    /// they removed is in [`Mempool::take_limit_removals`].
     pub fn accept(
         &mut self,
         chain: &ChainState,
         tx: Transaction,
         max_fee: Option<Amount>,
+    ) -> Result<(Txid, Amount), MempoolError> {
+        self.accept_at(chain, tx, max_fee, None)
+    }
+
+    /// What the limits removed during the last acceptances, and why (drained).
+    pub fn take_limit_removals(&mut self) -> Vec<(Txid, LimitRemoval)> {
+        std::mem::take(&mut self.limit_removals)
+    }
+
+    /// [`Mempool::accept`] with the entry time given (a transaction read back from
+    /// `mempool.dat` keeps its own); `None` is the chain's clock.
+    pub fn accept_at(
+        &mut self,
+        chain: &ChainState,
+        tx: Transaction,
+        max_fee: Option<Amount>,
+        time: Option<u64>,
     ) -> Result<(Txid, Amount), MempoolError> {
         if tx.is_coinbase() {
             return Err(MempoolError::Coinbase);
@@ -349,9 +393,18 @@ impl Mempool {
             );
         }
         let vsize = tx.vsize() as u64;
-        let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
-        if fee.to_sat() < min {
-            return Err(MempoolError::MinRelayFee { fee: fee.to_sat(), min });
+        let now = u64::from(chain.now());
+        let min_rate = self.min_fee_per_kvb(now);
+        let min = min_rate.saturating_mul(vsize) / 1000;
+        let delta = self.deltas.get(&txid).copied().unwrap_or(0);
+        let modified = i64::try_from(fee.to_sat()).unwrap_or(i64::MAX).saturating_add(delta);
+        if modified < i64::try_from(min).unwrap_or(i64::MAX) {
+            let paid = u64::try_from(modified).unwrap_or(0);
+            return Err(if min_rate > self.limits.min_relay_fee_per_kvb {
+                MempoolError::MempoolMinFee { fee: paid, min }
+            } else {
+                MempoolError::MinRelayFee { fee: paid, min }
+            });
         }
         if let Some(max) = max_fee {
             if fee > max {
@@ -366,12 +419,18 @@ impl Mempool {
         for txin in &tx.input {
             self.spent.insert(txin.previous_output, txid);
         }
-        let time = u64::from(chain.now());
+        let time = time.unwrap_or(now);
         let weight = tx.weight().to_wu();
         let sigop_cost = u64::try_from(sigop_cost).unwrap_or(u64::MAX);
         let entry = MempoolEntry { tx, fee, vsize, time, height: chain.height(), sigop_cost, weight };
         self.entries.insert(txid, entry);
         self.order.push(txid);
+        let removed = self.apply_limits(now);
+        let evicted_itself = removed.iter().any(|(t, _)| *t == txid);
+        self.limit_removals.extend(removed.into_iter().filter(|(t, _)| *t != txid));
+        if evicted_itself {
+            return Err(MempoolError::Full);
+        }
         Ok((txid, fee))
     }
 
@@ -380,6 +439,7 @@ impl Mempool {
     /// (conflicts with the block and their descendants). Returns the txids mined and the txids
     /// removed as conflicts.
     pub fn block_connected(&mut self, chain: &ChainState, block: &Block) -> (Vec<Txid>, Vec<Txid>) {
+        self.note_block();
         let in_block: HashSet<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
         let mined: Vec<Txid> = self.order.iter().filter(|t| in_block.contains(*t)).copied().collect();
         for txid in &mined {
