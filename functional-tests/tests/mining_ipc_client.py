@@ -6,7 +6,7 @@ Usage: mining_ipc_client.py <socket> <schema dir> <dir holding mp/proxy.capnp> <
 
 Creates a template, builds its own coinbase from getCoinbaseTx paying <payout address>, folds
 the merkle path, grinds the nonce, submits (a bad nonce first: high-hash; then the solution; then
-again: duplicate), then waitTipChanged / waitNext across a new block and a fee rise (the blocks
+again: duplicate, accepted as Core answers), then waitTipChanged / waitNext across a new block and a fee rise (the blocks
 and the payment made through Rpc.executeRpc on a second thread), timeouts, interruptWait,
 interrupt, calls queued on one thread, checkBlock, lookups, and finally disconnects in the middle
 of a waitNext. One line per check; exits non-zero on the first failure.
@@ -172,12 +172,16 @@ async def main(sock, schema_dir, import_dir, payout_address, payer, elsewhere):
     new_tip = (await mining.getTip(context=ctx)).result
     check("the solved block is the tip", bytes(new_tip.hash) == new_hash and new_tip.height == height + 1)
     res = await template.submitSolution(context=ctx, version=version, timestamp=timestamp, nonce=good, coinbase=coinbase)
-    check("submitSolution again: duplicate", res.result is False and res.reason == "duplicate", res.reason)
+    # Core's SubmitBlock: a known block is "accepted" (true) with reason "duplicate".
+    check("submitSolution again: duplicate", res.result is True and res.reason == "duplicate", res.reason)
     stale_coinbase, stale_txid = coinbase_tx(cb, payout, 2)
     stale_root = fold(stale_txid, path)
     stale = next(n for n in nonces if meets_target(header_with(header, stale_root, n)))
     res = await template.submitSolution(context=ctx, version=version, timestamp=timestamp, nonce=stale, coinbase=stale_coinbase)
-    check("a stale solution: inconclusive", res.result is False and res.reason == "inconclusive", res.reason)
+    # Stored on a side branch with equal work: accepted (true), not connected ("inconclusive").
+    check("a stale solution: inconclusive", res.result is True and res.reason == "inconclusive", res.reason)
+    tip_after = (await mining.getTip(context=ctx)).result
+    check("a stale solution leaves the tip", bytes(tip_after.hash) == new_hash)
     await template.destroy(context=ctx)
 
     # waitTipChanged: the current tip on timeout.

@@ -155,6 +155,7 @@ impl App {
         let dispatcher = Arc::new(Dispatcher::new(state.clone()));
         dispatcher.set_log_path(config.chain_datadir.join(crate::logging::LOG_FILE_NAME));
         dispatcher.set_subversion(config.subversion());
+        dispatcher.set_txindex(config.txindex);
         let mut app = App { state, dispatcher, rpc: None, wallets: None, pid_file, _datadir_lock: lock };
         if let Some(factory) = wallets {
             ui.init_message("Loading wallets…");

@@ -2,21 +2,26 @@
 //!
 //! A transaction enters only if it would be valid in the next block on top of the chain tip and
 //! the transactions already in the pool ([`ChainState::check_transaction_on_tip`], the same rules
-//! as blocks), and if it passes the pool's own policy: not a coinbase, not already present, no
-//! input spent by another pool transaction (no replacement), and a fee rate of at least
-//! [`MIN_RELAY_FEE_SAT_PER_KVB`], and the configured policy ([`config::MempoolPolicy`]): no bare
-//! multisig output under `-permitbaremultisig=0`, and a cluster (the transactions connected to it
-//! through in-pool parents and children, itself included) of at most `-limitclustercount`
-//! transactions and `-limitclustersize` virtual bytes (Core's `too-large-cluster`). Transactions are kept in the order they were accepted, which is a
+//! as blocks), and if it passes the pool's own policy: standard ([`crate::policy`]: version,
+//! sizes, output and input script types, dust, bare multisig under `-permitbaremultisig=0`),
+//! not a coinbase, not already present, no input spent by another pool transaction (no
+//! replacement), a fee rate of at least [`MIN_RELAY_FEE_SAT_PER_KVB`], and a cluster (the
+//! transactions connected to it through in-pool parents and children, itself included) of at
+//! most `-limitclustercount` transactions and `-limitclustersize` virtual bytes (Core's
+//! `too-large-cluster`). Transactions are kept in the order they were accepted, which is a
 //! dependency order (a parent is always accepted before its child), so a block template is simply
 //! the pool in order.
 
 use std::collections::{HashMap, HashSet};
 
-use bitcoin::{Amount, Block, OutPoint, Transaction, Txid};
+use bitcoin::{Amount, Block, OutPoint, Transaction, TxOut, Txid};
 use config::MempoolPolicy;
 
 use crate::chain::{BlockError, ChainState};
+use crate::policy::{
+    check_inputs_standard, check_standard, dust_outputs, PolicyError, PolicyOptions,
+    MAX_STANDARD_TX_SIGOPS_COST,
+};
 
 /// The minimum relay fee rate, satoshis per 1000 virtual bytes (Bitcoin Core's default).
 pub const MIN_RELAY_FEE_SAT_PER_KVB: u64 = 1000;
@@ -50,15 +55,15 @@ pub enum MempoolError {
         /// The maximum allowed, in satoshis.
         max: u64,
     },
-    /// An output is a bare multisig script and `-permitbaremultisig=0`.
-    #[error("bare-multisig")]
-    BareMultisig,
     /// The transaction's cluster would exceed `-limitclustercount` or `-limitclustersize`.
     #[error("too-large-cluster")]
     TooLargeCluster,
     /// A consensus rule is broken (as it would be in a block).
     #[error("{}", .0.reject_reason())]
     Invalid(#[from] BlockError),
+    /// Valid, but not standard (relay policy).
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
 }
 
 impl MempoolError {
@@ -68,10 +73,13 @@ impl MempoolError {
             MempoolError::Coinbase => "coinbase".into(),
             MempoolError::AlreadyInMempool => "txn-already-in-mempool".into(),
             MempoolError::Conflict => "txn-mempool-conflict".into(),
-            MempoolError::BareMultisig => "bare-multisig".into(),
             MempoolError::TooLargeCluster => "too-large-cluster".into(),
             MempoolError::MinRelayFee { .. } | MempoolError::MaxFeeExceeded { .. } => self.to_string(),
+            // The pool names lock-time failures its own way (Core's policy reasons).
+            MempoolError::Invalid(BlockError::NonFinal(_)) => "non-final".into(),
+            MempoolError::Invalid(BlockError::SequenceLocked(_)) => "non-BIP68-final".into(),
             MempoolError::Invalid(e) => e.reject_reason().into(),
+            MempoolError::Policy(e) => e.reason.into(),
         }
     }
 }
@@ -96,7 +104,7 @@ pub struct MempoolEntry {
 }
 
 /// The pool of unconfirmed transactions.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Mempool {
     order: Vec<Txid>,
     entries: HashMap<Txid, MempoolEntry>,
@@ -104,7 +112,9 @@ pub struct Mempool {
     /// `prioritisetransaction`'s fee deltas, satoshis, kept whether or not the transaction is
     /// in the pool (as Core's `mapDeltas`).
     deltas: HashMap<Txid, i64>,
-    /// What the configuration adds to the rules.
+    /// What is standard (`-permitbaremultisig`, `-datacarrier`, `-dustrelayfee`, ...).
+    standard: PolicyOptions,
+    /// What the configuration adds to the rules (`-permitbaremultisig`, cluster limits).
     policy: MempoolPolicy,
 }
 
@@ -234,8 +244,37 @@ impl Mempool {
         Some(fee.saturating_add(self.deltas.get(txid).copied().unwrap_or(0)))
     }
 
+    /// Empties the pool for a rebuild after a reorganisation, returning its transactions in pool
+    /// (dependency) order; fee deltas and policy stay.
+    pub fn take_transactions(&mut self) -> Vec<Transaction> {
+        let order = std::mem::take(&mut self.order);
+        self.spent.clear();
+        let mut entries = std::mem::take(&mut self.entries);
+        order.iter().filter_map(|txid| entries.remove(txid)).map(|e| e.tx).collect()
+    }
+
+    /// The standardness rules in force.
+    pub fn standard(&self) -> &PolicyOptions {
+        &self.standard
+    }
+
+    /// Sets the standardness rules (from the node's options).
+    pub fn set_standard(&mut self, standard: PolicyOptions) {
+        self.standard = standard;
+    }
+
+    /// The output `outpoint` names: unspent in the chain, or created by a pool transaction.
+    fn spent_output(&self, chain: &ChainState, outpoint: &OutPoint) -> Option<TxOut> {
+        if let Some(coin) = chain.utxos().get(outpoint) {
+            return Some(coin.output.clone());
+        }
+        let parent = self.entries.get(&outpoint.txid)?;
+        parent.tx.output.get(usize::try_from(outpoint.vout).ok()?).cloned()
+    }
+
     /// Sets the configured policy; it applies to transactions accepted from now on.
     pub fn set_policy(&mut self, policy: MempoolPolicy) {
+        self.standard.permit_bare_multisig = policy.permit_bare_multisig;
         self.policy = policy;
     }
 
@@ -285,6 +324,7 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(MempoolError::Coinbase);
         }
+        check_standard(&tx, &self.standard)?;
         let txid = tx.compute_txid();
         if self.entries.contains_key(&txid) {
             return Err(MempoolError::AlreadyInMempool);
@@ -294,6 +334,20 @@ impl Mempool {
         }
         let (fee, sigop_cost) =
             chain.check_transaction_on_tip_with_sigops(self.entries().map(|(_, e)| &e.tx), &tx)?;
+        let spent: Vec<TxOut> =
+            tx.input.iter().filter_map(|i| self.spent_output(chain, &i.previous_output)).collect();
+        check_inputs_standard(&tx, &spent)?;
+        if sigop_cost > MAX_STANDARD_TX_SIGOPS_COST {
+            return Err(
+                PolicyError { reason: "bad-txns-too-many-sigops", detail: sigop_cost.to_string() }.into()
+            );
+        }
+        // Core's ephemeral dust: a dust output is allowed only in a transaction paying no fee.
+        if dust_outputs(&tx, &self.standard) > 0 && fee > Amount::ZERO {
+            return Err(
+                PolicyError { reason: "dust", detail: "tx with dust output must be 0-fee".into() }.into()
+            );
+        }
         let vsize = tx.vsize() as u64;
         let min = MIN_RELAY_FEE_SAT_PER_KVB.saturating_mul(vsize) / 1000;
         if fee.to_sat() < min {
@@ -303,9 +357,6 @@ impl Mempool {
             if fee > max {
                 return Err(MempoolError::MaxFeeExceeded { fee: fee.to_sat(), max: max.to_sat() });
             }
-        }
-        if !self.policy.permit_bare_multisig && tx.output.iter().any(|o| o.script_pubkey.is_multisig()) {
-            return Err(MempoolError::BareMultisig);
         }
         let (count, vbytes) = self.cluster_with(&tx);
         if count > self.policy.cluster_count || vbytes.saturating_add(vsize) > self.policy.cluster_size_vbytes

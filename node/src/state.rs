@@ -22,7 +22,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Amount, Block, BlockHash, Script, Transaction, Txid};
 use interfaces::{BlockInfo, BlockTip, ChainNotifications, Handler, MempoolRemovalReason};
 
-use crate::chain::{BlockError, ChainState};
+use crate::chain::{BlockError, ChainState, TipChange};
 use crate::mempool::{Mempool, MempoolError};
 use crate::registry::Registry;
 use crate::ui::UiSignals;
@@ -40,6 +40,7 @@ enum Event {
     Added(Vec<u8>),
     Removed(Txid, MempoolRemovalReason),
     Connected(BlockInfo),
+    Disconnected(BlockInfo),
     Tip,
 }
 
@@ -252,6 +253,7 @@ impl NodeState {
                         sub.transaction_removed_from_mempool(txid.to_byte_array(), *reason)
                     }
                     Event::Connected(info) => sub.block_connected(info.clone()),
+                    Event::Disconnected(info) => sub.block_disconnected(info.clone()),
                     Event::Tip => sub.updated_block_tip(),
                 }));
                 match result {
@@ -330,7 +332,7 @@ impl NodeState {
                 |chain: &mut ChainState, mempool: &Mempool, options: &crate::mining::AssembleOptions| {
                     let mut block = crate::mining::assemble(chain, mempool, options)?.block;
                     crate::mining::grind(&mut block, chain.params().pow_limit)?;
-                    chain.accept_block(block.clone()).map(|()| block)
+                    chain.accept_block(block.clone()).map(|_| block)
                 };
             let Inner { chain, mempool } = &mut *guard;
             let mut accepted = mine(chain, mempool, &options);
@@ -367,32 +369,116 @@ impl NodeState {
         result.map(|()| hashes)
     }
 
-    /// Mines one block paying to `script_pubkey` with exactly `txs` (in order).
+    /// Mines one block paying to `script_pubkey` with exactly `txs` (in order), as Core's
+    /// `generateblock`: the coinbase claims the subsidy, not the fees
+    /// ([`ChainState::create_block_without_fees`]).
     pub fn generate_block(
         &self,
         script_pubkey: &Script,
         txs: Vec<Transaction>,
     ) -> Result<BlockHash, BlockError> {
-        let block = self.lock().chain.create_block(script_pubkey, txs)?;
+        let block = self.lock().chain.create_block_without_fees(script_pubkey, txs)?;
         self.submit_block(block)
     }
 
-    /// Validates and connects `block`, updates the mempool and notifies.
+    /// Validates and accepts `block` (a new tip, a side branch, or a reorganisation to its
+    /// branch), updates the mempool and notifies. A block stored on a side branch with less work
+    /// is accepted without moving the tip: `submitblock` tells by the tip.
     pub fn submit_block(&self, block: Block) -> Result<BlockHash, BlockError> {
         let hash = block.block_hash();
+        let mut change = self.change_tip(|chain| chain.accept_block(block))?;
+        // The block itself failed when its branch was connected: that is its answer.
+        if let Some(pos) = change.failed.iter().position(|(h, _)| *h == hash) {
+            return Err(change.failed.swap_remove(pos).1);
+        }
+        Ok(hash)
+    }
+
+    /// `invalidateblock`: takes `hash` and the blocks on it off the active chain for good (until
+    /// [`NodeState::reconsider_block`]); the mempool takes back their transactions.
+    pub fn invalidate_block(&self, hash: &BlockHash) -> Result<(), BlockError> {
+        self.change_tip(|chain| chain.invalidate_block(hash)).map(|_| ())
+    }
+
+    /// `reconsiderblock`: clears the invalid marks of `hash` and activates the best chain.
+    pub fn reconsider_block(&self, hash: &BlockHash) -> Result<(), BlockError> {
+        self.change_tip(|chain| chain.reconsider_block(hash)).map(|_| ())
+    }
+
+    /// Runs a change of the chain, then brings the mempool and the subscribers along.
+    fn change_tip(
+        &self,
+        change: impl FnOnce(&mut ChainState) -> Result<TipChange, BlockError>,
+    ) -> Result<TipChange, BlockError> {
         let _ticket = self.ticket();
         let mut events = Vec::new();
-        let height = {
+        let (change, tip, height) = {
             let mut guard = self.lock();
-            guard.chain.accept_block(block.clone())?;
-            Self::connect_events(&mut guard, &block, &mut events);
-            guard.chain.height()
+            let change = change(&mut guard.chain)?;
+            Self::tip_change_events(&mut guard, &change, &mut events);
+            (change, guard.chain.tip(), guard.chain.height())
         };
-        self.publish(Some((hash, height)), false);
+        if change.connected.is_empty() && change.disconnected.is_empty() {
+            return Ok(change);
+        }
+        self.publish(Some((tip, height)), !change.disconnected.is_empty());
         events.push(Event::Tip);
         self.notify(events);
         self.set_notified(height);
-        Ok(hash)
+        Ok(change)
+    }
+
+    /// The mempool's and the subscribers' side of a chain change. Extending the tip updates the
+    /// pool block by block; a reorganisation rebuilds it against the new tip from the
+    /// disconnected blocks' transactions (oldest first) and then the pool's own, as Core's
+    /// `MaybeUpdateMempoolForReorg` does: what is no longer valid leaves with reason Reorg (or
+    /// Conflict when a connected block spent its inputs).
+    fn tip_change_events(inner: &mut Inner, change: &TipChange, events: &mut Vec<Event>) {
+        if change.disconnected.is_empty() {
+            for (block, _) in &change.connected {
+                Self::connect_events(inner, block, events);
+            }
+            return;
+        }
+        let Inner { chain, mempool } = inner;
+        for (block, height) in &change.disconnected {
+            events.push(Event::Disconnected(block_info(block, *height)));
+        }
+        let mut mined: std::collections::HashSet<Txid> = std::collections::HashSet::new();
+        let mut spent_by_blocks: std::collections::HashSet<bitcoin::OutPoint> =
+            std::collections::HashSet::new();
+        for (block, height) in &change.connected {
+            events.push(Event::Connected(block_info(block, *height)));
+            for tx in &block.txdata {
+                mined.insert(tx.compute_txid());
+                spent_by_blocks.extend(tx.input.iter().map(|i| i.previous_output));
+            }
+        }
+        let pool = mempool.take_transactions();
+        let resurrected = change.disconnected.iter().rev().flat_map(|(block, _)| block.txdata.iter().skip(1));
+        for tx in resurrected {
+            let txid = tx.compute_txid();
+            if mined.contains(&txid) {
+                continue;
+            }
+            if mempool.accept(chain, tx.clone(), None).is_ok() {
+                events.push(Event::Added(serialize(tx)));
+            }
+        }
+        for tx in pool {
+            let txid = tx.compute_txid();
+            if mined.contains(&txid) || mempool.contains(&txid) {
+                continue;
+            }
+            if mempool.accept(chain, tx.clone(), None).is_err() {
+                let reason = if tx.input.iter().any(|i| spent_by_blocks.contains(&i.previous_output)) {
+                    MempoolRemovalReason::Conflict
+                } else {
+                    MempoolRemovalReason::Reorg
+                };
+                events.push(Event::Removed(txid, reason));
+            }
+        }
     }
 
     fn set_notified(&self, height: u32) {

@@ -25,6 +25,21 @@ pub(crate) fn new_descriptors(network: Network) -> Result<PrivateDescriptors> {
     })
 }
 
+/// Two descriptors no one can spend from or will pay to: `wpkh(<key>)` of two fresh random keys
+/// that are thrown away. The keychains of a wallet without descriptors of its own, which BDK needs
+/// to hold the wallet's imports (see [`crate::imports`]); they never count as the wallet's.
+pub(crate) fn placeholder_descriptors() -> Result<PrivateDescriptors> {
+    let secp = Secp256k1::signing_only();
+    let one = || -> Result<String> {
+        let mut secret = [0u8; 32];
+        bitcoin::secp256k1::rand::thread_rng().fill_bytes(&mut secret);
+        let key = bitcoin::secp256k1::SecretKey::from_slice(&secret)
+            .map_err(|e| Error::failed(format!("new key: {e}")))?;
+        Ok(format!("wpkh({})", bitcoin::PublicKey::new(key.public_key(&secp))))
+    };
+    Ok(PrivateDescriptors { external: one()?, internal: one()? })
+}
+
 /// The signers of both keychains, built from the private descriptors, for
 /// [`bdk_wallet::Wallet::sign_with_signers`].
 pub(crate) struct Signers {

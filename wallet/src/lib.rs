@@ -8,7 +8,9 @@
 //! through [`interfaces::ChainNotifications`]; balances with Bitcoin Core's rules; paying with
 //! BDK's coin selection and signer; the RPCs `createwallet`, `loadwallet`, `unloadwallet`,
 //! `listwallets`, `listwalletdir`, `getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`,
-//! `sendtoaddress`, `listunspent`, `listtransactions`, `gettransaction`, registered through
+//! `sendtoaddress`, `listunspent`, `listtransactions`, `gettransaction`, `importdescriptors`
+//! (imported descriptors beside the BDK wallet's two, see `imports`), `listdescriptors`,
+//! `getaddressinfo`, `getrawchangeaddress`, registered through
 //! [`interfaces::Chain::handle_rpc`].
 //!
 //! **What it is not for.** It knows no node internals and no IPC: no `mpx-node`, `framework`,
@@ -41,6 +43,8 @@
 //! - `names`: wallet names, paths, the load-on-startup list (`wallets/settings.json`).
 //! - `store`: the SQLite file (BDK's tables plus keys, flags, comments, labels).
 //! - `keys`: fresh descriptors and signers.
+//! - `imports`: imported descriptors (`importdescriptors`) beside the BDK wallet's two.
+//! - `rescan`: reading old blocks again for a new import.
 //! - `state`: one wallet's data and Core's balance / trust / maturity rules.
 //! - `wallet`: a loaded wallet, its locks and callbacks; the `interfaces::Wallet`.
 //! - `sync`: catch-up and chain notifications.
@@ -52,10 +56,12 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod imports;
 mod init;
 mod keys;
 mod loader;
 mod names;
+mod rescan;
 mod rpc;
 mod send;
 mod state;

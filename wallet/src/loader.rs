@@ -27,6 +27,9 @@ use crate::state::{now, Keyed, State};
 use crate::store::{Flags, PrivateDescriptors, Store, StoreError};
 use crate::wallet::{lock, WalletHandle, WalletInner};
 
+/// How long a start-up wallet waits for a lock another process holds.
+const START_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where the wallets live and which load at start-up: what the executable hands the wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletSettings {
@@ -260,7 +263,13 @@ pub(crate) fn create_state(
     let store =
         Store::create(path, flags, Some(&descriptors), changeset.as_ref(), None).map_err(store_error)?;
     let signers = Signers::new(&descriptors, &wallet, network)?;
-    let keyed = Keyed { wallet, signers: Some(signers) };
+    let keyed = Keyed {
+        wallet,
+        signers: Some(signers),
+        imports: Default::default(),
+        private_descriptors: Some(descriptors),
+        own_keychains: true,
+    };
     Ok(State::new(store, Some(keyed), keyless_tip, flags, network, Default::default(), Default::default()))
 }
 
@@ -275,24 +284,42 @@ fn store_error(e: StoreError) -> Error {
 
 /// Opens and reads the wallet file at `path` and builds the state over it.
 pub(crate) fn load_state(path: &std::path::Path, network: Network) -> Result<State> {
-    let mut store =
-        Store::open(path).map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?;
+    let mut store = Store::open(path).map_err(|e| match e {
+        // Held by another process: maybe one that is just exiting (see `LoaderHandle::load`).
+        StoreError::Locked => Error::unavailable(format!("Wallet file verification failed. {e}")),
+        other => Error::failed(format!("Wallet file verification failed. {other}")),
+    })?;
     let record = store.read().map_err(|e| Error::failed(format!("Wallet file verification failed. {e}")))?;
     let genesis = bitcoin::constants::genesis_block(network).block_hash();
     let keyless_tip =
         record.tip.map_or(BlockId { height: 0, hash: genesis }, |(height, hash)| BlockId { height, hash });
-    let keyed = match &record.descriptors {
-        None => None,
-        Some(descriptors) => {
-            let wallet = load_bdk_wallet(descriptors, record.changeset, network)?;
-            let signers = if record.flags.private_keys_enabled {
-                Some(Signers::new(descriptors, &wallet, network)?)
-            } else {
-                None
-            };
-            Some(Keyed { wallet, signers })
-        }
-    };
+    let keyed =
+        match &record.descriptors {
+            None if !record.imports.is_empty() => return Err(Error::failed(
+                "Wallet file verification failed. It holds imported descriptors but no wallet descriptors.",
+            )),
+            None => None,
+            Some(descriptors) => {
+                let wallet = load_bdk_wallet(descriptors, record.changeset, network)?;
+                let signers = if record.flags.private_keys_enabled {
+                    Some(Signers::new(descriptors, &wallet, network)?)
+                } else {
+                    None
+                };
+                let txs: Vec<std::sync::Arc<bitcoin::Transaction>> =
+                    wallet.tx_graph().full_txs().map(|node| node.tx.clone()).collect();
+                let imports =
+                    crate::imports::Imports::load(record.imports, txs.iter().map(|tx| tx.as_ref()), network)
+                        .map_err(|e| {
+                            Error::failed(format!("Wallet file verification failed. {}", e.message()))
+                        })?;
+                // A wallet created without descriptors has placeholder keychains (for its imports).
+                let own_keychains = !record.flags.blank && record.flags.private_keys_enabled;
+                let private_descriptors =
+                    (own_keychains && record.flags.private_keys_enabled).then(|| descriptors.clone());
+                Some(Keyed { wallet, signers, imports, private_descriptors, own_keychains })
+            }
+        };
     Ok(State::new(store, keyed, keyless_tip, record.flags, network, record.notes, record.labels))
 }
 
@@ -377,7 +404,7 @@ impl interfaces::WalletLoader for Loader {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            match self.inner.load(&name, None) {
+            match load_at_start(&self.inner, &name) {
                 Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     // Core: "Skipping -wallet path that doesn't exist."
@@ -450,6 +477,27 @@ impl Drop for Loader {
     fn drop(&mut self) {
         if let Err(e) = self.inner.stop() {
             tracing::warn!(target: "wallet", error = %e, "stopping the wallets failed");
+        }
+    }
+}
+
+/// Loads a start-up wallet, waiting up to [`START_LOCK_WAIT`] while another process holds its
+/// file: after a crash, the previous wallet process (the child of a killed node) may still be
+/// exiting when the restarted node loads its wallets. `loadwallet` does not wait.
+fn load_at_start(loader: &LoaderInner, name: &str) -> Result<Arc<WalletInner>> {
+    let deadline = std::time::Instant::now() + START_LOCK_WAIT;
+    let mut logged = false;
+    loop {
+        match loader.load(name, None) {
+            Err(e) if e.kind() == ErrorKind::Unavailable && std::time::Instant::now() < deadline => {
+                if !logged {
+                    tracing::info!(target: "wallet", wallet = %name,
+                        "wallet file is locked by another process; waiting up to {} s", START_LOCK_WAIT.as_secs());
+                    logged = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
         }
     }
 }

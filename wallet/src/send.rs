@@ -10,7 +10,10 @@
 //! that spends the change of the previous one is built only once that one is in the mempool, so
 //! it is never broadcast first (the node would refuse it for missing inputs).
 //! 2. Under the state lock (so two sends never pick the same coins): build (coins Core would not
-//!    spend, untrusted unconfirmed and immature coinbase, are excluded), sign, check the fee
+//!    spend, untrusted unconfirmed and immature coinbase, are excluded; the imports' coins are
+//!    handed to BDK's builder as "foreign" coins and chosen by the same coin selection as the
+//!    wallet's own, see [`ImportsOptional`]), sign (BDK's signers for the wallet's inputs, then
+//!    the imports' keys for theirs, [`crate::imports::Imports::sign`]), check the fee
 //!    against Core's default `-maxtxfee` (0.10 BTC), add the transaction to the wallet as
 //!    unconfirmed and write it to the file. A crash after this point loses nothing: the next load
 //!    resubmits it. If the write fails, the transaction is marked evicted at once (the client gets
@@ -21,13 +24,21 @@
 
 use std::str::FromStr;
 
+use std::collections::BTreeMap;
+
+use bdk_wallet::coin_selection::{
+    CoinSelectionAlgorithm, CoinSelectionResult, DefaultCoinSelectionAlgorithm, InsufficientFunds,
+};
 use bdk_wallet::error::CreateTxError;
-use bdk_wallet::SignOptions;
+use bdk_wallet::{SignOptions, WeightedUtxo};
 use bitcoin::consensus::serialize;
-use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, Sequence, Transaction, Txid};
+use bitcoin::psbt;
+use bitcoin::secp256k1::rand::RngCore;
+use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, Sequence, Transaction, Txid, Weight};
 use interfaces::{Error, ErrorKind, RpcError};
 
-use crate::state::{now, Keyed, State};
+use crate::imports::{Imports, PartId};
+use crate::state::{now, Coin, Keyed, Owner, State};
 use crate::store::TxNote;
 use crate::sync::MAX_TX_FEE_SAT;
 use crate::wallet::WalletInner;
@@ -190,11 +201,19 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     if !state.flags.private_keys_enabled {
         return Err(keys_disabled());
     }
+    let coins = state.coins();
     let unspendable = state.unspendable();
     // A blank wallet has no descriptors, so no coins: Core's coin selection finds nothing.
-    let Some(Keyed { wallet, signers }) = state.keyed.as_mut() else {
+    let Some(Keyed { wallet, signers, imports, own_keychains, .. }) = state.keyed.as_mut() else {
         return Err(SendError::insufficient("Insufficient funds"));
     };
+    if !*own_keychains {
+        // Only imports, none of them active: no keychain to take change from (Core says the same
+        // when it would need change).
+        return Err(SendError::from(Error::failed(
+            "Transaction needs a change address, but we can't generate it.",
+        )));
+    }
     let Some(signers) = signers.as_ref() else { return Err(keys_disabled()) };
     if rate > MAX_FEE_RATE_SAT_PER_KVB {
         // The RPC answers as Core does for such a rate (it fails the maximum-fee check, -6); to
@@ -211,46 +230,67 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     let rate_u64 = u64::try_from(rate).unwrap_or(u64::MAX);
     let fee_rate = FeeRate::from_sat_per_kwu(rate_u64.div_ceil(4));
     let script = request.address.script_pubkey();
+    let imported = imported_coins(&coins, wallet, imports)?;
 
     let mut psbt = if request.subtract_fee {
         // Pass 1: the coins that cover the amount alone. Pass 2: the same coins, the recipient
         // receiving the amount less the fee for that transaction's size.
         let first = {
-            let mut b = wallet.build_tx();
+            let mut b = wallet.build_tx().coin_selection(ImportsOptional::default());
             b.add_recipient(script.clone(), request.amount)
                 .fee_absolute(Amount::ZERO)
                 .unspendable(unspendable)
                 .set_exact_sequence(sequence);
+            offer(&mut b, &imported, sequence)?;
             b.finish().map_err(create_error)?
         };
         let inputs: Vec<OutPoint> = first.unsigned_tx.input.iter().map(|i| i.previous_output).collect();
-        let count = u64::try_from(inputs.len()).unwrap_or(u64::MAX);
-        let weight = first.unsigned_tx.weight().to_wu() + 2 + P2WPKH_WITNESS_WEIGHT * count;
+        let witness_weight: u64 =
+            inputs.iter().map(|o| imported.get(o).map_or(P2WPKH_WITNESS_WEIGHT, |c| c.weight.to_wu())).sum();
+        let weight = first.unsigned_tx.weight().to_wu() + 2 + witness_weight;
         let fee = Amount::from_sat(rate_u64.saturating_mul(weight.div_ceil(4)).div_ceil(1000));
         let reduced =
             request.amount.checked_sub(fee).filter(|r| *r >= script.minimal_non_dust()).ok_or_else(|| {
                 SendError::insufficient("The transaction amount is too small to pay the fee")
             })?;
+        let own: Vec<OutPoint> = inputs.iter().filter(|o| !imported.contains_key(o)).copied().collect();
         let mut b = wallet.build_tx();
-        b.add_utxos(&inputs)
+        b.add_utxos(&own)
             .map_err(|e| SendError::from(Error::failed(e.to_string())))?
             .manually_selected_only()
             .add_recipient(script, reduced)
             .fee_absolute(fee)
             .set_exact_sequence(sequence);
+        let chosen: BTreeMap<OutPoint, ImportedCoin> =
+            imported.iter().filter(|(o, _)| inputs.contains(o)).map(|(o, c)| (*o, c.clone())).collect();
+        offer(&mut b, &chosen, sequence)?;
         b.finish().map_err(create_error)?
     } else {
-        let mut b = wallet.build_tx();
+        let mut b = wallet.build_tx().coin_selection(ImportsOptional::default());
         b.add_recipient(script, request.amount)
             .fee_rate(fee_rate)
             .unspendable(unspendable)
             .set_exact_sequence(sequence);
+        offer(&mut b, &imported, sequence)?;
         b.finish().map_err(create_error)?
     };
 
-    let finalized = wallet
+    // The wallet's own inputs: BDK signs and finalizes them. The imports' inputs: their keys.
+    let own_done = wallet
         .sign_with_signers(&mut psbt, &[&signers.external, &signers.internal], SignOptions::default())
         .map_err(|e| SendError::from(Error::failed(format!("Signing transaction failed: {e}"))))?;
+    if !own_done {
+        let imported_inputs: Vec<(usize, PartId, u32)> = psbt
+            .unsigned_tx
+            .input
+            .iter()
+            .enumerate()
+            .filter_map(|(n, i)| imported.get(&i.previous_output).map(|c| (n, c.part, c.index)))
+            .collect();
+        imports.sign(&mut psbt, &imported_inputs, wallet.secp_ctx()).map_err(SendError::from)?;
+    }
+    let finalized =
+        psbt.inputs.iter().all(|i| i.final_script_sig.is_some() || i.final_script_witness.is_some());
     if !finalized {
         return Err(SendError::from(Error::failed("Signing transaction failed")));
     }
@@ -271,6 +311,71 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
         return Err(SendError::from(e));
     }
     Ok((tx, changed))
+}
+
+/// An imported coin offered to coin selection.
+#[derive(Debug, Clone)]
+struct ImportedCoin {
+    part: PartId,
+    index: u32,
+    input: psbt::Input,
+    weight: Weight,
+}
+
+/// The imports' coins coin selection may use (spendable as Core counts it, keys at hand), with
+/// what a PSBT needs to spend each.
+fn imported_coins(
+    coins: &[Coin],
+    wallet: &bdk_wallet::Wallet,
+    imports: &Imports,
+) -> Result<BTreeMap<OutPoint, ImportedCoin>, SendError> {
+    let mut out = BTreeMap::new();
+    for coin in coins.iter().filter(|c| c.spendable()) {
+        let Owner::Import(part, index) = coin.owner else { continue };
+        if !imports.can_sign(part) || wallet.is_outpoint_locked(coin.output.outpoint) {
+            continue;
+        }
+        let outpoint = coin.output.outpoint;
+        let Some(prev) = wallet.tx_graph().get_tx(outpoint.txid) else { continue };
+        let (input, weight) = imports.psbt_input(part, index, &prev, outpoint.vout)?;
+        out.insert(outpoint, ImportedCoin { part, index, input, weight });
+    }
+    Ok(out)
+}
+
+/// Offers `coins` to the builder (BDK calls them foreign: its own keychains do not own them).
+fn offer<Cs>(
+    builder: &mut bdk_wallet::TxBuilder<'_, Cs>,
+    coins: &BTreeMap<OutPoint, ImportedCoin>,
+    sequence: Sequence,
+) -> Result<(), SendError> {
+    for (outpoint, coin) in coins {
+        builder
+            .add_foreign_utxo_with_sequence(*outpoint, coin.input.clone(), coin.weight, sequence)
+            .map_err(|e| SendError::from(Error::failed(format!("an imported coin: {e}"))))?;
+    }
+    Ok(())
+}
+
+/// BDK's default coin selection, except that the coins BDK is handed as required (the imports'
+/// coins, which it cannot list itself) are only candidates, like the wallet's own.
+#[derive(Debug, Default)]
+struct ImportsOptional(DefaultCoinSelectionAlgorithm);
+
+impl CoinSelectionAlgorithm for ImportsOptional {
+    fn coin_select<R: RngCore>(
+        &self,
+        required_utxos: Vec<WeightedUtxo>,
+        optional_utxos: Vec<WeightedUtxo>,
+        fee_rate: FeeRate,
+        target_amount: Amount,
+        drain_script: &bitcoin::Script,
+        rand: &mut R,
+    ) -> Result<CoinSelectionResult, InsufficientFunds> {
+        let mut candidates = required_utxos;
+        candidates.extend(optional_utxos);
+        self.0.coin_select(Vec::new(), candidates, fee_rate, target_amount, drain_script, rand)
+    }
 }
 
 /// Takes back a payment whose write failed (disk full, I/O error): the client is told it failed,
@@ -398,6 +503,100 @@ mod tests {
         let state = crate::loader::load_state(&path, Network::Regtest).unwrap();
         assert_eq!(state.transactions().len(), 1, "the failed payment is not pending after a reload");
         assert_eq!(state.balances().trusted, 100_000_000);
+    }
+
+    /// Every supported imported script type, spent together in one payment: each input's
+    /// scriptSig / witness is checked by miniscript's interpreter (signatures verified), since the
+    /// node verifies only P2WPKH and P2PKH spends.
+    #[test]
+    fn imported_coins_of_every_type_are_selected_and_signed() {
+        use crate::imports::{parse, Request};
+        use bdk_wallet::miniscript::Interpreter;
+        use bitcoin::sighash::Prevouts;
+
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = bitcoin::constants::genesis_block(Network::Regtest);
+        let mut state = crate::loader::create_state(
+            &dir.path().join("wallet.sqlite"),
+            Network::Regtest,
+            genesis.block_hash(),
+            &CreateWalletOptions::default(),
+        )
+        .unwrap();
+        let wif = |n: u8| {
+            let sk = bitcoin::secp256k1::SecretKey::from_slice(&[n; 32]).unwrap();
+            bitcoin::PrivateKey::new(sk, Network::Regtest).to_wif()
+        };
+        let xprv = "tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK";
+        let descriptors = [
+            format!("pk({})", wif(1)),
+            format!("pkh({})", wif(2)),
+            format!("wpkh({})", wif(3)),
+            format!("sh(wpkh({}))", wif(4)),
+            format!("tr({})", wif(5)),
+            format!("tr([d34db33f/86h/1h/0h]{xprv}/0/*)"),
+        ];
+        let keyed = state.keyed_mut().unwrap();
+        let mut scripts = Vec::new();
+        for d in &descriptors {
+            let parsed = parse::parse_body(d, Network::Regtest).unwrap();
+            let range = if parsed.ranged { (0, 3) } else { (0, 0) };
+            let id = keyed
+                .imports
+                .add(Request { parsed, range, next_index: 0, internal: false, timestamp: 1 })
+                .unwrap();
+            scripts.push(keyed.imports.scripts(id)[0].clone());
+        }
+        let funding = Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint { txid: Txid::from_byte_array([1; 32]), vout: 0 },
+                ..TxIn::default()
+            }],
+            output: scripts
+                .iter()
+                .map(|spk| TxOut { value: Amount::from_sat(FUNDS), script_pubkey: spk.clone() })
+                .collect(),
+        };
+        let block = Block {
+            header: bitcoin::block::Header {
+                prev_blockhash: genesis.block_hash(),
+                time: genesis.header.time + 1,
+                ..genesis.header
+            },
+            txdata: vec![funding.clone()],
+        };
+        state.apply_block(&block, 1, BlockId { height: 0, hash: genesis.block_hash() }).unwrap();
+        assert_eq!(state.balances().trusted, 6 * 100_000_000);
+
+        let mut request = payment();
+        request.amount = Amount::from_sat(FUNDS * 6 - 100_000);
+        let (tx, _) = build_and_record(&mut state, &request, 2_000).unwrap();
+        assert_eq!(tx.input.len(), 6, "every imported coin is needed");
+        let prevouts: Vec<TxOut> = tx
+            .input
+            .iter()
+            .map(|i| funding.output[usize::try_from(i.previous_output.vout).unwrap()].clone())
+            .collect();
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        for (n, input) in tx.input.iter().enumerate() {
+            let spk = &prevouts[n].script_pubkey;
+            let interpreter = Interpreter::from_txdata(
+                spk,
+                &input.script_sig,
+                &input.witness,
+                input.sequence,
+                tx.lock_time,
+            )
+            .unwrap_or_else(|e| panic!("input {n} ({spk}): {e}"));
+            let checked: Vec<_> = interpreter.iter(&secp, &tx, n, &Prevouts::All(&prevouts)).collect();
+            assert!(
+                !checked.is_empty() && checked.iter().all(Result::is_ok),
+                "input {n} ({spk}): {checked:?}"
+            );
+        }
+        assert!(state.balances().trusted < 100_000, "spent, change only");
     }
 
     #[test]

@@ -4,8 +4,14 @@
 //! indexes) in its own tables. BDK never stores private keys, so the private descriptors live in
 //! our table `mpx_keys`; the wallet's flags and (for a wallet without descriptors) its last
 //! processed block in `mpx_wallet`; comments of sent transactions in `mpx_tx_notes`; address labels
-//! in `mpx_labels`. Creation writes all of them in one SQLite transaction, and so does every later
+//! in `mpx_labels`; imported descriptors (`importdescriptors`, private keys included) in
+//! `mpx_imports`. Creation writes all of them in one SQLite transaction, and so does every later
 //! change: a crash leaves either the old state or the new one.
+//!
+//! Versions: a file is written as schema 1 until it holds an import (or the placeholder keychains
+//! a wallet without descriptors gets for its imports), then as 2, so that an older build (which
+//! knows only 1, would not see the imported coins and would take placeholders for real keys)
+//! refuses it instead of showing a wrong balance or handing out unspendable addresses. This build reads both; `mpx_imports` is created when missing.
 //!
 //! The file is created `0600` (it holds private keys) and opened in SQLite's exclusive locking
 //! mode, so a second process cannot open a loaded wallet (Bitcoin Core does the same). Journal mode
@@ -22,8 +28,13 @@ use bdk_wallet::ChangeSet;
 use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, Txid};
 
-/// Our schema version, in `mpx_wallet.version`.
-const SCHEMA_VERSION: i64 = 1;
+use crate::imports::ImportRecord;
+
+/// The newest schema version this build reads, in `mpx_wallet.version`.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The version of a file without imports (older builds read it).
+const VERSION_WITHOUT_IMPORTS: i64 = 1;
 
 /// What can go wrong with the wallet file.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +101,7 @@ pub(crate) struct Record {
     pub(crate) changeset: ChangeSet,
     pub(crate) notes: HashMap<Txid, TxNote>,
     pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) imports: Vec<ImportRecord>,
 }
 
 /// Changes to write in one transaction.
@@ -99,6 +111,11 @@ pub(crate) struct Changes<'a> {
     pub(crate) tip: Option<(u32, BlockHash)>,
     pub(crate) notes: Vec<(Txid, TxNote)>,
     pub(crate) labels: Vec<(String, String)>,
+    /// Imports added or changed.
+    pub(crate) imports: Vec<ImportRecord>,
+    /// The two keychains' descriptors, set once (a wallet without descriptors given a BDK wallet
+    /// for its imports).
+    pub(crate) descriptors: Option<&'a PrivateDescriptors>,
 }
 
 impl Changes<'_> {
@@ -107,6 +124,8 @@ impl Changes<'_> {
             && self.tip.is_none()
             && self.notes.is_empty()
             && self.labels.is_empty()
+            && self.imports.is_empty()
+            && self.descriptors.is_none()
     }
 }
 
@@ -177,7 +196,7 @@ impl Store {
         tx.execute(
             "INSERT INTO mpx_wallet (id, version, private_keys_enabled, blank, birthtime) \
              VALUES (0, ?1, ?2, ?3, ?4)",
-            params![SCHEMA_VERSION, flags.private_keys_enabled, flags.blank, flags.birthtime],
+            params![VERSION_WITHOUT_IMPORTS, flags.private_keys_enabled, flags.blank, flags.birthtime],
         )?;
         if let Some(d) = descriptors {
             tx.execute("INSERT INTO mpx_keys (keychain, descriptor) VALUES (0, ?1)", params![d.external])?;
@@ -285,6 +304,7 @@ impl Store {
                 labels.insert(address, label);
             }
         }
+        let imports = read_imports(&tx)?;
         let changeset = ChangeSet::from_sqlite(&tx)?;
         tx.commit()?;
         Ok(Record {
@@ -294,6 +314,7 @@ impl Store {
             changeset,
             notes,
             labels,
+            imports,
         })
     }
 
@@ -380,6 +401,15 @@ fn init_tables(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
          CREATE TABLE IF NOT EXISTS mpx_labels (
              address TEXT PRIMARY KEY,
              label TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS mpx_imports (
+             id INTEGER PRIMARY KEY,
+             descriptor TEXT NOT NULL,
+             range_start INTEGER NOT NULL,
+             range_end INTEGER NOT NULL,
+             next_index INTEGER NOT NULL,
+             internal INTEGER NOT NULL,
+             timestamp INTEGER NOT NULL
          );",
     )?;
     Ok(())
@@ -407,7 +437,55 @@ fn write_changes(tx: &rusqlite::Transaction<'_>, changes: &Changes<'_>) -> Resul
             params![address, label],
         )?;
     }
+    if let Some(d) = changes.descriptors {
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_keys (keychain, descriptor) VALUES (0, ?1)",
+            params![d.external],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_keys (keychain, descriptor) VALUES (1, ?1)",
+            params![d.internal],
+        )?;
+    }
+    for r in &changes.imports {
+        tx.execute(
+            "INSERT OR REPLACE INTO mpx_imports \
+             (id, descriptor, range_start, range_end, next_index, internal, timestamp) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![r.id, r.descriptor, r.range.0, r.range.1, r.next_index, r.internal, r.timestamp],
+        )?;
+    }
+    // Imports, or placeholder keychains (which an older build would take for the wallet's own and
+    // hand out addresses from): older builds must refuse the file.
+    if !changes.imports.is_empty() || changes.descriptors.is_some() {
+        tx.execute(
+            "UPDATE mpx_wallet SET version = ?1 WHERE id = 0 AND version < ?1",
+            params![SCHEMA_VERSION],
+        )?;
+    }
     Ok(())
+}
+
+fn read_imports(tx: &rusqlite::Transaction<'_>) -> Result<Vec<ImportRecord>, StoreError> {
+    let mut stmt = tx.prepare(
+        "SELECT id, descriptor, range_start, range_end, next_index, internal, timestamp \
+         FROM mpx_imports ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ImportRecord {
+            id: r.get(0)?,
+            descriptor: r.get(1)?,
+            range: (r.get(2)?, r.get(3)?),
+            next_index: r.get(4)?,
+            internal: r.get(5)?,
+            timestamp: r.get(6)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -457,6 +535,41 @@ mod tests {
         assert_eq!(record.notes.get(&txid), Some(&note));
         assert_eq!(record.labels.get("bcrt1q").map(String::as_str), Some("l"));
         assert!(record.changeset.is_empty());
+    }
+
+    fn version(path: &Path) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("SELECT version FROM mpx_wallet WHERE id = 0", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn imports_are_kept_and_raise_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.sqlite");
+        let d = PrivateDescriptors { external: "ext".into(), internal: "int".into() };
+        let mut store = Store::create(&path, flags(), Some(&d), None, None).unwrap();
+        drop(store);
+        // A file as the previous version wrote it (schema 1, no mpx_imports table).
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE mpx_imports;").unwrap();
+        }
+        assert_eq!(version(&path), 1);
+        store = Store::open(&path).unwrap();
+        assert!(store.read().unwrap().imports.is_empty(), "an old file loads, without imports");
+        let record = ImportRecord {
+            id: 0,
+            descriptor: "combo(cTe1f5rdT8A8DFgVWTjyPwACsDPJM9ff4QngFxUixCSvvbg1x6sh)".into(),
+            range: (0, 0),
+            next_index: 0,
+            internal: false,
+            timestamp: 1,
+        };
+        store.persist(&Changes { imports: vec![record.clone()], ..Default::default() }).unwrap();
+        drop(store);
+        assert_eq!(version(&path), SCHEMA_VERSION, "older builds must refuse a file with imports");
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.read().unwrap().imports, vec![record]);
     }
 
     #[test]

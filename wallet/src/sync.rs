@@ -167,7 +167,7 @@ fn find_fork(wallet: &WalletInner, local_tip: BlockId) -> Result<BlockId> {
     Err(Error::failed("the wallet shares no block with the node's chain (a different genesis?)"))
 }
 
-fn fetch_block(wallet: &WalletInner, hash: [u8; 32]) -> Result<Block> {
+pub(crate) fn fetch_block(wallet: &WalletInner, hash: [u8; 32]) -> Result<Block> {
     let found = wallet
         .chain
         .find_block(hash, FoundBlockRequest { want_header: false, want_data: true })?

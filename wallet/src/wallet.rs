@@ -182,6 +182,17 @@ impl WalletInner {
         self.chain.wait_for_notifications_if_tip_changed(tip.to_byte_array())
     }
 
+    /// A fresh change address (Core's `getrawchangeaddress`), written to the file before it is
+    /// returned.
+    pub(crate) fn new_change_address(&self) -> Result<Address> {
+        self.with_state(|state| {
+            let keyed = state.keyed_mut()?;
+            let address = keyed.wallet.reveal_next_address(KeychainKind::Internal).address;
+            state.persist()?;
+            Ok(address)
+        })
+    }
+
     /// A fresh receiving address labelled `label`, written to the file before it is returned.
     pub(crate) fn new_address(&self, label: String) -> Result<Address> {
         self.with_state(|state| {

@@ -603,3 +603,50 @@ fn a_wallet_ahead_of_a_shorter_node_chain_rolls_back_and_loads() {
         w1.list_transactions().unwrap().iter().map(|t| t.confirmed_in.unwrap().height).collect();
     assert_eq!(heights, [4, 5, 6]);
 }
+
+/// An import's coins follow a reorganization as the wallet's own do: its coinbases on the stale
+/// branch vanish, the new branch's are found by the block notifications.
+#[test]
+fn an_imports_coins_follow_a_reorganization() {
+    use bdk_wallet::miniscript::descriptor::checksum::desc_checksum;
+    use bitcoin::key::{CompressedPublicKey, PrivateKey};
+    use bitcoin::secp256k1::{Secp256k1, SecretKey};
+
+    let f = fixture();
+    f.loader.register_rpcs().unwrap();
+    let w1 = f.loader.create_wallet("w1".into(), CreateWalletOptions::default()).unwrap();
+    let secp = Secp256k1::new();
+    let key = PrivateKey::new(SecretKey::from_slice(&[42; 32]).unwrap(), bitcoin::Network::Regtest);
+    let wpkh = Address::p2wpkh(
+        &CompressedPublicKey::from_private_key(&secp, &key).unwrap(),
+        bitcoin::Network::Regtest,
+    )
+    .to_string();
+    let combo = format!("combo({})", key.to_wif());
+    let combo = format!("{combo}#{}", desc_checksum(&combo).unwrap());
+    let r = f.rpc("importdescriptors", serde_json::json!([[{"desc": combo, "timestamp": "now"}]])).unwrap();
+    assert_eq!(r, serde_json::json!([{"success": true}]));
+    f.a.generate(&script(ELSEWHERE), 5).unwrap();
+    f.a.generate(&script(&wpkh), 3).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 150 * COIN);
+    assert_eq!(w1.list_transactions().unwrap().len(), 3);
+
+    for height in 1..=5 {
+        let block = {
+            let chain = &f.a.lock().chain;
+            chain.block(&chain.block_hash(height).unwrap()).unwrap().clone()
+        };
+        f.b.submit_block(block).unwrap();
+    }
+    f.b.generate(&script(ELSEWHERE), 5).unwrap();
+    f.switch.use_b.store(true, Ordering::SeqCst);
+    f.b.generate(&script(ELSEWHERE), 1).unwrap();
+    assert_eq!(w1.get_balances().unwrap(), interfaces::Balances::default(), "the stale coinbases are gone");
+    assert!(w1.list_transactions().unwrap().is_empty());
+
+    f.b.generate(&script(&wpkh), 1).unwrap();
+    assert_eq!(w1.get_balances().unwrap().immature, 50 * COIN);
+    let listed = w1.list_transactions().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].confirmed_in.map(|b| b.height), Some(12));
+}

@@ -91,7 +91,11 @@ fn load_on_startup_unload_and_load() {
     let mut env = Env::new();
     env.node_call("createwallet", json!({"wallet_name": "auto", "load_on_startup": true}));
     env.node_call("createwallet", json!(["manual"]));
-    env.node_call("createwallet", json!([""]));
+    // RPC refuses the unnamed default wallet, as Core does; the loader makes it.
+    let e = env.try_call_uri("/", "createwallet", json!([""])).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (-8, "Wallet name cannot be empty"));
+    interfaces::WalletLoader::create_wallet(env.loader().as_ref(), String::new(), Default::default())
+        .unwrap();
     let settings = std::fs::read_to_string(env.wallets_dir().join("settings.json")).unwrap();
     assert!(settings.contains("auto") && !settings.contains("manual"), "{settings}");
     assert_eq!(

@@ -15,6 +15,15 @@ pub enum BlockError {
     /// The block is already in the block index.
     #[error("duplicate: block {0} is already known")]
     Duplicate(BlockHash),
+    /// The block builds on a block known to be invalid.
+    #[error("bad-prevblk: previous block {0} is invalid")]
+    BadPrevBlock(BlockHash),
+    /// `invalidateblock`/`reconsiderblock` of a block the index does not have.
+    #[error("Block not found")]
+    UnknownBlock(BlockHash),
+    /// `invalidateblock` of the genesis block.
+    #[error("The genesis block cannot be invalidated")]
+    GenesisInvalidation,
     /// The header's `bits` is not the chain's fixed target.
     #[error("bad-diffbits: incorrect proof of work target {0:#010x}")]
     BadDiffBits(u32),
@@ -24,8 +33,9 @@ pub enum BlockError {
     /// The header's previous block is unknown.
     #[error("prev-blk-not-found: previous block {0} is unknown")]
     PrevBlockNotFound(BlockHash),
-    /// The block builds on a known block that is not the tip; side branches are not kept yet.
-    #[error("fork-not-supported: previous block {0} is not the tip")]
+    /// The block builds on a known block that is not the tip (only where a block must build on
+    /// the tip: a template checked with `test_block_validity`).
+    #[error("inconclusive-not-best-prevblk: previous block {0} is not the tip")]
     NotOnTip(BlockHash),
     /// The header version is below what BIP34/65/66 (active from height 1 on regtest) require.
     #[error("bad-version({0:#010x}): rejected nVersion block")]
@@ -100,6 +110,9 @@ pub enum BlockError {
     /// A transaction's lock time is not yet reached.
     #[error("bad-txns-nonfinal: transaction {0} is not final")]
     NonFinal(Txid),
+    /// An input's relative lock time (BIP68 sequence lock) is not yet reached.
+    #[error("bad-txns-nonfinal: transaction {0} has an unmet BIP68 sequence lock")]
+    SequenceLocked(Txid),
     /// An input's outpoint does not exist or is already spent.
     #[error("bad-txns-inputs-missingorspent: transaction {txid} spends missing or spent {outpoint}")]
     MissingOrSpent {
@@ -139,16 +152,6 @@ pub enum BlockError {
         /// What was wrong.
         reason: String,
     },
-    /// An input spends an output whose script type this node cannot verify yet.
-    #[error("unsupported-script-type: transaction {txid} input {input} spends a {kind} output")]
-    UnsupportedScript {
-        /// The transaction.
-        txid: Txid,
-        /// Index of the input.
-        input: usize,
-        /// What kind of output it spends.
-        kind: &'static str,
-    },
     /// The block could not be written to storage; the chain did not advance.
     #[error("storage-error: {0}")]
     Storage(#[from] StorageError),
@@ -162,10 +165,13 @@ impl BlockError {
     pub fn reject_reason(&self) -> &'static str {
         match self {
             BlockError::Duplicate(_) => "duplicate",
+            BlockError::BadPrevBlock(_) => "bad-prevblk",
+            BlockError::UnknownBlock(_) => "block-not-found",
+            BlockError::GenesisInvalidation => "genesis-invalidation",
             BlockError::BadDiffBits(_) => "bad-diffbits",
             BlockError::HighHash => "high-hash",
             BlockError::PrevBlockNotFound(_) => "prev-blk-not-found",
-            BlockError::NotOnTip(_) => "fork-not-supported",
+            BlockError::NotOnTip(_) => "inconclusive-not-best-prevblk",
             BlockError::BadVersion(_) => "bad-version",
             BlockError::TimeTooOld { .. } => "time-too-old",
             BlockError::TimeTooNew(_) => "time-too-new",
@@ -186,13 +192,12 @@ impl BlockError {
             BlockError::OutputTooLarge(_) => "bad-txns-txouttotal-toolarge",
             BlockError::DuplicateInputs(_) => "bad-txns-inputs-duplicate",
             BlockError::NullPrevout(_) => "bad-txns-prevout-null",
-            BlockError::NonFinal(_) => "bad-txns-nonfinal",
+            BlockError::NonFinal(_) | BlockError::SequenceLocked(_) => "bad-txns-nonfinal",
             BlockError::MissingOrSpent { .. } => "bad-txns-inputs-missingorspent",
             BlockError::PrematureCoinbaseSpend { .. } => "bad-txns-premature-spend-of-coinbase",
             BlockError::InputValuesOutOfRange(_) => "bad-txns-inputvalues-outofrange",
             BlockError::InBelowOut { .. } => "bad-txns-in-belowout",
             BlockError::ScriptFailed { .. } => "mandatory-script-verify-flag-failed",
-            BlockError::UnsupportedScript { .. } => "unsupported-script-type",
             BlockError::Storage(_) => "storage-error",
             BlockError::Template(_) => "template-error",
         }

@@ -3,10 +3,9 @@
 //! # Design
 //!
 //! * The **block index** maps every known block hash to an [`IndexEntry`] (header, height,
-//!   cumulative work). The **active chain** is a vector of hashes by height. Today a block is only
-//!   accepted when it extends the tip; a side branch is refused with
-//!   [`BlockError::NotOnTip`]. Adding reorgs later means: keep side-branch entries in the index,
-//!   compare `chain_work`, and disconnect with the undo data that [`UtxoView`] already records.
+//!   cumulative work, arrival order). The **active chain** is a vector of hashes by height: the
+//!   valid chain with the most work. Side branches are kept and reorganisations made as
+//!   [`reorg`] describes (undo data from [`UtxoView`], kept in memory per active block).
 //! * **Acceptance** is two steps: [`ChainState::accept_block`] first validates the block against
 //!   a [`UtxoView`] layered over the UTXO set (nothing changes yet), then, if the state has a
 //!   [`BlockStore`], appends and syncs the block, and only then commits the view and moves the tip.
@@ -21,18 +20,18 @@
 
 mod error;
 mod params;
+mod reorg;
 mod script;
 mod utxo;
 mod validation;
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::block::Header;
 use bitcoin::pow::Work;
 use bitcoin::script::Builder;
-use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
 use bitcoin::{Amount, Block, BlockHash, OutPoint, Script, ScriptBuf, Transaction};
 
 pub use error::BlockError;
@@ -40,8 +39,9 @@ pub use params::ChainParams;
 pub use utxo::{Coin, UtxoSet};
 
 use crate::storage::{followed_by, BlockStore, StorageError};
+pub use reorg::{ChainTip, TipChange};
 use utxo::{UtxoDelta, UtxoView};
-use validation::{check_block, check_sigops, connect_transactions, BlockChecks};
+use validation::{check_block, check_sigops, connect_transactions, BlockChecks, BlockContext};
 pub(crate) use validation::{is_final, MAX_BLOCK_SIGOPS_COST};
 
 /// Lowest header version accepted above genesis (BIP34, BIP66 and BIP65 are active on regtest).
@@ -84,6 +84,8 @@ pub(crate) struct IndexEntry {
     pub(crate) chain_work: Work,
     /// Largest header time of this block and its ancestors (Core's `GetBlockTimeMax`).
     pub(crate) max_time: u32,
+    /// The order blocks were received in: among chains of equal work, the one seen first wins.
+    pub(crate) sequence: u64,
 }
 
 /// A validated block, ready to be committed.
@@ -101,13 +103,21 @@ pub struct ChainState {
     blocks: HashMap<BlockHash, Block>,
     active: Vec<BlockHash>,
     utxos: UtxoSet,
-    secp: Secp256k1<VerifyOnly>,
     store: Option<BlockStore>,
     /// The coins each active block spent, in spending order (Core's undo data, in memory): the
     /// fee and prevout columns of `getblock` 2 and 3.
     spent: HashMap<BlockHash, Vec<(OutPoint, Coin)>>,
     /// `setmocktime`: the clock's reading in place of the system's (`None`: the system clock).
     mock_time: Option<u32>,
+    /// Blocks that failed validation when connected (with their descendants: invalid).
+    failed: HashSet<BlockHash>,
+    /// Blocks `invalidateblock` marked invalid, kept across restarts in `invalidated_dir`.
+    invalidated: HashSet<BlockHash>,
+    invalidated_dir: Option<PathBuf>,
+    /// Blocks that were connected at least once (fully validated): `valid-fork` tips.
+    validated: HashSet<BlockHash>,
+    /// The next [`IndexEntry::sequence`].
+    next_sequence: u64,
 }
 
 impl std::fmt::Debug for ChainState {
@@ -134,6 +144,7 @@ impl ChainState {
             height: 0,
             chain_work: genesis.header.work(),
             max_time: genesis.header.time,
+            sequence: 0,
         };
         ChainState {
             params,
@@ -142,10 +153,14 @@ impl ChainState {
             active: vec![hash],
             // As in Bitcoin Core, the genesis coinbase is not spendable: it never enters the set.
             utxos: UtxoSet::new(),
-            secp: Secp256k1::verification_only(),
             store: None,
             spent: HashMap::new(),
             mock_time: None,
+            failed: HashSet::new(),
+            invalidated: HashSet::new(),
+            invalidated_dir: None,
+            validated: HashSet::from([hash]),
+            next_sequence: 1,
         }
     }
 
@@ -161,6 +176,8 @@ impl ChainState {
     pub fn open_with(dir: &Path, params: ChainParams, mode: OpenMode) -> Result<ChainState, StorageError> {
         let network = params.network;
         let mut chain = ChainState::new(params);
+        // Invalidations first, so the replay does not connect what the user took off.
+        chain.load_invalidated(dir)?;
         let store = match mode {
             OpenMode::Normal => {
                 let (store, stored) = BlockStore::open(dir, network)?;
@@ -324,31 +341,37 @@ impl ChainState {
         times.get(times.len() / 2).copied().unwrap_or(0)
     }
 
-    /// Validates `block` and, if it is valid and extends the tip, stores it (synced to disk when
-    /// the state has storage) and makes it the new tip. On any error nothing changes.
-    pub fn accept_block(&mut self, block: Block) -> Result<(), BlockError> {
-        let connected = self.validate(&block, Origin::New)?;
-        if let Some(store) = self.store.as_mut() {
-            store.append(&block)?;
-        }
-        self.commit(block, connected);
-        Ok(())
+    /// Accepts `block`: one that extends the tip is validated, stored (synced to disk when the
+    /// state has storage) and becomes the new tip; one on a side branch is checked, stored, and
+    /// becomes part of the active chain if its branch has the most work (see [`reorg`]). Returns
+    /// what the active chain did. On an error about the block itself nothing changes.
+    pub fn accept_block(&mut self, block: Block) -> Result<TipChange, BlockError> {
+        self.process_block(block, Origin::New)
     }
 
-    /// Validates a block read back from the block file and makes it the tip (it is on disk).
+    /// Replays a block read back from the block file (it is on disk already).
     fn replay(&mut self, block: Block) -> Result<(), BlockError> {
-        let connected = self.validate(&block, Origin::Stored)?;
-        self.commit(block, connected);
-        Ok(())
+        self.process_block(block, Origin::Stored).map(|_| ())
     }
 
-    /// Every consensus rule, against the current tip; changes nothing.
-    fn validate(&self, block: &Block, origin: Origin) -> Result<Connected, BlockError> {
+    fn process_block(&mut self, block: Block, origin: Origin) -> Result<TipChange, BlockError> {
         let hash = block.block_hash();
         if self.index.contains_key(&hash) {
             return Err(BlockError::Duplicate(hash));
         }
-        self.validate_with(block, origin, BlockChecks::ALL)
+        let prev = block.header.prev_blockhash;
+        if prev != self.tip() || self.invalidated.contains(&hash) {
+            return self.accept_side_block(block, origin);
+        }
+        let connected = self.validate_with(&block, origin, BlockChecks::ALL)?;
+        if origin == Origin::New {
+            if let Some(store) = self.store.as_mut() {
+                store.append(&block)?;
+            }
+        }
+        let height = connected.height;
+        self.commit(block.clone(), connected);
+        Ok(TipChange { connected: vec![(block, height)], ..TipChange::default() })
     }
 
     /// Whether `block` would be accepted on the tip, the proof of work and the merkle root
@@ -414,8 +437,9 @@ impl ChainState {
         }
 
         let mut view = UtxoView::new(&self.utxos);
-        let (fees, sigop_cost) =
-            connect_transactions(&mut view, txs, height, median_time_past, &self.params, &self.secp)?;
+        let mtp = |h: u32| self.median_time_past_at(h);
+        let at = BlockContext { height, median_time_past: &mtp };
+        let (fees, sigop_cost) = connect_transactions(&mut view, txs, &at, &self.params)?;
         check_sigops(coinbase, sigop_cost)?;
         let limit = self.params.subsidy(height).checked_add(fees).unwrap_or(Amount::MAX_MONEY);
         let paid = coinbase.output.iter().map(|o| o.value).fold(Amount::ZERO, |a, v| a + v);
@@ -426,13 +450,26 @@ impl ChainState {
         Ok(Connected { hash, height, delta: view.into_delta() })
     }
 
-    fn commit(&mut self, block: Block, connected: Connected) {
-        let Connected { hash, height, delta } = connected;
+    /// Adds `block` at `height` to the block index (once; a block connected again after a
+    /// reorganisation keeps its entry and sequence).
+    fn insert_index(&mut self, block: &Block, height: u32) {
+        let hash = block.block_hash();
+        if self.index.contains_key(&hash) {
+            return;
+        }
         let parent = self.index.get(&block.header.prev_blockhash);
         let work = block.header.work();
         let chain_work = parent.map_or(work, |p| p.chain_work + work);
         let max_time = parent.map_or(block.header.time, |p| p.max_time.max(block.header.time));
-        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work, max_time });
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.index.insert(hash, IndexEntry { header: block.header, height, chain_work, max_time, sequence });
+    }
+
+    fn commit(&mut self, block: Block, connected: Connected) {
+        let Connected { hash, height, delta } = connected;
+        self.insert_index(&block, height);
+        self.validated.insert(hash);
         self.blocks.insert(hash, block);
         self.active.push(hash);
         self.spent.insert(hash, delta.undo.clone());
@@ -449,6 +486,19 @@ impl ChainState {
         self.create_block_at(script_pubkey, txs, time)
     }
 
+    /// [`ChainState::create_block`] whose coinbase claims the subsidy only, leaving the fees of
+    /// `txs` unclaimed: what Bitcoin Core's `generateblock` mines (its template is made without the
+    /// mempool, and the given transactions are added after the coinbase is written). Blocks must
+    /// match bitcoind's to the byte for UTXO-set hashes and block hashes under mock time to agree.
+    pub fn create_block_without_fees(
+        &self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+    ) -> Result<Block, BlockError> {
+        let time = self.now().max(self.median_time_past().saturating_add(1));
+        self.build_and_grind(script_pubkey, txs, time, false)
+    }
+
     /// [`ChainState::create_block`] with a chosen block time.
     pub fn create_block_at(
         &self,
@@ -456,11 +506,23 @@ impl ChainState {
         txs: Vec<Transaction>,
         time: u32,
     ) -> Result<Block, BlockError> {
+        self.build_and_grind(script_pubkey, txs, time, true)
+    }
+
+    fn build_and_grind(
+        &self,
+        script_pubkey: &Script,
+        txs: Vec<Transaction>,
+        time: u32,
+        claim_fees: bool,
+    ) -> Result<Block, BlockError> {
         let height = self.height().saturating_add(1);
         let mut view = UtxoView::new(&self.utxos);
-        let (fees, sigop_cost) =
-            connect_transactions(&mut view, &txs, height, self.median_time_past(), &self.params, &self.secp)?;
-        let mut block = crate::mining::build_block(self, script_pubkey, fees, txs, time)?;
+        let mtp = |h: u32| self.median_time_past_at(h);
+        let at = BlockContext { height, median_time_past: &mtp };
+        let (fees, sigop_cost) = connect_transactions(&mut view, &txs, &at, &self.params)?;
+        let claimed = if claim_fees { fees } else { Amount::ZERO };
+        let mut block = crate::mining::build_block(self, script_pubkey, claimed, txs, time)?;
         if let Some(coinbase) = block.txdata.first() {
             check_sigops(coinbase, sigop_cost)?;
         }
@@ -503,14 +565,9 @@ impl ChainState {
             view.add_outputs(parent, height);
         }
         validation::check_transaction(tx)?;
-        connect_transactions(
-            &mut view,
-            std::slice::from_ref(tx),
-            height,
-            self.median_time_past(),
-            &self.params,
-            &self.secp,
-        )
+        let mtp = |h: u32| self.median_time_past_at(h);
+        let at = BlockContext { height, median_time_past: &mtp };
+        connect_transactions(&mut view, std::slice::from_ref(tx), &at, &self.params)
     }
 
     /// After a block: which of `txs` (mempool transactions, in dependency order, each valid on

@@ -47,6 +47,20 @@ impl UtxoSet {
         self.coins.iter()
     }
 
+    /// Undoes a connected block: removes the outputs it created (those spent inside the block
+    /// are not in the set) and puts back the coins it spent from the set (`undo`).
+    pub(crate) fn disconnect(&mut self, block: &bitcoin::Block, undo: Vec<(OutPoint, Coin)>) {
+        for tx in &block.txdata {
+            let txid = tx.compute_txid();
+            for vout in 0..tx.output.len() {
+                if let Ok(vout) = u32::try_from(vout) {
+                    self.coins.remove(&OutPoint { txid, vout });
+                }
+            }
+        }
+        self.coins.extend(undo);
+    }
+
     /// Applies the changes a connected block made.
     pub(crate) fn apply(&mut self, delta: UtxoDelta) {
         for outpoint in &delta.spent {

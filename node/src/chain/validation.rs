@@ -4,11 +4,9 @@
 use std::collections::HashSet;
 
 use bitcoin::absolute::LOCK_TIME_THRESHOLD;
-use bitcoin::secp256k1::{Secp256k1, VerifyOnly};
-use bitcoin::sighash::SighashCache;
 use bitcoin::{Amount, Block, Transaction, Weight};
 
-use super::script::verify_input;
+use super::script::verify_inputs;
 use super::utxo::UtxoView;
 use super::{BlockError, ChainParams};
 
@@ -133,17 +131,59 @@ pub(crate) fn is_final(tx: &Transaction, height: u32, median_time_past: u32) -> 
     lock < cutoff || !tx.is_lock_time_enabled()
 }
 
-/// Connects the non-coinbase transactions `txs` of a block at `height` to `view`: lock times,
-/// inputs exist and are unspent, coinbase maturity, value ranges, scripts. Adds their outputs and
-/// returns the fees they pay and their signature-operation cost (BIP141 weighting).
+/// Where a block connects: its height, and the median time past of any active-chain height at
+/// or below its parent (`median_time_past(height - 1)` is the block's own lock-time clock).
+pub(crate) struct BlockContext<'a> {
+    pub(crate) height: u32,
+    pub(crate) median_time_past: &'a dyn Fn(u32) -> u32,
+}
+
+/// BIP68: the sequence field's "relative lock disabled" bit, "time-based" bit and value mask;
+/// a time-based value counts units of 512 seconds.
+const SEQUENCE_DISABLE_FLAG: u32 = 1 << 31;
+const SEQUENCE_TYPE_FLAG: u32 = 1 << 22;
+const SEQUENCE_MASK: u32 = 0x0000_ffff;
+const SEQUENCE_GRANULARITY: u32 = 9;
+
+/// Whether `tx`'s relative lock times (BIP68) allow it in a block at `at.height`, its inputs having
+/// been created at `coin_heights`. Only version 2+ transactions have them; on regtest CSV is
+/// active from height 1.
+pub(crate) fn sequence_locks_met(tx: &Transaction, coin_heights: &[u32], at: &BlockContext<'_>) -> bool {
+    if tx.version.0 < 2 {
+        return true;
+    }
+    let mut min_height: i64 = -1;
+    let mut min_time: i64 = -1;
+    for (txin, &coin_height) in tx.input.iter().zip(coin_heights) {
+        let sequence = txin.sequence.0;
+        if sequence & SEQUENCE_DISABLE_FLAG != 0 {
+            continue;
+        }
+        let value = i64::from(sequence & SEQUENCE_MASK);
+        if sequence & SEQUENCE_TYPE_FLAG != 0 {
+            // Measured from the median time past of the block before the coin's block.
+            let coin_time = i64::from((at.median_time_past)(coin_height.saturating_sub(1)));
+            min_time = min_time.max(coin_time + (value << SEQUENCE_GRANULARITY) - 1);
+        } else {
+            min_height = min_height.max(i64::from(coin_height) + value - 1);
+        }
+    }
+    let block_time = i64::from((at.median_time_past)(at.height.saturating_sub(1)));
+    min_height < i64::from(at.height) && min_time < block_time
+}
+
+/// Connects the non-coinbase transactions `txs` of a block at `at.height` to `view`: lock times
+/// (absolute and BIP68 relative), inputs exist and are unspent, coinbase maturity, value ranges,
+/// scripts. Adds their outputs and returns the fees they pay and their signature-operation cost
+/// (BIP141 weighting).
 pub(crate) fn connect_transactions(
     view: &mut UtxoView<'_>,
     txs: &[Transaction],
-    height: u32,
-    median_time_past: u32,
+    at: &BlockContext<'_>,
     params: &ChainParams,
-    secp: &Secp256k1<VerifyOnly>,
 ) -> Result<(Amount, usize), BlockError> {
+    let height = at.height;
+    let median_time_past = (at.median_time_past)(height.saturating_sub(1));
     let mut fees = Amount::ZERO;
     let mut sigop_cost = 0usize;
     for tx in txs {
@@ -155,6 +195,7 @@ pub(crate) fn connect_transactions(
             return Err(BlockError::NonFinal(txid));
         }
         let mut spent = Vec::with_capacity(tx.input.len());
+        let mut coin_heights = Vec::with_capacity(tx.input.len());
         let mut value_in = Amount::ZERO;
         for txin in &tx.input {
             let outpoint = txin.previous_output;
@@ -169,7 +210,11 @@ pub(crate) fn connect_transactions(
                 .checked_add(coin.output.value)
                 .filter(|v| coin.output.value <= Amount::MAX_MONEY && *v <= Amount::MAX_MONEY)
                 .ok_or(BlockError::InputValuesOutOfRange(txid))?;
+            coin_heights.push(coin.height);
             spent.push(coin.output);
+        }
+        if !sequence_locks_met(tx, &coin_heights, at) {
+            return Err(BlockError::SequenceLocked(txid));
         }
         // check_transaction already bounded every output and their sum.
         let value_out = tx.output.iter().map(|o| o.value).fold(Amount::ZERO, |a, v| a + v);
@@ -180,10 +225,7 @@ pub(crate) fn connect_transactions(
         })?;
         fees = fees.checked_add(fee).ok_or(BlockError::InputValuesOutOfRange(txid))?;
 
-        let mut cache = SighashCache::new(tx);
-        for (input, output) in spent.iter().enumerate() {
-            verify_input(secp, tx, txid, &mut cache, input, output)?;
-        }
+        verify_inputs(tx, txid, &spent)?;
         view.add_outputs(tx, height);
     }
     Ok((fees, sigop_cost))

@@ -150,7 +150,7 @@ impl Mining for NodeMining {
     fn submit_block(&self, block: Vec<u8>, reason: &mut String, debug: &mut String) -> Result<bool> {
         let block: Block =
             deserialize(&block).map_err(|e| Error::failed(format!("Block decode failed: {e}")))?;
-        submit(&self.node, block, reason, debug)
+        submit(&self.node, block, reason, debug, SideBranch::Refused)
     }
 
     fn get_transactions_by_tx_id(&self, txids: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>> {
@@ -182,10 +182,37 @@ impl Mining for NodeMining {
     }
 }
 
-/// Connects `block`; `true` when it became the tip, else Core's `reason` and `debug`.
-fn submit(node: &NodeState, block: Block, reason: &mut String, debug: &mut String) -> Result<bool> {
+/// Which answer a submission gives for a block stored on a side branch or already known (Core's
+/// `SubmitBlock` says `inconclusive` / `duplicate` either way): `submitSolution` answers true
+/// (the block was accepted), `Mining.submitBlock` false (not a new tip).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SideBranch {
+    Accepted,
+    Refused,
+}
+
+/// Submits `block`; `true` when it is on the active chain (or, for `submitSolution`, stored on a
+/// side branch), else Core's `reason` and `debug`.
+fn submit(
+    node: &NodeState,
+    block: Block,
+    reason: &mut String,
+    debug: &mut String,
+    side: SideBranch,
+) -> Result<bool> {
+    reason.clear();
+    debug.clear();
     match node.submit_block(block) {
-        Ok(_) => Ok(true),
+        Ok(hash) if node.lock().chain.is_active(&hash) => Ok(true),
+        Ok(_) => {
+            *reason = "inconclusive".into();
+            Ok(side == SideBranch::Accepted)
+        }
+        // A block already known: accepted before (Core's duplicate-as-success for submitSolution).
+        Err(BlockError::Duplicate(_)) => {
+            *reason = "duplicate".into();
+            Ok(side == SideBranch::Accepted)
+        }
         Err(BlockError::Storage(e)) => Err(Error::failed(format!("storage-error: {e}"))),
         Err(e) => {
             (*reason, *debug) = block_reject(&e);
@@ -290,7 +317,7 @@ impl BlockTemplate for NodeBlockTemplate {
         block.header.nonce = nonce;
         block.header.merkle_root =
             block.compute_merkle_root().ok_or_else(|| Error::failed("the block has no transactions"))?;
-        submit(&self.node, block, reason, debug)
+        submit(&self.node, block, reason, debug, SideBranch::Accepted)
     }
 
     fn wait_next(&self, options: BlockWaitOptions) -> Result<Option<Box<dyn BlockTemplate>>> {

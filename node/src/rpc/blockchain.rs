@@ -8,12 +8,14 @@ use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, TxOut, Txid};
 use interfaces::RpcError;
 use serde_json::{json, Value};
 
+use super::output_script::parse_descriptor_range;
 use super::rawtransaction::{block_prevouts, script_pubkey_json, tx_json, Prevouts};
-use super::script::{infer_descriptor, parse_descriptor};
 use super::util::*;
 use super::{CallResult, Dispatcher};
 use crate::chain::ChainState;
+use crate::descriptor::{infer_descriptor, Descriptor};
 use crate::Coin;
+use bitcoin::secp256k1::Secp256k1;
 
 pub(crate) mod stats;
 pub(crate) mod wait;
@@ -31,7 +33,7 @@ pub(crate) static METHODS: &[Builtin] = &[
     builtin!(
         "Blockchain",
         "getblock",
-        ["blockhash", "verbosity"],
+        ["blockhash", "verbosity|verbose"],
         1,
         "Returns a block: verbosity 0 hex, 1 object with txids (default), 2 with decoded transactions.",
         getblock
@@ -70,9 +72,8 @@ pub(crate) static METHODS: &[Builtin] = &[
     ),
     builtin!("Blockchain", "getdifficulty", [], 0, "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.", getdifficulty),
     builtin!("Blockchain", "gettxout", ["txid", "n", "include_mempool"], 2, "Returns details about an unspent transaction output (null if spent or unknown).", gettxout),
-    builtin!("Blockchain", "scantxoutset", ["action", "scanobjects"], 1, "Scans the UTXO set for outputs matching descriptors: raw(), addr(), pk(), pkh(), wpkh(), sh(wpkh()), combo(), tr(), rawtr() of hex or WIF keys; action start, abort or status.", scantxoutset),
+    builtin!("Blockchain", "scantxoutset", ["action", "scanobjects"], 1, "Scans the UTXO set for outputs matching descriptors (strings, or {\"desc\", \"range\"} objects; ranged ones default to indexes 0..1000); action start, abort or status.", scantxoutset),
     builtin!("hidden", "syncwithvalidationinterfacequeue", [], 0, "Waits until the notifications of every change made before the call have been delivered.", syncwithvalidationinterfacequeue),
-    builtin!("Blockchain", "getchaintips", [], 0, "Returns the tips of the block tree.", getchaintips),
 ];
 
 pub(crate) fn find_block<'a>(chain: &'a ChainState, hash: &BlockHash) -> Result<&'a Block, RpcError> {
@@ -228,17 +229,6 @@ fn getblockchaininfo(d: &Dispatcher, args: &[Value]) -> CallResult {
     }))
 }
 
-fn getchaintips(d: &Dispatcher, args: &[Value]) -> CallResult {
-    check_count(args, "getchaintips")?;
-    let inner = d.node().lock();
-    Ok(json!([{
-        "height": inner.chain.height(),
-        "hash": inner.chain.tip().to_string(),
-        "branchlen": 0,
-        "status": "active",
-    }]))
-}
-
 fn getdifficulty(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "getdifficulty")?;
     let inner = d.node().lock();
@@ -339,28 +329,46 @@ fn scantxoutset(d: &Dispatcher, args: &[Value]) -> CallResult {
             };
             let objects = objects.as_array().ok_or_else(|| type_error(objects, "array"))?;
             let mut needles: HashMap<ScriptBuf, String> = HashMap::new();
+            let secp = Secp256k1::new();
             for object in objects {
-                let text = match object {
-                    Value::String(s) => s.as_str(),
+                // Core's EvalDescriptorStringOrObject: the range is read before the descriptor,
+                // and ignored for an unranged one. A ranged one defaults to indexes 0..=1000.
+                let (text, range) = match object {
+                    Value::String(s) => (s.as_str(), None),
                     Value::Object(o) => {
-                        let desc = o.get("desc").ok_or_else(|| {
-                            RpcError::new(RpcError::INVALID_PARAMETER, "Invalid scan object")
-                        })?;
-                        if o.get("range").is_some_and(|r| !r.is_null()) {
-                            return Err(RpcError::new(
+                        let desc = o.get("desc").filter(|v| !v.is_null()).ok_or_else(|| {
+                            RpcError::new(
                                 RpcError::INVALID_PARAMETER,
-                                "Range should not be specified for an un-ranged descriptor",
-                            ));
-                        }
-                        as_str(desc)?
+                                "Descriptor needs to be provided in scan object",
+                            )
+                        })?;
+                        let range = o
+                            .get("range")
+                            .filter(|r| !r.is_null())
+                            .map(parse_descriptor_range)
+                            .transpose()?;
+                        (as_str(desc)?, range)
                     }
-                    _ => return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Invalid scan object")),
+                    _ => {
+                        return Err(RpcError::new(
+                            RpcError::INVALID_PARAMETER,
+                            "Scan object needs to be either a string or an object",
+                        ))
+                    }
                 };
-                let parsed =
-                    parse_descriptor(text).map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e))?;
-                for script in parsed.scripts {
-                    let inferred = infer_descriptor(&script, &parsed.keys);
-                    needles.entry(script).or_insert(inferred);
+                let descriptor = Descriptor::parse(text, false)
+                    .map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e))?;
+                let (begin, end) = if descriptor.is_range() { range.unwrap_or((0, 1000)) } else { (0, 0) };
+                for one in descriptor.multipath_expansion() {
+                    for index in begin..=end {
+                        let expanded = one
+                            .expand(&secp, index)
+                            .map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e))?;
+                        for script in &expanded.scripts {
+                            let inferred = infer_descriptor(script, &expanded.keys);
+                            needles.entry(script.clone()).or_insert(inferred);
+                        }
+                    }
                 }
             }
             SCAN_ABORT.store(false, Ordering::SeqCst);

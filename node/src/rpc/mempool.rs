@@ -30,6 +30,9 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Returns the txids in the mempool (verbose: an object by txid).",
         getrawmempool
     ),
+    builtin!("Blockchain", "getmempoolancestors", ["txid", "verbose"], 1, "Returns the in-mempool ancestors of a mempool transaction (verbose: entries by txid).", getmempoolancestors),
+    builtin!("Blockchain", "getmempooldescendants", ["txid", "verbose"], 1, "Returns the in-mempool descendants of a mempool transaction (verbose: entries by txid).", getmempooldescendants),
+    builtin!("Blockchain", "testmempoolaccept", ["rawtxs", "maxfeerate"], 1, "Tests whether raw transactions (1 to 25, each may spend the ones before it) would be accepted by the mempool, without adding them; maxfeerate in BTC/kvB (default 0.10).", testmempoolaccept),
     builtin!(
         "Rawtransactions",
         "sendrawtransaction",
@@ -58,6 +61,7 @@ fn getmempoolinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
         "unbroadcastcount": 0,
         "fullrbf": false,
         "permitbaremultisig": pool.policy().permit_bare_multisig,
+        "maxdatacarriersize": pool.standard().max_data_carrier_bytes,
         "limitclustercount": pool.policy().cluster_count,
         "limitclustersize": pool.policy().cluster_size_vbytes,
     }))
@@ -174,6 +178,119 @@ fn sendrawtransaction(d: &Dispatcher, args: &[Value]) -> CallResult {
         Ok(txid) => Ok(json!(txid.to_string())),
         Err(e) => Err(mempool_rpc_error(&e)),
     }
+}
+
+fn ancestors_or_descendants(d: &Dispatcher, args: &[Value], name: &str, descendants: bool) -> CallResult {
+    check_count(args, name)?;
+    let txid: Txid = parse_hash(required(args, 0, name)?, "txid")?;
+    let verbose = arg(args, 1).map(as_bool).transpose()?.unwrap_or(false);
+    let inner = d.node().lock();
+    if !inner.mempool.contains(&txid) {
+        return Err(RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Transaction not in mempool"));
+    }
+    let set = if descendants { inner.mempool.descendants(&txid) } else { inner.mempool.ancestors(&txid) };
+    // In the pool's order (parents first), as the txids Core lists.
+    let ordered: Vec<&Txid> = inner.mempool.txids().iter().filter(|t| set.contains(*t)).collect();
+    if !verbose {
+        return Ok(json!(ordered.iter().map(ToString::to_string).collect::<Vec<_>>()));
+    }
+    let mut map = serde_json::Map::new();
+    for t in ordered {
+        map.insert(t.to_string(), mempool_entry_json(&inner, t));
+    }
+    Ok(Value::Object(map))
+}
+
+fn getmempoolancestors(d: &Dispatcher, args: &[Value]) -> CallResult {
+    ancestors_or_descendants(d, args, "getmempoolancestors", false)
+}
+
+fn getmempooldescendants(d: &Dispatcher, args: &[Value]) -> CallResult {
+    ancestors_or_descendants(d, args, "getmempooldescendants", true)
+}
+
+/// Core's `MAX_PACKAGE_COUNT`: the most transactions `testmempoolaccept` tests at once.
+const MAX_PACKAGE_COUNT: usize = 25;
+
+fn testmempoolaccept(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "testmempoolaccept")?;
+    let rawtxs = required(args, 0, "testmempoolaccept")?;
+    let rawtxs = rawtxs.as_array().ok_or_else(|| type_error(rawtxs, "array"))?;
+    if rawtxs.is_empty() || rawtxs.len() > MAX_PACKAGE_COUNT {
+        return Err(RpcError::new(
+            RpcError::INVALID_PARAMETER,
+            format!("Array must contain between 1 and {MAX_PACKAGE_COUNT} transactions."),
+        ));
+    }
+    let max_rate = match arg(args, 1) {
+        None => Amount::from_sat(10_000_000),
+        Some(value) => Amount::from_sat(amount_from_value(value)?.unsigned_abs()),
+    };
+    let mut txs = Vec::with_capacity(rawtxs.len());
+    for raw in rawtxs {
+        let tx = super::rawtransaction::decode_tx(as_str(raw)?, None).ok_or_else(|| {
+            RpcError::new(
+                RpcError::DESERIALIZATION_ERROR,
+                format!("TX decode failed: {}", as_str(raw).unwrap_or_default()),
+            )
+        })?;
+        txs.push(tx);
+    }
+    let inner = d.node().lock();
+    // A scratch copy of the pool takes each transaction in turn, so later ones may spend earlier
+    // ones; the node's own pool is never touched.
+    let mut scratch = inner.mempool.clone();
+    let mut failed = false;
+    let mut results = Vec::with_capacity(txs.len());
+    for tx in txs {
+        let txid = tx.compute_txid();
+        let mut result = serde_json::Map::new();
+        result.insert("txid".into(), json!(txid.to_string()));
+        result.insert("wtxid".into(), json!(tx.compute_wtxid().to_string()));
+        if failed {
+            // Core stops at the first failure of a package; the rest are left untested.
+            results.push(Value::Object(result));
+            continue;
+        }
+        let vsize = tx.vsize() as u64;
+        let max_fee = (max_rate > Amount::ZERO)
+            .then(|| Amount::from_sat(max_rate.to_sat().saturating_mul(vsize) / 1000));
+        let already_known = (0..tx.output.len())
+            .filter_map(|v| u32::try_from(v).ok())
+            .any(|vout| inner.chain.utxos().get(&bitcoin::OutPoint { txid, vout }).is_some());
+        let outcome = if already_known {
+            Err("txn-already-known".to_string())
+        } else {
+            scratch.accept(&inner.chain, tx, max_fee).map_err(|e| match e {
+                MempoolError::Invalid(crate::BlockError::MissingOrSpent { .. }) => {
+                    "missing-inputs".to_string()
+                }
+                other => other.reject_reason(),
+            })
+        };
+        match outcome {
+            Ok((_, fee)) => {
+                result.insert("allowed".into(), json!(true));
+                result.insert("vsize".into(), json!(vsize));
+                let rate = Amount::from_sat(fee.to_sat().saturating_mul(1000) / vsize.max(1));
+                result.insert(
+                    "fees".into(),
+                    json!({"base": btc(fee), "effective-feerate": btc(rate), "effective-includes": [tx_wtxid(&scratch, &txid)]}),
+                );
+            }
+            Err(reason) => {
+                failed = true;
+                result.insert("allowed".into(), json!(false));
+                result.insert("reject-reason".into(), json!(reason));
+            }
+        }
+        results.push(Value::Object(result));
+    }
+    Ok(Value::Array(results))
+}
+
+fn tx_wtxid(pool: &crate::mempool::Mempool, txid: &Txid) -> String {
+    pool.get(txid).map(|e| e.tx.compute_wtxid().to_string()).unwrap_or_default()
 }
 
 /// bitcoind's code and message for a refused transaction.

@@ -11,6 +11,7 @@ use interfaces::RpcError;
 use serde_json::{json, Map, Value};
 
 use super::blockchain::target_hex;
+use super::output_script::script_from_descriptor;
 use super::util::*;
 use super::{CallResult, Dispatcher};
 use crate::chain::MAX_BLOCK_SIGOPS_COST;
@@ -22,6 +23,8 @@ use crate::BlockError;
 pub(crate) static METHODS: &[Builtin] = &[
     builtin!("Mining", "submitblock", ["hexdata", "dummy"], 1, "Submits a new block; null on success, else bitcoind's BIP22 result (\"duplicate\", \"inconclusive\" or the reject reason).", submitblock),
     builtin!("Generating", "generateblock", ["output", "transactions", "submit"], 2, "Mines a block with the given transactions (txids from the mempool or raw hex) paying to output (an address).", generateblock),
+    builtin!("Generating", "generatetodescriptor", ["num_blocks", "descriptor", "maxtries"], 2, "Mines num_blocks blocks paying to the script of descriptor (unranged; a combo() pays its P2WPKH, or P2PKH for an uncompressed key); returns their hashes.", generatetodescriptor),
+    builtin!("hidden", "generate", [], 0, "has been replaced by the -generate cli option. Refer to -help for more information.\n", generate),
     builtin!("Generating", "generatetoaddress", ["nblocks", "address", "maxtries"], 2, "Mines nblocks blocks paying to address; returns their hashes.", generatetoaddress),
     builtin!("Mining", "getblocktemplate", ["template_request"], 0, "Returns a block template for external mining software (BIP22/BIP23); the request must carry {\"rules\": [\"segwit\"]}. Modes \"template\" (long polling with longpollid) and \"proposal\".", getblocktemplate),
     builtin!("Mining", "getmininginfo", [], 0, "Returns mining-related information: height, the last template's weight and transactions, difficulty, target, pooled transactions, the next block.", getmininginfo),
@@ -45,12 +48,42 @@ fn generatetoaddress(d: &Dispatcher, args: &[Value]) -> CallResult {
     Ok(json!(hashes.iter().map(ToString::to_string).collect::<Vec<_>>()))
 }
 
+fn generatetodescriptor(d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "generatetodescriptor")?;
+    let nblocks = as_i64(required(args, 0, "generatetodescriptor")?)?;
+    let text = as_str(required(args, 1, "generatetodescriptor")?)?;
+    if let Some(v) = arg(args, 2) {
+        as_i64(v)?;
+    }
+    let script =
+        script_from_descriptor(text)?.map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e))?;
+    let count = u32::try_from(nblocks.max(0)).unwrap_or(u32::MAX);
+    let hashes = d
+        .node()
+        .generate(&script, count)
+        .map_err(|e| RpcError::new(RpcError::INTERNAL_ERROR, e.to_string()))?;
+    Ok(json!(hashes.iter().map(ToString::to_string).collect::<Vec<_>>()))
+}
+
+/// `generate` is gone from bitcoind (since 0.19); it stays as a hidden method that says where it
+/// went, with Core's text.
+fn generate(_d: &Dispatcher, _args: &[Value]) -> CallResult {
+    let help = super::find_builtin("generate").map(|b| b.help).unwrap_or_default();
+    Err(RpcError::new(RpcError::METHOD_NOT_FOUND, format!("generate\n\n{help}")))
+}
+
 fn generateblock(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "generateblock")?;
-    let output = required(args, 0, "generateblock")?;
-    let script: ScriptBuf = parse_address(output)
-        .map_err(|_| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor"))?
-        .script_pubkey();
+    let output = as_str(required(args, 0, "generateblock")?)?;
+    // A descriptor first, then an address, as Core.
+    let script: ScriptBuf = match script_from_descriptor(output)? {
+        Ok(script) => script,
+        Err(_) => parse_address(&json!(output))
+            .map_err(|_| {
+                RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor")
+            })?
+            .script_pubkey(),
+    };
     let list = required(args, 1, "generateblock")?;
     let items = list.as_array().ok_or_else(|| type_error(list, "array"))?;
     let submit = arg(args, 2).map(as_bool).transpose()?.unwrap_or(true);
@@ -82,7 +115,7 @@ fn generateblock(d: &Dispatcher, args: &[Value]) -> CallResult {
         RpcError::new(RpcError::VERIFY_ERROR, format!("TestBlockValidity failed: {}", e.reject_reason()))
     };
     if !submit {
-        let block = d.node().lock().chain.create_block(&script, txs).map_err(verify_error)?;
+        let block = d.node().lock().chain.create_block_without_fees(&script, txs).map_err(verify_error)?;
         return Ok(json!({"hash": block.block_hash().to_string(), "hex": hex(&serialize(&block))}));
     }
     let hash = d.node().generate_block(&script, txs).map_err(verify_error)?;
@@ -95,12 +128,22 @@ fn submitblock(d: &Dispatcher, args: &[Value]) -> CallResult {
     let block: Block = unhex(hexdata)
         .and_then(|b| deserialize(&b).ok())
         .ok_or_else(|| RpcError::new(RpcError::DESERIALIZATION_ERROR, "Block decode failed"))?;
-    // bitcoind's BIP22 answers: null when connected, "duplicate" for a known block,
-    // "inconclusive" for a valid-looking block that does not extend the tip (bitcoind would keep
-    // it on a side branch; this node does not keep side branches yet), else the reject reason.
+    // bitcoind's BIP22 answers: null when the block is on the active chain, "inconclusive" when
+    // it was stored on a side branch with less work, "duplicate" (-invalid, -inconclusive) for
+    // a known block, else the reject reason.
     match d.node().submit_block(block) {
-        Ok(_) => Ok(Value::Null),
-        Err(BlockError::Duplicate(_)) => Ok(json!("duplicate")),
+        Ok(hash) if d.node().lock().chain.is_active(&hash) => Ok(Value::Null),
+        Ok(_) => Ok(json!("inconclusive")),
+        Err(BlockError::Duplicate(hash)) => {
+            let inner = d.node().lock();
+            Ok(json!(if inner.chain.is_invalid(&hash) {
+                "duplicate-invalid"
+            } else if inner.chain.is_active(&hash) {
+                "duplicate"
+            } else {
+                "duplicate-inconclusive"
+            }))
+        }
         Err(BlockError::NotOnTip(_)) => Ok(json!("inconclusive")),
         Err(e @ BlockError::Storage(_)) => Err(RpcError::new(RpcError::VERIFY_ERROR, e.to_string())),
         Err(e) => Ok(json!(e.reject_reason())),

@@ -16,6 +16,7 @@
 mod util;
 pub mod amount;
 mod blockchain;
+mod chain_tips;
 mod control;
 mod fees;
 pub mod http;
@@ -27,6 +28,8 @@ mod output_script;
 mod rawtransaction;
 mod script;
 mod signmessage;
+mod txoutproof;
+mod utxo_set;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -46,6 +49,7 @@ use util::Builtin;
 /// Every file's method table, in `help` order of categories.
 static TABLES: &[&[Builtin]] = &[
     blockchain::METHODS,
+    chain_tips::METHODS,
     blockchain::stats::METHODS,
     blockchain::wait::METHODS,
     mempool::METHODS,
@@ -56,6 +60,8 @@ static TABLES: &[&[Builtin]] = &[
     fees::METHODS,
     node::METHODS,
     output_script::METHODS,
+    utxo_set::METHODS,
+    txoutproof::METHODS,
     signmessage::METHODS,
 ];
 
@@ -85,6 +91,8 @@ pub struct Dispatcher {
     log_path: Mutex<Option<PathBuf>>,
     /// `getnetworkinfo`'s `subversion` (with the `-uacomment`s) when the daemon set it.
     subversion: Mutex<Option<String>>,
+    /// `-txindex`: confirmed transactions may be looked up by txid (a chain scan here).
+    txindex: std::sync::atomic::AtomicBool,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -146,7 +154,18 @@ impl Dispatcher {
             active: Mutex::new(Vec::new()),
             log_path: Mutex::new(None),
             subversion: Mutex::new(None),
+            txindex: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Turns the transaction index on (`-txindex`).
+    pub fn set_txindex(&self, enabled: bool) {
+        self.txindex.store(enabled, Ordering::SeqCst);
+    }
+
+    /// Whether `-txindex` is on.
+    pub fn txindex(&self) -> bool {
+        self.txindex.load(Ordering::SeqCst)
     }
 
     /// Sets the subversion `getnetworkinfo` reports (`Config::subversion()`: `-uacomment`s included).
@@ -361,6 +380,7 @@ impl Dispatcher {
 /// * `args` (when no parameter has that name) is an array of positional arguments that come
 ///   first, the named ones filling the positions after it; a name that also has a position in
 ///   `args` is an error (`Parameter <name> specified twice both as positional and named argument`);
+/// * a name `a|b` (Core's aliases, as `verbosity|verbose`) is filled by either;
 /// * any other name is an error (`Unknown named parameter <name>`).
 fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
     let mut map = match params {
@@ -374,7 +394,8 @@ fn positional(params: Value, names: &[&str]) -> Result<Vec<Value>, RpcError> {
     let mut initial_hole = 0;
     let mut first_given: Option<&str> = None;
     for name in names {
-        match map.remove(*name) {
+        // `verbosity|verbose`: Core's aliases, either name fills the position.
+        match name.split('|').find_map(|alias| map.remove(alias)) {
             Some(value) => {
                 args.extend(std::iter::repeat_n(Value::Null, hole));
                 hole = 0;

@@ -1,23 +1,156 @@
-//! Bitcoin Core's `rpc/output_script.cpp` methods this node has: `validateaddress`.
+//! Bitcoin Core's `rpc/output_script.cpp` methods: `validateaddress`, the descriptor methods
+//! (`getdescriptorinfo`, `deriveaddresses`), and the descriptor helpers other categories share: the `range` argument
+//! (`scantxoutset`, `deriveaddresses`) and the one script a mining output descriptor names
+//! (`generatetodescriptor`, `generateblock`).
 
-use bitcoin::{Address, Network};
+use bitcoin::secp256k1::Secp256k1;
+use bitcoin::{Address, Network, ScriptBuf};
+use interfaces::RpcError;
 use serde_json::{json, Value};
 
 use super::util::*;
 use super::{CallResult, Dispatcher};
 use crate::address::{self, Destination};
+use crate::descriptor::{address_of, checksum, strip_checksum, with_checksum, Descriptor};
 
 /// This file's methods.
-pub(crate) static METHODS: &[Builtin] = &[builtin!(
-    "Util",
-    "validateaddress",
-    ["address"],
-    1,
-    "Return information about the given bitcoin address.\n\nResult: isvalid, and for a valid address \
-     address, scriptPubKey, isscript, iswitness, witness_version, witness_program; for an invalid one \
-     error and error_locations (the positions of the characters in error, when they can be found).",
-    validateaddress
-)];
+pub(crate) static METHODS: &[Builtin] = &[
+    builtin!(
+        "Util",
+        "validateaddress",
+        ["address"],
+        1,
+        "Return information about the given bitcoin address.\n\nResult: isvalid, and for a valid address \
+         address, scriptPubKey, isscript, iswitness, witness_version, witness_program; for an invalid one \
+         error and error_locations (the positions of the characters in error, when they can be found).",
+        validateaddress
+    ),
+    builtin!("Util", "getdescriptorinfo", ["descriptor"], 1, "Analyses a descriptor: its public form with checksum (and one per <a;b> alternative as multipath_expansion), the checksum of the text given, whether it is ranged, solvable, and has private keys.", getdescriptorinfo),
+    builtin!("Util", "deriveaddresses", ["descriptor", "range"], 1, "Derives the addresses of a descriptor (checksum required); range: end or [begin,end] for a ranged descriptor. A multipath descriptor gives one list per alternative.", deriveaddresses),
+];
+
+fn invalid_key(message: impl Into<String>) -> RpcError {
+    RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, message)
+}
+
+fn invalid_parameter(message: impl Into<String>) -> RpcError {
+    RpcError::new(RpcError::INVALID_PARAMETER, message)
+}
+
+fn getdescriptorinfo(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "getdescriptorinfo")?;
+    let text = as_str(required(args, 0, "getdescriptorinfo")?)?;
+    let descriptor = Descriptor::parse(text, false).map_err(invalid_key)?;
+    let secp = Secp256k1::new();
+    let expansions: Vec<String> =
+        descriptor.multipath_expansion().iter().map(|d| with_checksum(&d.to_public_string(&secp))).collect();
+    let body = strip_checksum(text, false).map_err(invalid_key)?;
+    let mut out = serde_json::Map::new();
+    out.insert("descriptor".into(), json!(expansions.first().cloned().unwrap_or_default()));
+    if descriptor.is_multipath() {
+        out.insert("multipath_expansion".into(), json!(expansions));
+    }
+    out.insert("checksum".into(), json!(checksum(body).unwrap_or_default()));
+    out.insert("isrange".into(), json!(descriptor.is_range()));
+    out.insert("issolvable".into(), json!(descriptor.is_solvable()));
+    out.insert("hasprivatekeys".into(), json!(descriptor.has_private_keys()));
+    Ok(Value::Object(out))
+}
+
+fn deriveaddresses(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "deriveaddresses")?;
+    let text = as_str(required(args, 0, "deriveaddresses")?)?;
+    let descriptor = Descriptor::parse(text, true).map_err(invalid_key)?;
+    let (begin, end) = match arg(args, 1) {
+        Some(range) => {
+            if !descriptor.is_range() {
+                return Err(invalid_parameter("Range should not be specified for an un-ranged descriptor"));
+            }
+            parse_descriptor_range(range)?
+        }
+        None if descriptor.is_range() => {
+            return Err(invalid_parameter("Range must be specified for a ranged descriptor"));
+        }
+        None => (0, 0),
+    };
+    let secp = Secp256k1::new();
+    let mut lists = Vec::new();
+    for one in descriptor.multipath_expansion() {
+        let mut addresses = Vec::new();
+        for index in begin..=end {
+            let expanded = one.expand(&secp, index).map_err(invalid_key)?;
+            addresses.extend(expanded.scripts.iter().filter_map(address_of).map(|a| json!(a.to_string())));
+        }
+        if addresses.is_empty() {
+            return Err(invalid_key("Descriptor does not have a corresponding address"));
+        }
+        lists.push(Value::Array(addresses));
+    }
+    if lists.len() == 1 {
+        return Ok(lists.pop().unwrap_or(Value::Null));
+    }
+    Ok(Value::Array(lists))
+}
+
+/// Core's `ParseDescriptorRange`: `end` (from 0) or `[begin, end]`, inclusive, at most a million
+/// indexes, below 2^31.
+pub(crate) fn parse_descriptor_range(value: &Value) -> Result<(u32, u32), RpcError> {
+    let (low, high) = match value {
+        Value::Number(_) => (0, as_i64(value)?),
+        Value::Array(items) if items.len() == 2 => {
+            let low = as_i64(&items[0])?;
+            let high = as_i64(&items[1])?;
+            if low > high {
+                return Err(invalid_parameter(
+                    "Range specified as [begin,end] must not have begin after end",
+                ));
+            }
+            (low, high)
+        }
+        _ => return Err(invalid_parameter("Range must be specified as end or as [begin,end]")),
+    };
+    if low < 0 {
+        return Err(invalid_parameter("Range should be greater or equal than 0"));
+    }
+    if (high >> 31) != 0 {
+        return Err(invalid_parameter("End of range is too high"));
+    }
+    if high >= low + 1_000_000 {
+        return Err(invalid_parameter("Range is too large"));
+    }
+    let to_u32 = |v: i64| u32::try_from(v).map_err(|_| invalid_parameter("End of range is too high"));
+    Ok((to_u32(low)?, to_u32(high)?))
+}
+
+/// The output script a mining RPC's descriptor names (Core's `getScriptFromDescriptor`). The
+/// inner `Err` is the parse error when `text` is not a descriptor (`generateblock` then tries it
+/// as an address); a ranged or multipath descriptor, or one whose key cannot be derived, is an
+/// RPC error. A `combo()` mines to its P2WPKH script for a compressed key, else to its P2PKH.
+pub(crate) fn script_from_descriptor(text: &str) -> Result<Result<ScriptBuf, String>, RpcError> {
+    let descriptor = match Descriptor::parse(text, false) {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(e)),
+    };
+    if descriptor.is_multipath() {
+        return Err(invalid_key("Multipath descriptor not accepted"));
+    }
+    if descriptor.is_range() {
+        return Err(invalid_parameter(
+            "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?",
+        ));
+    }
+    let secp = Secp256k1::new();
+    let mut scripts = descriptor.expand(&secp, 0).map_err(invalid_key)?.scripts;
+    let chosen = match scripts.len() {
+        4 => 2,
+        2 => 1,
+        _ => 0,
+    };
+    if chosen >= scripts.len() {
+        return Err(invalid_key("Descriptor has no script"));
+    }
+    Ok(Ok(scripts.swap_remove(chosen)))
+}
 
 fn validateaddress(_d: &Dispatcher, args: &[Value]) -> CallResult {
     let Some(given) = args.first().filter(|_| args.len() <= 1) else {

@@ -5,13 +5,18 @@
 
 use std::collections::HashMap;
 
-use bitcoin::consensus::serialize;
-use bitcoin::{Address, Amount, BlockHash, Network, OutPoint, Script, Transaction, Txid};
+use bitcoin::consensus::{deserialize, serialize};
+use bitcoin::hashes::Hash;
+use bitcoin::{
+    Address, Amount, BlockHash, Network, OutPoint, Script, ScriptBuf, Sequence, Transaction, TxIn, TxOut,
+    Txid, Witness,
+};
 use interfaces::RpcError;
 use serde_json::{json, Map, Value};
 
-use super::script::{asm, infer_descriptor};
+use super::script::asm;
 use crate::chain::ChainState;
+use crate::descriptor::infer_descriptor;
 use crate::Coin;
 
 use super::blockchain::find_block;
@@ -20,7 +25,10 @@ use super::{CallResult, Dispatcher};
 
 /// This file's methods.
 pub(crate) static METHODS: &[Builtin] = &[
-    builtin!("Rawtransactions", "getrawtransaction", ["txid", "verbose", "blockhash"], 1, "Returns a transaction from the mempool or, without a txindex, from a scan of the active chain (or only blockhash).", getrawtransaction),
+    builtin!("Rawtransactions", "getrawtransaction", ["txid", "verbosity|verbose", "blockhash"], 1, "Returns a transaction from the mempool or, without a txindex, from a scan of the active chain (or only blockhash).", getrawtransaction),
+    builtin!("Rawtransactions", "decoderawtransaction", ["hexstring", "iswitness"], 1, "Returns a JSON object representing the serialized, hex-encoded transaction.", decoderawtransaction),
+    builtin!("Rawtransactions", "decodescript", ["hexstring"], 1, "Decodes a hex-encoded script: asm, desc, type, address, and its P2SH and segwit wrappings where they exist.", decodescript),
+    builtin!("Rawtransactions", "createrawtransaction", ["inputs", "outputs", "locktime", "replaceable"], 2, "Creates an unsigned transaction spending inputs ([{\"txid\",\"vout\",\"sequence\"}]) to outputs ({address: amount, \"data\": hex} or an array of such objects); returns its hex.", createrawtransaction),
 ];
 
 /// Core's `GetTxnOutputType` name for `script`.
@@ -39,7 +47,7 @@ pub(crate) fn script_type(script: &Script) -> &'static str {
         "anchor"
     } else if script.is_witness_program() {
         "witness_unknown"
-    } else if script.is_op_return() {
+    } else if crate::policy::is_null_data(script) {
         "nulldata"
     } else if script.is_p2pk() {
         "pubkey"
@@ -141,6 +149,230 @@ pub(crate) fn tx_json(tx: &Transaction, prevouts: Option<Prevouts<'_>>) -> Value
     }
     o["hex"] = json!(hex(&serialize(tx)));
     o
+}
+
+fn decode_failed() -> RpcError {
+    RpcError::new(RpcError::DESERIALIZATION_ERROR, "TX decode failed")
+}
+
+/// A transaction from hex, as Core's `DecodeHexTx`: with or without witness serialisation
+/// (`iswitness` forces one), the whole string consumed.
+pub(crate) fn decode_tx(text: &str, witness: Option<bool>) -> Option<Transaction> {
+    let bytes = unhex(text)?;
+    let with_witness = || deserialize::<Transaction>(&bytes).ok();
+    // Without witness: a transaction with no inputs reads as a witness marker, so it is read
+    // field by field by the legacy rules (rust-bitcoin has no switch), only when asked.
+    let legacy = || {
+        let tx = deserialize::<Transaction>(&bytes).ok()?;
+        tx.input.iter().all(|i| i.witness.is_empty()).then_some(tx)
+    };
+    match witness {
+        Some(true) => with_witness(),
+        Some(false) => legacy(),
+        None => with_witness(),
+    }
+}
+
+fn decoderawtransaction(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "decoderawtransaction")?;
+    let text = as_str(required(args, 0, "decoderawtransaction")?)?;
+    let witness = arg(args, 1).map(as_bool).transpose()?;
+    let tx = decode_tx(text, witness).ok_or_else(decode_failed)?;
+    let mut o = tx_json(&tx, None);
+    if let Some(map) = o.as_object_mut() {
+        map.remove("hex");
+    }
+    Ok(o)
+}
+
+fn decodescript(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "decodescript")?;
+    let text = as_str(required(args, 0, "decodescript")?)?;
+    let bytes = unhex(text).ok_or_else(|| {
+        RpcError::new(
+            RpcError::INVALID_PARAMETER,
+            format!("argument must be hexadecimal string (not '{text}')"),
+        )
+    })?;
+    let script = ScriptBuf::from_bytes(bytes);
+    let mut o = script_pubkey_json(&script);
+    if let Some(map) = o.as_object_mut() {
+        map.remove("hex");
+    }
+    let kind = script_type(&script);
+    // Core: P2SH can wrap any script but P2SH itself, witness programs, OP_RETURN outputs and
+    // anchors; P2WSH (or P2WPKH for a key) only a script whose keys are all compressed and that
+    // is not itself a witness program or P2SH.
+    // Core's `IsUnspendable` (an OP_RETURN script, or one over MAX_SCRIPT_SIZE, 10,000 bytes) and
+    // `HasValidOps` (every instruction parses, no opcode above OP_NOP10) rule wrapping out.
+    let unspendable = script.is_op_return() || script.len() > 10_000;
+    // Nor is a script with OP_CHECKSIGADD or a BIP342 OP_SUCCESSx opcode wrapped.
+    let is_op_success = |op: u8| matches!(op, 80 | 98 | 126..=129 | 131..=134 | 137..=138 | 141..=142 | 149..=153 | 187..=254);
+    let valid_ops = script.instructions().all(|i| match i {
+        Ok(bitcoin::script::Instruction::Op(op)) => {
+            op.to_u8() <= 0xb9 && op.to_u8() != 0xba && !is_op_success(op.to_u8())
+        }
+        Ok(bitcoin::script::Instruction::PushBytes(_)) => true,
+        Err(_) => false,
+    });
+    let can_wrap = !unspendable
+        && valid_ops
+        && matches!(
+            kind,
+            "multisig"
+                | "nonstandard"
+                | "pubkey"
+                | "pubkeyhash"
+                | "witness_v0_keyhash"
+                | "witness_v0_scripthash"
+        );
+    if !can_wrap {
+        return Ok(o);
+    }
+    o["p2sh"] = json!(address_string(&script.to_p2sh()));
+    let pushes_compressed_keys_only =
+        script.instructions().filter_map(|i| i.ok()?.push_bytes().map(|b| b.len())).all(|len| len != 65);
+    let segwit = match kind {
+        "pubkey" if pushes_compressed_keys_only => script
+            .instructions()
+            .next()
+            .and_then(|i| i.ok()?.push_bytes().map(|b| bitcoin::PublicKey::from_slice(b.as_bytes())))
+            .and_then(Result::ok)
+            .and_then(|k| k.wpubkey_hash().ok())
+            .map(|hash| ScriptBuf::new_p2wpkh(&hash)),
+        "pubkeyhash" => script
+            .as_bytes()
+            .get(3..23)
+            .and_then(|h| bitcoin::WPubkeyHash::from_slice(h).ok())
+            .map(|hash| ScriptBuf::new_p2wpkh(&hash)),
+        "multisig" if pushes_compressed_keys_only => Some(script.to_p2wsh()),
+        "nonstandard" => Some(script.to_p2wsh()),
+        _ => None,
+    };
+    if let Some(segwit) = segwit {
+        let mut inner = script_pubkey_json(&segwit);
+        inner["p2sh-segwit"] = json!(address_string(&segwit.to_p2sh()));
+        o["segwit"] = inner;
+    }
+    Ok(o)
+}
+
+fn address_string(script: &Script) -> String {
+    Address::from_script(script, Network::Regtest).map(|a| a.to_string()).unwrap_or_default()
+}
+
+fn createrawtransaction(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "createrawtransaction")?;
+    let inputs = required(args, 0, "createrawtransaction")?;
+    let outputs = required(args, 1, "createrawtransaction")?;
+    let lock_time = match arg(args, 2) {
+        None => 0,
+        Some(v) => u32::try_from(as_i64(v)?).map_err(|_| {
+            RpcError::new(RpcError::INVALID_PARAMETER, "Invalid parameter, locktime out of range")
+        })?,
+    };
+    // BIP125 signalling is the default, as in current bitcoind.
+    let replaceable = arg(args, 3).map(as_bool).transpose()?.unwrap_or(true);
+    let tx = build_raw_transaction(inputs, outputs, lock_time, replaceable)?;
+    Ok(json!(hex(&serialize(&tx))))
+}
+
+/// Core's `ConstructTransaction`: inputs and outputs from their JSON, each input's sequence from
+/// its own `sequence`, else BIP125's 0xfffffffd when `replaceable`, else one that enables the lock
+/// time when there is one.
+pub(crate) fn build_raw_transaction(
+    inputs: &Value,
+    outputs: &Value,
+    lock_time: u32,
+    replaceable: bool,
+) -> Result<Transaction, RpcError> {
+    let invalid = |m: String| RpcError::new(RpcError::INVALID_PARAMETER, m);
+    let inputs = inputs.as_array().ok_or_else(|| type_error(inputs, "array"))?;
+    let default_sequence = if replaceable {
+        Sequence::ENABLE_RBF_NO_LOCKTIME
+    } else if lock_time != 0 {
+        Sequence::ENABLE_LOCKTIME_NO_RBF
+    } else {
+        Sequence::MAX
+    };
+    let mut tx_inputs = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let o = input.as_object().ok_or_else(|| type_error(input, "object"))?;
+        let txid: Txid = parse_hash(o.get("txid").unwrap_or(&Value::Null), "txid")?;
+        let vout = o.get("vout").ok_or_else(|| invalid("Invalid parameter, missing vout key".into()))?;
+        let vout = vout.as_i64().ok_or_else(|| invalid("Invalid parameter, missing vout key".into()))?;
+        let vout =
+            u32::try_from(vout).map_err(|_| invalid("Invalid parameter, vout cannot be negative".into()))?;
+        let sequence = match o.get("sequence") {
+            None => default_sequence,
+            Some(v) => Sequence(
+                v.as_i64()
+                    .and_then(|s| u32::try_from(s).ok())
+                    .ok_or_else(|| invalid("Invalid parameter, sequence number is out of range".into()))?,
+            ),
+        };
+        tx_inputs.push(TxIn {
+            previous_output: OutPoint { txid, vout },
+            script_sig: ScriptBuf::new(),
+            sequence,
+            witness: Witness::new(),
+        });
+    }
+    // Outputs: one object, or an array of one-key objects (order kept).
+    let pairs: Vec<(&String, &Value)> = match outputs {
+        Value::Object(map) => map.iter().collect(),
+        Value::Array(items) => {
+            let mut pairs = Vec::new();
+            for item in items {
+                let map = item.as_object().ok_or_else(|| {
+                    invalid("Invalid parameter, key-value pair not an object as expected".into())
+                })?;
+                if map.len() != 1 {
+                    return Err(invalid(
+                        "Invalid parameter, key-value pair must contain exactly one key".into(),
+                    ));
+                }
+                pairs.extend(map.iter());
+            }
+            pairs
+        }
+        other => return Err(type_error(other, "object")),
+    };
+    let mut seen_addresses = std::collections::HashSet::new();
+    let mut seen_data = false;
+    let mut tx_outputs = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        if key == "data" {
+            if seen_data {
+                return Err(invalid("Invalid parameter, duplicate key: data".into()));
+            }
+            seen_data = true;
+            let data = as_str(value)?;
+            let bytes = unhex(data)
+                .ok_or_else(|| invalid(format!("Data must be hexadecimal string (not '{data}')")))?;
+            let push = bitcoin::script::PushBytesBuf::try_from(bytes)
+                .map_err(|_| invalid("Invalid parameter, data too large".into()))?;
+            tx_outputs.push(TxOut { value: Amount::ZERO, script_pubkey: ScriptBuf::new_op_return(push) });
+            continue;
+        }
+        let address = parse_address(&json!(key)).map_err(|_| {
+            RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {key}"))
+        })?;
+        if !seen_addresses.insert(key.clone()) {
+            return Err(invalid(format!("Invalid parameter, duplicated address: {key}")));
+        }
+        let sats = super::amount::amount_from_value(value)?;
+        let value = u64::try_from(sats)
+            .map(Amount::from_sat)
+            .map_err(|_| RpcError::new(RpcError::TYPE_ERROR, "Amount out of range"))?;
+        tx_outputs.push(TxOut { value, script_pubkey: address.script_pubkey() });
+    }
+    Ok(Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::from_consensus(lock_time),
+        input: tx_inputs,
+        output: tx_outputs,
+    })
 }
 
 /// The coins the block `hash` spent, by outpoint.

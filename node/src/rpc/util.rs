@@ -38,6 +38,7 @@ impl Builtin {
     pub(crate) fn synopsis(&self) -> String {
         let mut s = self.name.to_string();
         for (i, a) in self.args.iter().enumerate() {
+            let a = a.split('|').next().unwrap_or(a);
             if i < self.required {
                 s.push_str(&format!(" \"{a}\""));
             } else {

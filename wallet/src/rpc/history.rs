@@ -303,19 +303,11 @@ fn listunspent(call: &Call<'_>) -> CallResult {
             let spendable =
                 s.flags.private_keys_enabled && s.keyed.as_ref().is_some_and(|k| k.signers.is_some());
             e.insert("spendable".into(), json!(spendable));
-            e.insert("solvable".into(), json!(true));
-            if let Some(k) = &s.keyed {
-                if let Ok(desc) = k
-                    .wallet
-                    .public_descriptor(c.output.keychain)
-                    .at_derivation_index(c.output.derivation_index)
-                {
-                    e.insert("desc".into(), json!(desc.to_string()));
-                }
-                e.insert(
-                    "parent_descs".into(),
-                    json!([k.wallet.public_descriptor(c.output.keychain).to_string()]),
-                );
+            let solvable = s.keyed.as_ref().is_some_and(|k| k.is_solvable(c.owner));
+            e.insert("solvable".into(), json!(solvable));
+            if let Some((desc, parent)) = s.keyed.as_ref().and_then(|k| k.descriptors_of(c.owner)) {
+                e.insert("desc".into(), json!(desc));
+                e.insert("parent_descs".into(), json!([parent]));
             }
             e.insert("safe".into(), json!(c.trusted));
             list.push(Value::Object(e));

@@ -1,33 +1,33 @@
-//! `importdescriptors`: Core's request checks and per-request result shape, over what a BDK
-//! wallet can hold.
+//! `importdescriptors`: Core's request checks, in Core's order and with its error texts, then the
+//! import itself ([`crate::imports`]) and one rescan for all requests.
 //!
-//! What works: every request is checked as bitcoind checks it (`desc` with its checksum,
-//! `timestamp` `"now"` or a number, `active`/`range`/`internal`/`label` rules, private keys into a
-//! wallet without them), each answered `{"success": ...}` with `error: {code, message}` on
-//! failure and the call itself never failing for one bad request. A descriptor the wallet already
-//! has (one of its two active ones, given in private or public form) succeeds: it is tracked.
+//! A call, step by step:
+//! 1. Every request's `timestamp` is read first: a missing or malformed one fails the whole call
+//!    (`-3`), as in Core. `0` counts as `1` (Core's minimum).
+//! 2. Each request is checked and imported on its own; a bad one is answered
+//!    `{"success": false, "error": {code, message}}` and the others go on.
+//! 3. If any successful request had a time rather than `"now"`, the wallet's chain is read again
+//!    from the lowest such time less two hours, then the node's mempool is replayed to the wallet
+//!    (a payment to an import waiting there is the wallet's too): [`crate::rescan`].
 //!
-//! What is missing, precisely: a BDK `Wallet` is built with exactly two descriptors (external
-//! and internal keychain) and cannot take more, nor have them replaced, once created. So:
-//! * any other descriptor (a `wpkh`/`pkh`/`tr`/`sh(wpkh)` single key or ranged xpub/xprv, active
-//!   or not) is answered `success: false` with code -4 and says it was not imported;
-//! * `combo()` does not exist in BDK's descriptor language (miniscript): one descriptor there
-//!   stands for one script type, combo for up to four. It is answered `success: false`, -4.
-//!
-//! Importing for real needs the wallet crate (outside its RPC layer) to keep imported descriptors
-//! of its own: a `KeychainTxOutIndex` keychain per imported descriptor (combo as its up to four
-//! single-script descriptors), stored beside BDK's changeset, scanned from `timestamp`, and their
-//! private keys added to the signers; or, for `active` ones into a blank wallet, building the BDK
-//! wallet from them.
+//! What is imported: see [`crate::imports::parse`] for the descriptor types; into a wallet with
+//! private keys only descriptors with them, into one without only descriptors without them
+//! (`raw()` / `addr()` included), as in Core. A wallet without descriptors of its own gets its key
+//! index at its first import and then reads the whole chain once (so it needs no rescan). Refused
+//! with a `-4` error that says so: `active: true` (a BDK wallet's two active descriptors cannot be
+//! replaced; the wallet's own descriptor, given again, succeeds).
 
-use bdk_wallet::bitcoin::secp256k1::Secp256k1;
 use bdk_wallet::miniscript::descriptor::{Descriptor, DescriptorPublicKey};
 use bdk_wallet::KeychainKind;
 use interfaces::RpcError;
 use serde_json::{json, Map, Value};
 
+use super::amount::type_name;
 use super::params::type_error;
 use super::{Call, CallResult, Method};
+use crate::imports::{parse, Request, DEFAULT_RANGE_END};
+use crate::rescan::Scan;
+use crate::state::{now, State};
 
 pub(crate) const IMPORTDESCRIPTORS: Method = Method {
     name: "importdescriptors",
@@ -35,11 +35,16 @@ pub(crate) const IMPORTDESCRIPTORS: Method = Method {
     required: 1,
     wallet: true,
     help: "Imports descriptors: [{\"desc\", \"timestamp\" (\"now\" or a time), \"active\", \"range\",\n\
-           \"next_index\", \"internal\", \"label\"}, ...]; one {\"success\", \"error\"} per request.\n\
-           A BDK wallet keeps only the two descriptors it was created with: those succeed, any\n\
-           other (combo() included) is reported as not imported.",
+           \"next_index\", \"internal\", \"label\"}, ...]; one {\"success\", \"warnings\", \"error\"} per\n\
+           request. combo, pk, pkh, wpkh, sh(wpkh) and key-path tr descriptors with private keys;\n\
+           a timestamp rescans the chain from two hours before it. active: true is refused (the\n\
+           wallet's two active descriptors cannot be replaced), as are imports into a wallet\n\
+           without descriptors.",
     run: importdescriptors,
 };
+
+/// Core's lowest import time (0 would mean "no time").
+const MINIMUM_TIMESTAMP: i64 = 1;
 
 fn importdescriptors(call: &Call<'_>) -> CallResult {
     let wallet = call.wallet()?;
@@ -48,23 +53,19 @@ fn importdescriptors(call: &Call<'_>) -> CallResult {
         .get(0)
         .ok_or_else(|| RpcError::new(RpcError::MISC_ERROR, IMPORTDESCRIPTORS.synopsis()))?;
     let requests = requests.as_array().ok_or_else(|| type_error(requests, "array"))?;
-    let (private_keys_enabled, existing) = wallet.with_state(|s| {
-        let existing: Vec<Descriptor<DescriptorPublicKey>> = s
-            .keyed
-            .as_ref()
-            .map(|k| {
-                [KeychainKind::External, KeychainKind::Internal]
-                    .iter()
-                    .map(|kind| k.wallet.public_descriptor(*kind).clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok((s.flags.private_keys_enabled, existing))
-    })?;
-    let results: Vec<Value> = requests
-        .iter()
-        .map(|request| match import_one(request, private_keys_enabled, &existing) {
+    let now = i64::try_from(now()).unwrap_or(i64::MAX);
+    let had_keys = wallet.with_state(|s| Ok(s.keyed.is_some()))?;
+    let mut results = Vec::with_capacity(requests.len());
+    let mut rescan_from: Option<i64> = None;
+    for request in requests {
+        let timestamp = timestamp_of(request)?;
+        let result = wallet.with_state(|s| Ok(import_one(s, request, timestamp.unwrap_or(now))));
+        let result = result.map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
+        results.push(match result {
             Ok(warnings) => {
+                if let Some(t) = timestamp {
+                    rescan_from = Some(rescan_from.map_or(t, |r| r.min(t)));
+                }
                 let mut o = Map::new();
                 o.insert("success".into(), json!(true));
                 if !warnings.is_empty() {
@@ -73,92 +74,235 @@ fn importdescriptors(call: &Call<'_>) -> CallResult {
                 Value::Object(o)
             }
             Err(e) => json!({"success": false, "error": {"code": e.code, "message": e.message}}),
-        })
-        .collect();
+        });
+    }
+    let scan = if !had_keys && wallet.with_state(|s| Ok(s.keyed.is_some()))? {
+        Scan::NewIndex
+    } else {
+        rescan_from.map_or(Scan::Nothing, Scan::FromTime)
+    };
+    crate::rescan::scan_for_imports(wallet, scan)
+        .map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
     Ok(Value::Array(results))
 }
 
-/// Checks one request as bitcoind does; `Ok(warnings)` if the wallet has (now) the descriptor.
-fn import_one(
-    request: &Value,
-    private_keys_enabled: bool,
-    existing: &[Descriptor<DescriptorPublicKey>],
-) -> Result<Vec<String>, RpcError> {
+/// The request's time, `None` for `"now"` (Core's `GetImportTimestamp`; its errors fail the call).
+fn timestamp_of(request: &Value) -> Result<Option<i64>, RpcError> {
+    match request.get("timestamp") {
+        Some(Value::String(s)) if s == "now" => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(t) => Ok(Some(t.max(MINIMUM_TIMESTAMP))),
+            None => Err(RpcError::new(RpcError::TYPE_ERROR, "JSON integer out of range")),
+        },
+        Some(other) => Err(RpcError::new(
+            RpcError::TYPE_ERROR,
+            format!("Expected number or \"now\" timestamp value for key. got type {}", type_name(other)),
+        )),
+        None => Err(RpcError::new(RpcError::TYPE_ERROR, "Missing required timestamp field for key")),
+    }
+}
+
+/// Checks one request as bitcoind does and imports it; `Ok(warnings)` on success.
+fn import_one(state: &mut State, request: &Value, timestamp: i64) -> Result<Vec<String>, RpcError> {
     let Some(obj) = request.as_object() else { return Err(type_error(request, "object")) };
     let desc = match obj.get("desc") {
         Some(Value::String(s)) => s.as_str(),
         Some(other) => return Err(type_error(other, "string")),
         None => return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Descriptor not found.")),
     };
-    match obj.get("timestamp") {
-        Some(Value::String(s)) if s == "now" => {}
-        Some(Value::Number(n)) if n.as_i64().is_some() => {}
-        Some(other) => {
-            return Err(RpcError::new(
-                RpcError::TYPE_ERROR,
-                format!("Expected number or \"now\" timestamp value for key. got type {}", json_type(other)),
-            ))
+    let flag = |name: &str| -> Result<bool, RpcError> {
+        match obj.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(type_error(other, "bool")),
         }
-        None => return Err(RpcError::new(RpcError::TYPE_ERROR, "Missing required timestamp field for key")),
-    }
-    let active = obj.get("active").and_then(Value::as_bool).unwrap_or(false);
-    let internal = obj.get("internal").and_then(Value::as_bool).unwrap_or(false);
-    let has_range = obj.get("range").is_some_and(|r| !r.is_null());
-    let has_label = obj.get("label").is_some_and(|l| !l.is_null());
-    let Some((body, _)) = desc.split_once('#') else {
-        return Err(RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Missing checksum"));
     };
-    if body.starts_with("combo(") {
-        return Err(not_imported(
-            desc,
-            "combo() has no equivalent in a BDK wallet (one descriptor per script type)",
-        ));
+    let active = flag("active")?;
+    let internal = flag("internal")?;
+    let label = match obj.get("label") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err(type_error(other, "string")),
+    };
+    if label.as_deref() == Some("*") {
+        return Err(RpcError::new(RpcError::WALLET_INVALID_LABEL_NAME, "Invalid label name"));
     }
-    let secp = Secp256k1::new();
-    let (parsed, keymap) = Descriptor::<DescriptorPublicKey>::parse_descriptor(&secp, desc)
-        .map_err(|e| RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, e.to_string()))?;
-    let ranged = parsed.has_wildcard();
-    if !ranged && has_range {
-        return Err(RpcError::new(
-            RpcError::INVALID_PARAMETER,
-            "Range should not be specified for an un-ranged descriptor",
-        ));
+    let private_keys_enabled = state.flags.private_keys_enabled;
+    let body = parse::strip_checksum(desc)?;
+    if private_keys_enabled && (body.starts_with("raw(") || body.starts_with("addr(")) {
+        return Err(no_private_keys());
     }
-    if ranged && has_label {
-        return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Ranged descriptors should not have a label"));
-    }
-    if internal && has_label {
-        return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Internal addresses should not have a label"));
-    }
-    if active && !ranged {
+    let parsed = parse::parse_body(body, state.network)?;
+    let mut warnings = Vec::new();
+    let range = obj.get("range").filter(|r| !r.is_null());
+    let (range, next_index) = if !parsed.ranged {
+        if range.is_some() {
+            return Err(RpcError::new(
+                RpcError::INVALID_PARAMETER,
+                "Range should not be specified for an un-ranged descriptor",
+            ));
+        }
+        ((0, 0), 0)
+    } else {
+        let (start, end) = match range {
+            Some(r) => parse_range(r)?,
+            None => {
+                warnings.push("Range not given, using default keypool range".to_string());
+                (0, DEFAULT_RANGE_END - 1)
+            }
+        };
+        let next = match obj.get("next_index").filter(|n| !n.is_null()) {
+            None => start,
+            Some(v) => {
+                let n = v.as_i64().ok_or_else(|| type_error(v, "number"))?;
+                u32::try_from(n)
+                    .ok()
+                    .filter(|n| (start..=end).contains(n))
+                    .ok_or_else(|| RpcError::new(RpcError::INVALID_PARAMETER, "next_index is out of range"))?
+            }
+        };
+        ((start, end), next)
+    };
+    if active && !parsed.ranged {
         return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Active descriptors must be ranged"));
     }
-    if !keymap.is_empty() && !private_keys_enabled {
+    if parsed.ranged && label.is_some() {
+        return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Ranged descriptors should not have a label"));
+    }
+    if internal && label.is_some() {
+        return Err(RpcError::new(RpcError::INVALID_PARAMETER, "Internal addresses should not have a label"));
+    }
+    if active && parsed.is_combo {
+        return Err(RpcError::new(RpcError::WALLET_ERROR, "Combo descriptors cannot be set to active"));
+    }
+    if !parsed.keys.is_empty() && !private_keys_enabled {
         return Err(RpcError::new(
             RpcError::WALLET_ERROR,
             "Cannot import private keys to a wallet with private keys disabled",
         ));
     }
-    if existing.contains(&parsed) {
-        return Ok(Vec::new());
+    if parsed.keys.is_empty() && private_keys_enabled {
+        return Err(no_private_keys());
     }
-    Err(not_imported(desc, "a BDK wallet keeps only the two descriptors it was created with"))
+    if parsed.keys.is_empty() && !parse::expandable(&parsed) {
+        return Err(RpcError::new(
+            RpcError::WALLET_ERROR,
+            "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
+        ));
+    }
+    // A wallet without descriptors of its own gets a key index for its imports now.
+    state.ensure_keyed().map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
+    let Some(keyed) = state.keyed.as_mut() else {
+        return Err(RpcError::new(RpcError::WALLET_ERROR, "the wallet has no key index"));
+    };
+    if !parsed.is_combo && parsed.script.is_none() && keyed.own_keychains {
+        let own: Vec<&Descriptor<DescriptorPublicKey>> = [KeychainKind::External, KeychainKind::Internal]
+            .into_iter()
+            .map(|k| keyed.wallet.public_descriptor(k))
+            .collect();
+        if own.contains(&&parsed.parts[0]) {
+            // One of the wallet's own descriptors: it has it already.
+            return Ok(warnings);
+        }
+    }
+    if active {
+        return Err(not_supported(
+            desc,
+            "active: true would replace one of the wallet's two active descriptors, which this wallet \
+             cannot do (import it with active: false to watch and spend its coins)",
+        ));
+    }
+    let ranged = parsed.ranged;
+    let id = keyed.imports.add(Request { parsed, range, next_index, internal, timestamp })?;
+    // Core names the addresses of a single-script import in the address book (label or "").
+    let addresses: Vec<String> = if internal || ranged {
+        Vec::new()
+    } else {
+        keyed
+            .imports
+            .scripts(id)
+            .iter()
+            .filter_map(|spk| bitcoin::Address::from_script(spk, state.network).ok())
+            .map(|a| a.to_string())
+            .collect()
+    };
+    for address in addresses {
+        state.set_label(address, label.clone().unwrap_or_default());
+    }
+    state.persist().map_err(|e| RpcError::new(RpcError::WALLET_ERROR, e.message()))?;
+    Ok(warnings)
 }
 
-fn not_imported(desc: &str, why: &str) -> RpcError {
+/// Core's `ParseDescriptorRange`: `end` or `[begin, end]`, inclusive.
+fn parse_range(value: &Value) -> Result<(u32, u32), RpcError> {
+    let invalid = |m: &str| RpcError::new(RpcError::INVALID_PARAMETER, m);
+    let int = |v: &Value| -> Result<i64, RpcError> { v.as_i64().ok_or_else(|| type_error(v, "number")) };
+    let (low, high) = match value {
+        Value::Number(_) => (0, int(value)?),
+        Value::Array(items) if items.len() == 2 => (int(&items[0])?, int(&items[1])?),
+        _ => {
+            return Err(invalid("Range must be specified as end or as [begin,end]"));
+        }
+    };
+    if low < 0 {
+        return Err(invalid("Range should be greater or equal than 0"));
+    }
+    if (high >> 31) != 0 {
+        return Err(invalid("End of range is too high"));
+    }
+    if high >= low + 1_000_000 {
+        return Err(invalid("Range is too large"));
+    }
+    if low > high {
+        return Err(invalid("Range specified as [begin,end] must not have begin after end"));
+    }
+    let low = u32::try_from(low).map_err(|_| invalid("Range should be greater or equal than 0"))?;
+    let high = u32::try_from(high).map_err(|_| invalid("End of range is too high"))?;
+    Ok((low, high))
+}
+
+fn no_private_keys() -> RpcError {
     RpcError::new(
         RpcError::WALLET_ERROR,
-        format!("Descriptor {desc} was not imported: {why} (not supported yet)"),
+        "Cannot import descriptor without private keys to a wallet with private keys enabled",
     )
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+fn not_supported(desc: &str, why: &str) -> RpcError {
+    RpcError::new(RpcError::WALLET_ERROR, format!("Descriptor {desc} was not imported: {why}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_as_core() {
+        assert_eq!(parse_range(&json!(5)).unwrap(), (0, 5));
+        assert_eq!(parse_range(&json!([2, 7])).unwrap(), (2, 7));
+        let message = |v: Value| parse_range(&v).unwrap_err().message;
+        assert_eq!(message(json!(-1)), "End of range is too high");
+        assert_eq!(message(json!([-1, 10])), "Range should be greater or equal than 0");
+        assert_eq!(message(json!([(2i64 << 32) - 1_000_000, 2i64 << 32])), "End of range is too high");
+        assert_eq!(message(json!([2, 1])), "Range specified as [begin,end] must not have begin after end");
+        assert_eq!(message(json!([0, 1_000_001])), "Range is too large");
+    }
+
+    #[test]
+    fn timestamps_as_core() {
+        assert_eq!(timestamp_of(&json!({"timestamp": "now"})).unwrap(), None);
+        assert_eq!(timestamp_of(&json!({"timestamp": 0})).unwrap(), Some(1));
+        assert_eq!(timestamp_of(&json!({"timestamp": 77})).unwrap(), Some(77));
+        let e = timestamp_of(&json!({})).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), (-3, "Missing required timestamp field for key"));
+        let e = timestamp_of(&json!({"timestamp": "later"})).unwrap_err();
+        assert_eq!(e.message, "Expected number or \"now\" timestamp value for key. got type string");
+    }
+
+    #[test]
+    fn imports_module_is_wired() {
+        // The parse entry point the RPC uses accepts the framework's request shape.
+        let desc = parse::with_checksum("combo(cTe1f5rdT8A8DFgVWTjyPwACsDPJM9ff4QngFxUixCSvvbg1x6sh)");
+        assert!(parse::parse(&desc).is_ok());
     }
 }

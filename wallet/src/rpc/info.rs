@@ -23,7 +23,7 @@ pub(crate) const GETWALLETINFO: Method = Method {
     wallet: true,
     help: "Returns the wallet's state: walletname, walletversion, format (\"sqlite\"), txcount,\n\
            keypoolsize, keypoolsize_hd_internal, paytxfee, private_keys_enabled, avoid_reuse, scanning,\n\
-           descriptors, external_signer, blank, birthtime, lastprocessedblock {hash, height}.",
+           descriptors, external_signer, blank, birthtime, flags, lastprocessedblock {hash, height}.",
     run: getwalletinfo,
 };
 
@@ -31,7 +31,9 @@ fn getwalletinfo(call: &Call<'_>) -> CallResult {
     let wallet = call.wallet()?;
     let value = wallet.with_state(|s| {
         let (txcount, lookahead) = match &s.keyed {
-            Some(k) => (k.wallet.transactions().count(), k.wallet.spk_index().lookahead()),
+            // Placeholder keychains (a wallet without descriptors of its own) hand out nothing.
+            Some(k) if !k.own_keychains => (k.canonical_txs().count(), 0),
+            Some(k) => (k.canonical_txs().count(), k.wallet.spk_index().lookahead()),
             None => (0, 0),
         };
         let mut obj = Map::new();
@@ -49,10 +51,25 @@ fn getwalletinfo(call: &Call<'_>) -> CallResult {
         obj.insert("external_signer".into(), json!(false));
         obj.insert("blank".into(), json!(s.flags.blank));
         obj.insert("birthtime".into(), json!(s.flags.birthtime));
+        obj.insert("flags".into(), json!(flag_names(s)));
         obj.insert("lastprocessedblock".into(), last_processed(s));
         Ok(Value::Object(obj))
     })?;
     Ok(value)
+}
+
+/// Core's names of the wallet's flags (`getwalletinfo`'s `flags`).
+fn flag_names(s: &State) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if !s.flags.private_keys_enabled {
+        names.push("disable_private_keys");
+    }
+    if s.flags.blank {
+        names.push("blank");
+    }
+    // Every wallet here is a descriptor wallet; Core sets the xpub-cache flag on each.
+    names.extend(["last_hardened_xpub_cached", "descriptor_wallet"]);
+    names
 }
 
 pub(crate) const GETNEWADDRESS: Method = Method {
@@ -71,23 +88,40 @@ fn getnewaddress(call: &Call<'_>) -> CallResult {
     if label == "*" {
         return Err(RpcError::new(RpcError::WALLET_INVALID_LABEL_NAME, "Invalid label name").into());
     }
-    if let Some(kind) = call.params.str(1)? {
-        match kind {
-            "bech32" => {}
-            "legacy" | "p2sh-segwit" | "bech32m" => {
-                return Err(RpcError::new(-12, format!("Error: No {kind} addresses available.")).into())
-            }
-            other => {
-                return Err(RpcError::new(
-                    RpcError::INVALID_ADDRESS_OR_KEY,
-                    format!("Unknown address type '{other}'"),
-                )
-                .into())
-            }
-        }
-    }
+    check_address_type(call.params.str(1)?)?;
     let address = wallet.new_address(label)?;
     Ok(json!(address.to_string()))
+}
+
+pub(crate) const GETRAWCHANGEADDRESS: Method = Method {
+    name: "getrawchangeaddress",
+    args: &["address_type"],
+    required: 0,
+    wallet: true,
+    help: "Returns a new change address (bech32, P2WPKH) from the wallet's internal keychain.\n\
+           Only address_type \"bech32\" is available.",
+    run: getrawchangeaddress,
+};
+
+fn getrawchangeaddress(call: &Call<'_>) -> CallResult {
+    let wallet = call.wallet()?;
+    check_address_type(call.params.str(0)?)?;
+    let address = wallet.new_change_address()?;
+    Ok(json!(address.to_string()))
+}
+
+/// Core's answers for an `address_type` other than the one the wallet has.
+fn check_address_type(kind: Option<&str>) -> Result<(), Failure> {
+    match kind {
+        None | Some("bech32") => Ok(()),
+        Some(kind @ ("legacy" | "p2sh-segwit" | "bech32m")) => {
+            Err(RpcError::new(-12, format!("Error: No {kind} addresses available.")).into())
+        }
+        Some(other) => {
+            Err(RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, format!("Unknown address type '{other}'"))
+                .into())
+        }
+    }
 }
 
 pub(crate) const GETBALANCE: Method = Method {

@@ -44,10 +44,20 @@ pub(crate) const CREATEWALLET: Method = Method {
 fn createwallet(call: &Call<'_>) -> CallResult {
     let p = &call.params;
     let name = p.str(0)?.unwrap_or_default().to_string();
+    if name.is_empty() {
+        // Core: the unnamed default wallet can be loaded, not created by RPC.
+        return Err(Failure::Rpc(RpcError::new(RpcError::INVALID_PARAMETER, "Wallet name cannot be empty")));
+    }
     let disable_private_keys = p.bool(1)?.unwrap_or(false);
     let blank = p.bool(2)?.unwrap_or(false);
     let mut warnings = Vec::new();
     match p.str(3)? {
+        Some(phrase) if !phrase.is_empty() && disable_private_keys => {
+            return Err(wallet_error(
+                "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt \
+                 private keys, so cannot be used for wallets with private keys disabled.",
+            ))
+        }
         Some("") => {
             warnings.push("Empty string given as passphrase, wallet will not be encrypted.".to_string())
         }

@@ -16,9 +16,12 @@
 //! (`createwallet`, `loadwallet`, `unloadwallet`, `listwallets`, `listwalletdir`), [`info`] the
 //! wallet state (`getwalletinfo`, `getnewaddress`, `getbalance`, `getbalances`), [`history`] the
 //! transaction views (`listtransactions`, `gettransaction`, `listunspent`), [`send`]
-//! `sendtoaddress`, [`import`] `importdescriptors` (what a BDK wallet can hold; see there).
+//! `sendtoaddress`, [`import`] `importdescriptors`, [`descriptors`] `listdescriptors`, [`address`]
+//! `getaddressinfo`.
 
+mod address;
 pub(crate) mod amount;
+mod descriptors;
 mod history;
 mod import;
 mod info;
@@ -84,12 +87,15 @@ pub(crate) struct Method {
 /// Every method, in `help` order.
 pub(crate) static METHODS: &[Method] = &[
     manage::CREATEWALLET,
+    address::GETADDRESSINFO,
     info::GETBALANCE,
     info::GETBALANCES,
     info::GETNEWADDRESS,
+    info::GETRAWCHANGEADDRESS,
     history::GETTRANSACTION,
     info::GETWALLETINFO,
     import::IMPORTDESCRIPTORS,
+    descriptors::LISTDESCRIPTORS,
     history::LISTTRANSACTIONS,
     history::LISTUNSPENT,
     manage::LISTWALLETDIR,

@@ -12,6 +12,10 @@
 //!   lost, a mempool that restarted empty) counts in no balance and its outputs are not listed or
 //!   spent (Core's `GetBalance` / `AvailableCoins`), until it is back in the mempool or abandoned.
 //!
+//! Imported descriptors ([`crate::imports`]) own coins too: their transactions live in the BDK
+//! wallet's graph like the wallet's own, and every read below asks both owners
+//! ([`Keyed::owner_of`]): coins, transactions, amounts sent and received, trust.
+//!
 //! Mempool membership is not in BDK's graph and not written to the file: [`State::set_in_mempool`]
 //! follows the node's notifications (added, removed), an accepted broadcast, and at load the
 //! mempool's contents and `Chain::is_in_mempool` (see [`crate::sync`]).
@@ -24,6 +28,11 @@ use bdk_wallet::{KeychainKind, LocalOutput, WalletEvent};
 use bitcoin::{Address, Amount, Block, Network, OutPoint, Transaction, Txid};
 use interfaces::{ChangeType, Error, Result};
 
+mod keyed;
+
+pub(crate) use keyed::{Keyed, Owner};
+
+use crate::imports::Imports;
 use crate::keys::Signers;
 use crate::store::{Changes, Flags, Store, TxNote};
 
@@ -33,14 +42,6 @@ pub(crate) const COINBASE_MATURE_DEPTH: u32 = 101;
 /// Seconds since the UNIX epoch.
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// The BDK side of a wallet with descriptors.
-#[derive(Debug)]
-pub(crate) struct Keyed {
-    pub(crate) wallet: bdk_wallet::Wallet,
-    /// `None` when private keys are disabled.
-    pub(crate) signers: Option<Signers>,
 }
 
 /// One wallet's data, behind [`crate::wallet::WalletInner`]'s lock.
@@ -69,6 +70,8 @@ pub(crate) type Changed = Vec<(Txid, ChangeType)>;
 #[derive(Debug, Clone)]
 pub(crate) struct Coin {
     pub(crate) output: LocalOutput,
+    /// The wallet keychain or import it belongs to.
+    pub(crate) owner: Owner,
     /// Confirmations (0 while unconfirmed).
     pub(crate) depth: u32,
     pub(crate) confirmed_in: Option<BlockId>,
@@ -205,21 +208,68 @@ impl State {
         }
     }
 
-    /// The BDK wallet, or the error Core gives a wallet without keys.
+    /// The BDK wallet with keychains of its own (for new addresses), or the error Core gives a
+    /// wallet without keys.
     pub(crate) fn keyed_mut(&mut self) -> Result<&mut Keyed> {
-        self.keyed.as_mut().ok_or_else(no_keys)
+        self.keyed.as_mut().filter(|k| k.own_keychains).ok_or_else(no_keys)
+    }
+
+    /// Gives a wallet without descriptors of its own (blank, or private keys disabled) a BDK
+    /// wallet to hold its imports: two placeholder keychains whose keys are thrown away
+    /// ([`Keyed::own_keychains`] false), written to the file at once. Its chain starts at genesis:
+    /// the caller catches it up with the node (which reads every block once). `Ok(true)` if it
+    /// was made now.
+    pub(crate) fn ensure_keyed(&mut self) -> Result<bool> {
+        if self.keyed.is_some() {
+            return Ok(false);
+        }
+        let descriptors = crate::keys::placeholder_descriptors()?;
+        let genesis = bitcoin::constants::genesis_block(self.network).block_hash();
+        let mut wallet =
+            bdk_wallet::Wallet::create(descriptors.external.clone(), descriptors.internal.clone())
+                .network(self.network)
+                .genesis_hash(genesis)
+                .create_wallet_no_persist()
+                .map_err(|e| Error::failed(format!("creating the wallet's key index: {e}")))?;
+        let changeset = wallet.take_staged();
+        let changes =
+            Changes { bdk: changeset.as_ref(), descriptors: Some(&descriptors), ..Default::default() };
+        self.store.persist(&changes).map_err(|e| Error::failed(format!("writing the wallet: {e}")))?;
+        let signers = if self.flags.private_keys_enabled {
+            Some(Signers::new(&descriptors, &wallet, self.network)?)
+        } else {
+            None
+        };
+        self.keyed = Some(Keyed {
+            wallet,
+            signers,
+            imports: Imports::default(),
+            private_descriptors: None,
+            own_keychains: false,
+        });
+        Ok(true)
     }
 
     /// Writes every pending change to the file in one transaction.
     pub(crate) fn persist(&mut self) -> Result<()> {
         let tip = self.pending_tip.then_some((self.keyless_tip.height, self.keyless_tip.hash));
+        let imports = self.keyed.as_mut().map(|k| k.imports.take_pending()).unwrap_or_default();
         let changes = Changes {
             bdk: self.keyed.as_ref().and_then(|k| k.wallet.staged()),
             tip,
             notes: self.pending_notes.clone(),
             labels: self.pending_labels.clone(),
+            imports,
+            descriptors: None,
         };
-        self.store.persist(&changes).map_err(|e| Error::failed(format!("writing the wallet: {e}")))?;
+        let written = self.store.persist(&changes);
+        let imports = changes.imports;
+        if let Err(e) = written {
+            if let Some(k) = self.keyed.as_mut() {
+                k.imports.restore_pending(imports);
+            }
+            return Err(Error::failed(format!("writing the wallet: {e}")));
+        }
         if let Some(k) = self.keyed.as_mut() {
             k.wallet.take_staged();
         }
@@ -281,6 +331,7 @@ impl State {
                 k.wallet
                     .apply_block_connected_to(block, height, connected_to)
                     .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                k.apply_block_to_imports(block, height)?;
                 let mut changed = Changed::new();
                 for (txid, was_known) in txids.into_iter().zip(known) {
                     // Mined: out of the mempool.
@@ -299,6 +350,26 @@ impl State {
         }
     }
 
+    /// Adds what `block`, one of the wallet's blocks at `height`, holds for the imports (a
+    /// rescan after an import).
+    pub(crate) fn rescan_block(&mut self, block: &Block, height: u32) -> Result<Changed> {
+        let Some(k) = self.keyed.as_mut() else { return Ok(Vec::new()) };
+        if k.wallet.local_chain().get(height).map(|cp| cp.hash()) != Some(block.block_hash()) {
+            return Err(Error::failed(format!("block {height} left the wallet's chain during the rescan")));
+        }
+        let known: Vec<Txid> = block
+            .txdata
+            .iter()
+            .map(Transaction::compute_txid)
+            .filter(|txid| k.wallet.tx_graph().get_tx(*txid).is_some())
+            .collect();
+        let found = k.apply_block_to_imports(block, height)?;
+        Ok(found
+            .into_iter()
+            .map(|txid| (txid, if known.contains(&txid) { ChangeType::Updated } else { ChangeType::New }))
+            .collect())
+    }
+
     /// [`apply_block`](State::apply_block) for a block that replaces some of the wallet's: BDK's
     /// events say which transactions moved (confirmed elsewhere, unconfirmed, dropped).
     fn apply_block_with_events(
@@ -314,11 +385,20 @@ impl State {
                     .wallet
                     .apply_block_connected_to_events(block, height, connected_to)
                     .map_err(|e| Error::failed(format!("block {height} does not connect: {e}")))?;
+                let imported = k.apply_block_to_imports(block, height)?;
                 // Mined: out of the mempool.
                 for tx in &block.txdata {
                     self.in_mempool.remove(&tx.compute_txid());
                 }
-                Ok(changes(&before, &events))
+                let mut changed = changes(&before, &events);
+                // BDK's events cover its own keychains only.
+                for txid in imported {
+                    if !changed.iter().any(|(t, _)| *t == txid) {
+                        let kind = if before.contains(&txid) { ChangeType::Updated } else { ChangeType::New };
+                        changed.push((txid, kind));
+                    }
+                }
+                Ok(changed)
             }
             None => {
                 self.keyless_tip = BlockId { height, hash: block.block_hash() };
@@ -388,8 +468,10 @@ impl State {
     /// Adds `tx` as unconfirmed, seen at `seen`, if it concerns the wallet.
     pub(crate) fn apply_unconfirmed(&mut self, tx: Transaction, seen: u64) -> Changed {
         use bdk_wallet::chain::Indexer;
-        let Some(k) = self.keyed.as_ref() else { return Vec::new() };
-        if !k.wallet.spk_index().is_tx_relevant(&tx) {
+        let Some(k) = self.keyed.as_mut() else { return Vec::new() };
+        let for_imports = k.imports.index_tx(&tx);
+        let for_wallet = k.own_keychains && k.wallet.spk_index().is_tx_relevant(&tx);
+        if !for_wallet && !for_imports {
             return Vec::new();
         }
         let txid = tx.compute_txid();
@@ -404,8 +486,10 @@ impl State {
             // Nothing it could displace: only this transaction can change (BDK's events would
             // canonicalize the whole graph twice to say so). Seen again while pending is no
             // change; back after an eviction is an update.
-            if let Some(k) = self.keyed.as_mut() {
+            if for_wallet {
                 k.wallet.apply_unconfirmed_txs([(tx, seen)]);
+            } else {
+                k.insert_unconfirmed(tx, seen);
             }
             return match (was_known, was_evicted) {
                 (false, _) => vec![(txid, ChangeType::New)],
@@ -415,6 +499,16 @@ impl State {
         }
         let before = self.known_txids();
         match self.keyed.as_mut() {
+            Some(k) if !for_wallet => {
+                // An import's: BDK's events would not see it; whatever it displaces is reported
+                // by the next listing.
+                k.insert_unconfirmed(tx, seen);
+                if before.contains(&txid) {
+                    vec![(txid, ChangeType::Updated)]
+                } else {
+                    vec![(txid, ChangeType::New)]
+                }
+            }
             Some(k) => {
                 let events = k.wallet.apply_unconfirmed_txs_events([(tx, seen)]);
                 let mut changed = changes(&before, &events);
@@ -451,9 +545,9 @@ impl State {
     pub(crate) fn coins(&self) -> Vec<Coin> {
         let Some(k) = &self.keyed else { return Vec::new() };
         let mut trust = TrustCache::default();
-        k.wallet
-            .list_unspent()
-            .map(|output| {
+        k.unspent()
+            .into_iter()
+            .map(|(output, owner)| {
                 let tx = k.wallet.tx_graph().get_tx(output.outpoint.txid);
                 let is_coinbase = tx.as_ref().is_some_and(|t| t.is_coinbase());
                 let (depth, confirmed_in) = match &output.chain_position {
@@ -465,7 +559,7 @@ impl State {
                 let trusted = depth > 0 || self.is_trusted(output.outpoint.txid, &mut trust, 0);
                 let immature = is_coinbase && depth < COINBASE_MATURE_DEPTH;
                 let in_mempool = depth == 0 && self.is_in_mempool(output.outpoint.txid);
-                Coin { output, depth, confirmed_in, is_coinbase, trusted, immature, in_mempool }
+                Coin { output, owner, depth, confirmed_in, is_coinbase, trusted, immature, in_mempool }
             })
             .collect()
     }
@@ -489,11 +583,8 @@ impl State {
                     None => Vec::new(),
                 };
                 inputs.into_iter().all(|prev| {
-                    let mine = k
-                        .wallet
-                        .tx_graph()
-                        .get_txout(prev)
-                        .is_some_and(|out| k.wallet.is_mine(out.script_pubkey.clone()));
+                    let mine =
+                        k.wallet.tx_graph().get_txout(prev).is_some_and(|out| k.is_mine(&out.script_pubkey));
                     mine && self.is_trusted(prev.txid, cache, level + 1)
                 })
             }
@@ -535,8 +626,7 @@ impl State {
         let Some(k) = &self.keyed else { return Vec::new() };
         let mut trust = TrustCache::default();
         let mut views: Vec<TxView> = k
-            .wallet
-            .transactions()
+            .canonical_txs()
             .map(|ctx| self.view(&ctx.tx_node.tx, &ctx.chain_position, ctx.tx_node.first_seen, &mut trust))
             .collect();
         // Chain order: confirmed by height, then unconfirmed by when they were first seen; within a
@@ -577,13 +667,13 @@ impl State {
         let txid = tx.compute_txid();
         let (sent, received, fee) = match &self.keyed {
             Some(k) => {
-                let (sent, received) = k.wallet.sent_and_received(tx);
-                let fee = if tx.is_coinbase() || sent == Amount::ZERO {
+                let (sent, received) = k.sent_and_received(tx);
+                let fee = if tx.is_coinbase() || sent == 0 {
                     None
                 } else {
                     k.wallet.calculate_fee(tx).ok().map(Amount::to_sat)
                 };
-                (sent.to_sat(), received.to_sat(), fee)
+                (sent, received, fee)
             }
             None => (0, 0, None),
         };
@@ -628,8 +718,7 @@ impl State {
                 keychain: self
                     .keyed
                     .as_ref()
-                    .and_then(|k| k.wallet.derivation_of_spk(out.script_pubkey.clone()))
-                    .map(|(keychain, _)| keychain),
+                    .and_then(|k| k.owner_of(&out.script_pubkey).map(|owner| k.keychain_of(owner))),
             })
             .collect()
     }
