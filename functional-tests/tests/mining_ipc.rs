@@ -39,7 +39,7 @@ fn a_template_provider_mines_through_the_socket() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert_eq!(stdout.lines().filter(|line| line.starts_with("ok ")).count(), 28, "{stdout}");
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("ok ")).count(), 29, "{stdout}");
     assert!(stdout.contains("disconnecting during waitNext"), "{stdout}");
 
     // The wallet the client's coinbase paid sees the block.
