@@ -62,8 +62,8 @@ fn estimatesmartfee(d: &Dispatcher, args: &[Value]) -> CallResult {
 /// Core's horizons: name, the longest target each tracks, its decay and scale.
 const HORIZONS: [(&str, i64, f64, u32); 3] =
     [("short", 12, 0.962, 1), ("medium", 48, 0.9952, 2), ("long", MAX_CONF_TARGET, 0.99931, 24)];
-/// The top of Core's fee-rate buckets (sat/kvB), where its failing range ends.
-const INFINITE_FEE_RATE: f64 = 1e16;
+/// Core's last fee-rate bucket (`INF_FEERATE`, sat/kvB), where a range of empty buckets ends.
+const INFINITE_FEE_RATE: f64 = 1e99;
 
 fn estimaterawfee(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "estimaterawfee")?;
