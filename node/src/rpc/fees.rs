@@ -26,7 +26,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "WARNING: This interface is unstable and may disappear or change!\nEstimates the fee rate \
          needed to confirm within conf_target blocks, per horizon (short, medium, long), with the \
          bucket statistics behind it (this node keeps no fee estimator: no data in any bucket).",
-        estimaterawfee
+        estimaterawfee,
+        usage = "estimaterawfee conf_target ( threshold )"
     ),
     builtin!("Util", "estimatesmartfee", ["conf_target", "estimate_mode"], 1, "Estimates the fee rate needed to confirm within conf_target blocks (this node keeps no fee estimator: always \"Insufficient data\").", estimatesmartfee),
 ];
