@@ -331,6 +331,7 @@ pub const P2P_OPTIONS: &[&str] = &[
     "i2psam",
     "i2pacceptincoming",
     "cjdnsreachable",
+    "logips",
 ];
 
 pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {

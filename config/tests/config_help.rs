@@ -99,6 +99,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-torpassword=<pass>", "empty", "N"),
     ("-i2psam=<ip:port>", "none", "N"),
     ("-i2pacceptincoming", "1", "N"),
+    ("-logips", "0", "N"),
     ("-cjdnsreachable", "0", "N"),
     ("-alertnotify=<cmd>", "none", "N"),
     ("-permitbaremultisig", "1", "N"),

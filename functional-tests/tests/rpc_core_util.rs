@@ -159,6 +159,10 @@ fn memory_logging_indexes_and_fees() {
         json!(["Insufficient data or no feerate found which meets threshold"])
     );
     assert_eq!(raw["short"]["scale"], json!(1));
+    // Nothing tracked: one failing range over every bucket, up to Core's INF_FEERATE.
+    let fail = &raw["short"]["fail"];
+    assert_eq!((fail["startrange"].to_string(), fail["endrange"].to_string()), ("0".into(), "1e+99".into()));
+    assert_eq!(raw["long"]["decay"].to_string(), "0.99931");
     let long_only = node.call("estimaterawfee", json!([100, 0.5]));
     assert_eq!(long_only.as_object().map(|o| o.len()), Some(1));
     assert_eq!(

@@ -112,6 +112,14 @@ pub(super) static OPTIONS: &[OptionDef] = &[
     ),
     flag_on("i2pacceptincoming", "Whether to accept inbound I2P connections", NODE, CONNECTION),
     flag(
+        "logips",
+        "Include IP addresses in debug output (Core's P2P log lines; the RPC server's lines always \
+         name the client's address)",
+        NODE,
+        true,
+        CONNECTION,
+    ),
+    flag(
         "cjdnsreachable",
         "If set, then this host is configured for CJDNS (connecting to fc00::/8 addresses would lead us \
          to the CJDNS network)",

@@ -72,7 +72,7 @@ pub(crate) static METHODS: &[Builtin] = &[
     ),
     builtin!("Blockchain", "getdifficulty", [], 0, "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.", getdifficulty),
     builtin!("Blockchain", "gettxout", ["txid", "n", "include_mempool"], 2, "Returns details about an unspent transaction output (null if spent or unknown).", gettxout),
-    builtin!("Blockchain", "scantxoutset", ["action", "scanobjects"], 1, "Scans the UTXO set for outputs matching descriptors (strings, or {\"desc\", \"range\"} objects; ranged ones default to indexes 0..1000); action start, abort or status.", scantxoutset),
+    builtin!("Blockchain", "scantxoutset", ["action", "scanobjects"], 1, "Scans the UTXO set for outputs matching descriptors (strings, or {\"desc\", \"range\"} objects; ranged ones default to indexes 0..1000); action start, abort or status.", scantxoutset, usage = "scantxoutset \"action\" ( [scanobjects,...] )"),
     builtin!("hidden", "syncwithvalidationinterfacequeue", [], 0, "Waits until the notifications of every change made before the call have been delivered.", syncwithvalidationinterfacequeue),
 ];
 

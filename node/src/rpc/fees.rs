@@ -26,7 +26,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "WARNING: This interface is unstable and may disappear or change!\nEstimates the fee rate \
          needed to confirm within conf_target blocks, per horizon (short, medium, long), with the \
          bucket statistics behind it (this node keeps no fee estimator: no data in any bucket).",
-        estimaterawfee
+        estimaterawfee,
+        usage = "estimaterawfee conf_target ( threshold )"
     ),
     builtin!("Util", "estimatesmartfee", ["conf_target", "estimate_mode"], 1, "Estimates the fee rate needed to confirm within conf_target blocks (this node keeps no fee estimator: always \"Insufficient data\").", estimatesmartfee),
 ];
@@ -62,8 +63,8 @@ fn estimatesmartfee(d: &Dispatcher, args: &[Value]) -> CallResult {
 /// Core's horizons: name, the longest target each tracks, its decay and scale.
 const HORIZONS: [(&str, i64, f64, u32); 3] =
     [("short", 12, 0.962, 1), ("medium", 48, 0.9952, 2), ("long", MAX_CONF_TARGET, 0.99931, 24)];
-/// The top of Core's fee-rate buckets (sat/kvB), where its failing range ends.
-const INFINITE_FEE_RATE: f64 = 1e16;
+/// Core's last fee-rate bucket (`INF_FEERATE`, sat/kvB), where a range of empty buckets ends.
+const INFINITE_FEE_RATE: f64 = 1e99;
 
 fn estimaterawfee(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "estimaterawfee")?;

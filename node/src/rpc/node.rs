@@ -30,7 +30,8 @@ pub(crate) static METHODS: &[Builtin] = &[
          selectcoins, tor, txpackages, txreconciliation, validation, walletdb, zmq\nIn addition, the \
          following are available as category names with special meanings:\n  - \"all\",  \"1\" : \
          represent all logging categories.",
-        logging
+        logging,
+        usage = "logging ( [\"include_category\",...] [\"exclude_category\",...] )"
     ),
     builtin!(
         "Control",
@@ -42,7 +43,8 @@ pub(crate) static METHODS: &[Builtin] = &[
          this process's heap (bytes and allocations live, the free bytes and chunks malloc keeps, \
          the bytes locked in RAM): this node keeps no separate locked pool for keys.\nmode \
          \"mallocinfo\": glibc's malloc_info XML.",
-        getmemoryinfo
+        getmemoryinfo,
+        usage = "getmemoryinfo ( \"mode\" )"
     ),
     builtin!(
         "Util",
@@ -51,7 +53,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         0,
         "Returns the status of one or all available indices currently running in the node: none \
          here (there is no transaction, block filter or coin statistics index), so always {}.",
-        getindexinfo
+        getindexinfo,
+        usage = "getindexinfo ( \"index_name\" )"
     ),
     builtin!(
         "hidden",
@@ -76,7 +79,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         1,
         "Echo back the input argument, passing it through a spawned process in a multiprocess build.\n\
          This command is for testing.",
-        echoipc
+        echoipc,
+        usage = "echoipc \"arg\""
     ),
     builtin!(
         "hidden",

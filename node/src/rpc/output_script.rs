@@ -23,7 +23,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Return information about the given bitcoin address.\n\nResult: isvalid, and for a valid address \
          address, scriptPubKey, isscript, iswitness, witness_version, witness_program; for an invalid one \
          error and error_locations (the positions of the characters in error, when they can be found).",
-        validateaddress
+        validateaddress,
+        usage = "validateaddress \"address\""
     ),
     builtin!("Util", "getdescriptorinfo", ["descriptor"], 1, "Analyses a descriptor: its public form with checksum (and one per <a;b> alternative as multipath_expansion), the checksum of the text given, whether it is ranged, solvable, and has private keys.", getdescriptorinfo),
     builtin!("Util", "deriveaddresses", ["descriptor", "range"], 1, "Derives the addresses of a descriptor (checksum required); range: end or [begin,end] for a ranged descriptor. A multipath descriptor gives one list per alternative.", deriveaddresses),

@@ -25,7 +25,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         ["privkey", "message"],
         2,
         "Sign a message with the private key of an address (WIF); returns the signature, base64.",
-        signmessagewithprivkey
+        signmessagewithprivkey,
+        usage = "signmessagewithprivkey \"privkey\" \"message\""
     ),
     builtin!(
         "Util",
@@ -34,7 +35,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         3,
         "Verify a signed message: true when signature (base64) is the P2PKH address's key's \
          signature of message.",
-        verifymessage
+        verifymessage,
+        usage = "verifymessage \"address\" \"signature\" \"message\""
     ),
 ];
 

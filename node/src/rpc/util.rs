@@ -25,6 +25,9 @@ pub(crate) struct Builtin {
     pub(crate) help: &'static str,
     /// The implementation.
     pub(crate) run: fn(&Dispatcher, &[Value]) -> CallResult,
+    /// Core's usage line when given (it shows each argument by its type: `"text"`, `number`,
+    /// `[array,...]`), which Core's errors for a wrong argument count carry; empty: generated.
+    pub(crate) usage: &'static str,
 }
 
 impl std::fmt::Debug for Builtin {
@@ -34,25 +37,43 @@ impl std::fmt::Debug for Builtin {
 }
 
 impl Builtin {
-    /// `name "arg" ( "optional" )`.
+    /// The usage line: Core's when the table gives it, else `name "arg" ( "optional" "other" )`
+    /// (the optional arguments in one group, as Core's lines have them).
     pub(crate) fn synopsis(&self) -> String {
+        if !self.usage.is_empty() {
+            return self.usage.to_string();
+        }
         let mut s = self.name.to_string();
         for (i, a) in self.args.iter().enumerate() {
             let a = a.split('|').next().unwrap_or(a);
-            if i < self.required {
-                s.push_str(&format!(" \"{a}\""));
-            } else {
-                s.push_str(&format!(" ( \"{a}\" )"));
+            if i == self.required {
+                s.push_str(" (");
             }
+            s.push_str(&format!(" \"{a}\""));
+        }
+        if self.args.len() > self.required {
+            s.push_str(" )");
         }
         s
     }
 }
 
-/// One table entry: `builtin!(category, name, [args], required, help, function)`.
+/// One table entry: `builtin!(category, name, [args], required, help, function)`, optionally
+/// followed by `usage = "<Core's usage line>"`.
 macro_rules! builtin {
     ($cat:literal, $name:literal, [$($arg:literal),*], $req:literal, $help:literal, $run:path) => {
-        $crate::rpc::util::Builtin { category: $cat, name: $name, args: &[$($arg),*], required: $req, help: $help, run: $run }
+        builtin!($cat, $name, [$($arg),*], $req, $help, $run, usage = "")
+    };
+    ($cat:literal, $name:literal, [$($arg:literal),*], $req:literal, $help:literal, $run:path, usage = $usage:literal) => {
+        $crate::rpc::util::Builtin {
+            category: $cat,
+            name: $name,
+            args: &[$($arg),*],
+            required: $req,
+            help: $help,
+            run: $run,
+            usage: $usage,
+        }
     };
 }
 
@@ -221,6 +242,20 @@ mod tests {
         assert_eq!(format_16g(1e16), "1e+16");
         assert_eq!(format_16g(-2.5e-7), "-2.5e-07");
         assert_eq!(real_value(1.0).to_string(), "1");
+    }
+
+    fn nothing(_d: &Dispatcher, _args: &[Value]) -> CallResult {
+        Ok(Value::Null)
+    }
+
+    #[test]
+    fn usage_lines_group_the_optional_arguments_as_core() {
+        let generated = builtin!("hidden", "m", ["a", "b|alias", "c"], 1, "", nothing);
+        assert_eq!(generated.synopsis(), "m \"a\" ( \"b\" \"c\" )");
+        let none_optional = builtin!("hidden", "m", ["a"], 1, "", nothing);
+        assert_eq!(none_optional.synopsis(), "m \"a\"");
+        let cores = builtin!("hidden", "m", ["a", "b"], 1, "", nothing, usage = "m a ( [b,...] )");
+        assert_eq!(cores.synopsis(), "m a ( [b,...] )");
     }
 
     #[test]

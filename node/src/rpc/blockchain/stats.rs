@@ -26,11 +26,9 @@ pub(crate) static METHODS: &[Builtin] = &[builtin!(
      maxtxsize, medianfee, mediantime, mediantxsize, minfee, minfeerate, mintxsize, outs, subsidy, \
      swtotal_size, swtotal_weight, swtxs, time, total_out, total_size, total_weight, totalfee, \
      txs, utxo_increase, utxo_size_inc, utxo_increase_actual, utxo_size_inc_actual.",
-    getblockstats
+    getblockstats,
+    usage = "getblockstats hash_or_height ( stats )"
 )];
-
-/// Core's usage line, which its errors for a wrong argument count carry.
-const USAGE: &str = "getblockstats hash_or_height ( stats )";
 
 /// What one coin costs the UTXO set besides its serialized output (Core's `PER_UTXO_OVERHEAD`).
 const PER_UTXO_OVERHEAD: i64 = 40;
@@ -116,7 +114,8 @@ fn coin_size(output: &TxOut) -> i64 {
 
 fn getblockstats(d: &Dispatcher, args: &[Value]) -> CallResult {
     if args.is_empty() || args.len() > 2 || args[0].is_null() {
-        return Err(RpcError::new(RpcError::MISC_ERROR, USAGE));
+        let usage = super::super::find_builtin("getblockstats").map(Builtin::synopsis).unwrap_or_default();
+        return Err(RpcError::new(RpcError::MISC_ERROR, usage));
     }
     let selected: Vec<&str> = match arg(args, 1) {
         None => Vec::new(),

@@ -27,7 +27,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Waits for any new block (or, with current_tip, for the tip to differ from it) and returns \
          {\"hash\", \"height\"} of the tip; the current tip on timeout (milliseconds, 0 = none) or \
          shutdown.\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0).",
-        waitfornewblock
+        waitfornewblock,
+        usage = "waitfornewblock ( timeout \"current_tip\" )"
     ),
     builtin!(
         "Blockchain",
@@ -37,7 +38,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Waits for the block blockhash to be the tip and returns {\"hash\", \"height\"} of the tip; \
          the current tip on timeout (milliseconds, 0 = none) or shutdown.\nMake sure to use no RPC \
          timeout (bitcoin-cli -rpcclienttimeout=0).",
-        waitforblock
+        waitforblock,
+        usage = "waitforblock \"blockhash\" ( timeout )"
     ),
     builtin!(
         "Blockchain",
@@ -47,7 +49,8 @@ pub(crate) static METHODS: &[Builtin] = &[
         "Waits for the tip to be at height or higher and returns {\"hash\", \"height\"} of the tip; \
          the current tip on timeout (milliseconds, 0 = none) or shutdown.\nMake sure to use no RPC \
          timeout (bitcoin-cli -rpcclienttimeout=0).",
-        waitforblockheight
+        waitforblockheight,
+        usage = "waitforblockheight height ( timeout )"
     ),
 ];
 
