@@ -1,39 +1,79 @@
-//! Turning the command line's params into JSON-RPC params.
+//! Turning the command line's params into JSON-RPC params as `bitcoin-cli` does: a param is
+//! JSON only where the method takes a non-string value there ([`crate::conversions`]), else the
+//! text itself, so `echo 0` sends `"0"` and `getblockhash 0` sends `0`.
 
 use serde_json::{Map, Value};
 
-/// One positional param: JSON if it parses as JSON (numbers, `true`,
-/// `false`, `null`, objects, arrays, quoted strings), else the text as a
-/// string.
-pub fn convert(param: &str) -> Value {
-    serde_json::from_str(param).unwrap_or_else(|_| Value::String(param.to_string()))
+use crate::conversions::{by_name, by_position, Format};
+
+/// A param that should be JSON and is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Error parsing JSON: {}", self.0)
+    }
 }
 
-/// Positional params as a JSON array.
-pub fn positional(params: &[String]) -> Value {
-    Value::Array(params.iter().map(|param| convert(param)).collect())
-}
+impl std::error::Error for ParseError {}
 
-/// `-named` params, as bitcoin-cli sends them: `key=value` (the value converted as [`convert`]
-/// does) by name, a later one replacing an earlier; a param without `=`, or one that is JSON as a
-/// whole (`["key=value"]`), is positional, and the positional ones go in order under `args` (after
-/// the named ones, and not over an `args=` given by name). The server places them (bitcoind's
-/// rule: `args` first, the named after).
-pub fn named(params: &[String]) -> Value {
-    let mut object = Map::new();
-    let mut positional = Vec::new();
-    for param in params {
-        match param.split_once('=') {
-            Some((key, value)) if serde_json::from_str::<Value>(param).is_err() => {
-                object.insert(key.to_string(), convert(value));
-            }
-            _ => positional.push(convert(param)),
+/// One param in `format` (`None`: not listed, so a string).
+fn parse(format: Option<Format>, raw: &str) -> Result<Value, ParseError> {
+    match format {
+        Some(Format::Json) => serde_json::from_str(raw).map_err(|_| ParseError(raw.to_string())),
+        Some(Format::JsonOrText) => {
+            Ok(serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string())))
         }
+        Some(Format::Text) | None => Ok(Value::String(raw.to_string())),
+    }
+}
+
+/// Positional params of `method` as a JSON array.
+pub fn positional(method: &str, params: &[String]) -> Result<Value, ParseError> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| parse(by_position(method, i), raw))
+        .collect::<Result<_, _>>()
+        .map(Value::Array)
+}
+
+/// `-named` params of `method`, by bitcoin-cli's rules: `name=value` by name (a later one
+/// replacing an earlier), a param without `=` positional. A param with `=` whose name the method
+/// does not have is positional when the next position takes JSON and it parses as JSON as a
+/// whole (`["key=value"]`), or when the next position takes a string (`createwallet my=wallet`).
+/// The positional ones go in order under `args`, unless `args=` was given by name.
+pub fn named(method: &str, params: &[String]) -> Result<Value, ParseError> {
+    let mut object = Map::new();
+    let mut positional: Vec<Value> = Vec::new();
+    for raw in params {
+        let Some((name, value)) = raw.split_once('=') else {
+            positional.push(parse(by_position(method, positional.len()), raw)?);
+            continue;
+        };
+        let named_format = by_name(method, name);
+        if named_format.is_none() {
+            match by_position(method, positional.len()) {
+                Some(Format::Json) => {
+                    if let Ok(whole) = serde_json::from_str::<Value>(raw) {
+                        positional.push(whole);
+                        continue;
+                    }
+                }
+                Some(Format::Text) => {
+                    positional.push(Value::String(raw.clone()));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        object.insert(name.to_string(), parse(named_format, value)?);
     }
     if !positional.is_empty() && !object.contains_key("args") {
         object.insert("args".to_string(), Value::Array(positional));
     }
-    Value::Object(object)
+    Ok(Value::Object(object))
 }
 
 #[cfg(test)]
@@ -41,31 +81,47 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn conversion() {
-        assert_eq!(convert("10"), json!(10));
-        assert_eq!(convert("-1.5"), json!(-1.5));
-        assert_eq!(convert("true"), json!(true));
-        assert_eq!(convert("null"), Value::Null);
-        assert_eq!(convert("[1,\"a\"]"), json!([1, "a"]));
-        assert_eq!(convert("{\"a\":1}"), json!({"a": 1}));
-        assert_eq!(convert("\"quoted\""), json!("quoted"));
-        assert_eq!(convert("bcrt1qxyz"), json!("bcrt1qxyz"));
-        assert_eq!(convert("0f9188f1"), json!("0f9188f1"));
-        assert_eq!(convert(""), json!(""));
-        assert_eq!(convert("[1,"), json!("[1,"));
+    fn strings(params: &[&str]) -> Vec<String> {
+        params.iter().map(|p| p.to_string()).collect()
     }
 
     #[test]
-    fn named_params() {
-        let strings = |params: &[&str]| params.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-        assert_eq!(named(&strings(&["height=3", "label=a=b"])), json!({"height": 3, "label": "a=b"}));
-        // A later value replaces an earlier one, as bitcoin-cli merges options.
-        assert_eq!(named(&strings(&["a=1", "a=2"])), json!({"a": 2}));
-        // Positional ones (Core's interface_bitcoin_cli): no '=', or JSON as a whole.
-        assert_eq!(named(&strings(&["0", "1", "arg3=3"])), json!({"arg3": 3, "args": [0, 1]}));
-        assert_eq!(named(&strings(&["[\"data=test\"]", "42"])), json!({"args": [["data=test"], 42]}));
-        assert_eq!(named(&strings(&["arg0=[\"data=test\"]"])), json!({"arg0": ["data=test"]}));
-        assert_eq!(named(&strings(&["x", "args=[1]"])), json!({"args": [1]}));
+    fn positional_params_follow_the_method() {
+        // Core's interface_bitcoin_cli: echo takes strings, echojson JSON.
+        assert_eq!(positional("echo", &strings(&["0", "1"])), Ok(json!(["0", "1"])));
+        assert_eq!(positional("echojson", &strings(&["0", "[1]"])), Ok(json!([0, [1]])));
+        assert_eq!(positional("getblockhash", &strings(&["0"])), Ok(json!([0])));
+        assert_eq!(positional("getblock", &strings(&["00ff", "2"])), Ok(json!(["00ff", 2])));
+        assert_eq!(positional("echojson", &strings(&["[1,"])), Err(ParseError("[1,".into())));
+        // JSON or text: a hash stays a string, a height is a number.
+        assert_eq!(positional("getblockstats", &strings(&["1000"])), Ok(json!([1000])));
+        assert_eq!(positional("getblockstats", &strings(&["abcd"])), Ok(json!(["abcd"])));
+    }
+
+    #[test]
+    fn named_params_follow_bitcoin_clis_rules() {
+        assert_eq!(
+            named("getblock", &strings(&["blockhash=00ff", "verbosity=2"])),
+            Ok(json!({"blockhash": "00ff", "verbosity": 2}))
+        );
+        // A later value replaces an earlier one.
+        assert_eq!(named("echojson", &strings(&["arg0=1", "arg0=2"])), Ok(json!({"arg0": 2})));
+        assert_eq!(
+            named("echo", &strings(&["0", "1", "arg3=3"])),
+            Ok(json!({"arg3": "3", "args": ["0", "1"]}))
+        );
+        assert_eq!(
+            named("echojson", &strings(&["[\"data=test\"]", "42"])),
+            Ok(json!({"args": [["data=test"], 42]}))
+        );
+        assert_eq!(
+            named("echojson", &strings(&["arg0=[\"data=test\"]"])),
+            Ok(json!({"arg0": ["data=test"]}))
+        );
+        // `args` is no listed name of echo's: its value stays a string (the server then refuses
+        // it), and the positional "x" does not replace it.
+        assert_eq!(named("echo", &strings(&["x", "args=[1]"])), Ok(json!({"args": "[1]"})));
+        // A wallet name with '=': positional, the next position being a string.
+        assert_eq!(named("createwallet", &strings(&["my=wallet"])), Ok(json!({"args": ["my=wallet"]})));
     }
 }

@@ -102,7 +102,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
              {EXECUTABLE} -help lists the options)"
         ));
     };
-    let params = if options.named { params::named(params) } else { params::positional(params) };
+    let converted =
+        if options.named { params::named(method, params) } else { params::positional(method, params) };
+    let params = match converted {
+        Ok(params) => params,
+        Err(e) => {
+            print_err(&format!("error: {e}\n"));
+            return ExitCode::FAILURE;
+        }
+    };
     let request = json!({ "method": method, "params": params, "id": 1 });
     match call(&config, &request.to_string(), &options) {
         Ok(reply) => print_reply(&reply),

@@ -65,14 +65,22 @@ fn rpc_error_is_formatted_with_exit_code_1() {
 }
 
 #[test]
-fn params_are_json_when_they_parse() {
+fn params_are_json_only_where_the_method_takes_json() {
     let node = Node::start();
-    let out = node.cli(&["echo", "1", "abc", "true", "null", "{\"a\":[1,2]}", "\"7\"", "bcrt1qabc", "1.5"]);
-    let expect = "[\n  1,\n  \"abc\",\n  true,\n  null,\n  {\n    \"a\": [\n      1,\n      2\n    ]\n  },\n  \"7\",\n  \"bcrt1qabc\",\n  1.5\n]\n";
+    // echo takes strings (bitcoin-cli's conversion table lists none of its params).
+    let out = node.cli(&["echo", "1", "abc", "true"]);
+    assert_eq!((code(&out), stdout(&out).as_str()), (Some(0), "[\n  \"1\",\n  \"abc\",\n  \"true\"\n]\n"));
+    // echojson takes JSON.
+    let out = node.cli(&["echojson", "1", "true", "null", "{\"a\":[1,2]}", "\"7\"", "1.5"]);
+    let expect =
+        "[\n  1,\n  true,\n  null,\n  {\n    \"a\": [\n      1,\n      2\n    ]\n  },\n  \"7\",\n  1.5\n]\n";
     assert_eq!((code(&out), stdout(&out).as_str()), (Some(0), expect));
+    // Text where JSON is due is bitcoin-cli's error, before anything is sent.
+    let out = node.cli(&["echojson", "abc"]);
+    assert_eq!((code(&out), stderr(&out).as_str()), (Some(1), "error: Error parsing JSON: abc\n"));
     // Params may look like options.
     let out = node.cli(&["echo", "-1", "-rpcport=1"]);
-    assert_eq!(stdout(&out), "[\n  -1,\n  \"-rpcport=1\"\n]\n");
+    assert_eq!(stdout(&out), "[\n  \"-1\",\n  \"-rpcport=1\"\n]\n");
 }
 
 #[test]
@@ -81,13 +89,14 @@ fn named_params() {
     let out = node.cli(&["-named", "echo", "height=3", "label=a=b"]);
     assert_eq!(
         (code(&out), stdout(&out).as_str()),
-        (Some(0), "{\n  \"height\": 3,\n  \"label\": \"a=b\"\n}\n")
+        (Some(0), "{\n  \"height\": \"3\",\n  \"label\": \"a=b\"\n}\n")
     );
-    // Positional ones travel under "args", as bitcoin-cli sends them.
-    let out = node.cli(&["-named", "echo", "oops", "[\"k=v\"]", "height=3"]);
+    // Positional ones travel under "args", as bitcoin-cli sends them; a JSON param with '=' whose
+    // name is unknown stays positional.
+    let out = node.cli(&["-named", "echojson", "5", "[\"k=v\"]", "arg9=3"]);
     assert_eq!(
         (code(&out), stdout(&out).as_str()),
-        (Some(0), "{\n  \"height\": 3,\n  \"args\": [\n    \"oops\",\n    [\n      \"k=v\"\n    ]\n  ]\n}\n")
+        (Some(0), "{\n  \"arg9\": 3,\n  \"args\": [\n    5,\n    [\n      \"k=v\"\n    ]\n  ]\n}\n")
     );
 }
 
@@ -346,7 +355,7 @@ fn stdin_supplies_arguments() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(
         (code(&out), stdout(&out).as_str()),
-        (Some(0), "[\n  -1,\n  \"abc\"\n]\n"),
+        (Some(0), "[\n  \"-1\",\n  \"abc\"\n]\n"),
         "{}",
         stderr(&out)
     );

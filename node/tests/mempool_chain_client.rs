@@ -63,7 +63,7 @@ fn chain_interface() {
     node.generate(&key.p2wpkh(), 1).unwrap();
     chain.wait_for_notifications_if_tip_changed(tip.hash).unwrap();
     assert!(!chain.is_in_mempool(txid).unwrap());
-    assert_eq!(chain.relay_min_fee().unwrap(), 1000);
+    assert_eq!(chain.relay_min_fee().unwrap(), 100);
 
     let handler = chain
         .handle_rpc(RpcCommand {

@@ -164,7 +164,7 @@ fn bitcoind(request: &Request) -> Reply {
         "getblockchaininfo" => {
             result(json!({"chain": "regtest", "blocks": 0, "bestblockhash": BEST_HASH, "warnings": []}))
         }
-        "echo" => result(params),
+        "echo" | "echojson" => result(params),
         "path" => result(json!(request.path)),
         "nothing" => result(Value::Null),
         "big" => Reply { chunked: true, ..result(json!("x".repeat(5000))) },
