@@ -470,6 +470,15 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         || ValueParser::new(setting(values::parse_bind)),
     ),
     list(
+        "addnode",
+        "ip",
+        "Add a node to connect to and attempt to keep the connection open",
+        "none",
+        NODE,
+        CONNECTION,
+        || ValueParser::new(setting(values::parse_host)),
+    ),
+    list(
         "connect",
         "ip",
         "Connect only to the specified node; -noconnect or -connect=0 disables automatic connections",

@@ -263,6 +263,8 @@ pub struct P2pSettings {
     pub bind: Vec<String>,
     /// `-listen` (default on).
     pub listen: bool,
+    /// `-addnode` values: nodes kept connected.
+    pub addnode: Vec<String>,
     /// `-connect` values; `-connect=0` / `-noconnect` give `no_auto_connect` and no address.
     pub connect: Vec<String>,
     /// Whether automatic outbound connections are off (`-connect` given, `-noconnect`,
@@ -288,23 +290,11 @@ pub struct P2pSettings {
     pub whitelist: Vec<String>,
 }
 
-/// The options [`P2pSettings`] holds: the daemon names those given when it logs that P2P is
-/// not available.
-pub const P2P_OPTIONS: &[&str] = &[
-    "port",
-    "bind",
-    "listen",
-    "connect",
-    "maxconnections",
-    "v2transport",
-    "peertimeout",
-    "discover",
-    "dnsseed",
-    "fixedseeds",
-    "listenonion",
-    "natpmp",
-    "whitelist",
-];
+/// The P2P options accepted and checked whose effect this node does not have (no address
+/// discovery, DNS or fixed seeds, onion service, NAT-PMP or peer permissions): the daemon names
+/// those given at start.
+pub const P2P_NOT_APPLIED: &[&str] =
+    &["discover", "dnsseed", "fixedseeds", "listenonion", "natpmp", "whitelist"];
 
 pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
     let connect_settings = list_settings::<String>(m, "connect");
@@ -322,6 +312,7 @@ pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
         port: value::<u16>(m, "port").unwrap_or(18444),
         bind: list(m, "bind"),
         listen: flag_or(m, "listen", true),
+        addnode: list(m, "addnode"),
         no_auto_connect: !connect_settings.is_empty() || max_connections == 0,
         connect,
         max_connections,

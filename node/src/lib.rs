@@ -31,6 +31,7 @@ pub mod interface;
 pub mod logging;
 pub mod mempool;
 pub mod mining;
+pub mod net;
 pub mod policy;
 pub mod process;
 mod registry;

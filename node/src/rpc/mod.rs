@@ -84,6 +84,8 @@ pub struct Dispatcher {
     log_path: Mutex<Option<PathBuf>>,
     /// `getnetworkinfo`'s `subversion` (with the `-uacomment`s) when the daemon set it.
     subversion: Mutex<Option<String>>,
+    /// The P2P subsystem, when the daemon started one (`getpeerinfo`, `addnode`, ...).
+    net: Mutex<Option<Arc<crate::net::Connman>>>,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -145,6 +147,7 @@ impl Dispatcher {
             active: Mutex::new(Vec::new()),
             log_path: Mutex::new(None),
             subversion: Mutex::new(None),
+            net: Mutex::new(None),
         }
     }
 
@@ -156,6 +159,16 @@ impl Dispatcher {
     /// The subversion `getnetworkinfo` reports.
     pub fn subversion(&self) -> String {
         lock(&self.subversion).clone().unwrap_or_else(net::subversion)
+    }
+
+    /// Gives the P2P methods their subsystem (`None`: P2P disabled, as before start and after stop).
+    pub fn set_net(&self, net: Option<Arc<crate::net::Connman>>) {
+        *lock(&self.net) = net;
+    }
+
+    /// The P2P subsystem, if running.
+    pub fn net(&self) -> Option<Arc<crate::net::Connman>> {
+        lock(&self.net).clone()
     }
 
     /// Sets the debug log's path that `getrpcinfo` reports.
