@@ -184,6 +184,9 @@ fn process(shared: &Arc<Shared>, peer: &Arc<Peer>, frame: Frame) {
                 tracing::error!(target: "net", "processing {} from peer={} panicked: disconnecting", frame.command, peer.id);
                 peer.disconnect();
             }
+            // As Core's SendMessages after each message: a due trickle goes out now, not at
+            // the next housekeeping tick.
+            super::relay::trickle(shared, peer);
         }
     }
 }

@@ -78,7 +78,10 @@ pub(crate) fn housekeeping(shared: &Shared, peer: &Peer) -> bool {
         info.ping_queued = false;
         drop(info);
         peer.send(NetworkMessage::Ping(nonce));
+    } else {
+        drop(info);
     }
+    relay::trickle(shared, peer);
     true
 }
 

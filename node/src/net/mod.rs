@@ -26,6 +26,7 @@ mod conn;
 mod frame;
 mod handshake;
 mod peer;
+mod permissions;
 mod relay;
 mod sync;
 
@@ -89,6 +90,8 @@ pub struct NetConfig {
     pub peer_timeout: Duration,
     /// Our user agent (`/mpx:<version>(<comments>)/`).
     pub subversion: String,
+    /// `-whitelist` values.
+    pub whitelist: Vec<String>,
 }
 
 impl NetConfig {
@@ -105,6 +108,7 @@ impl NetConfig {
             v2transport: p2p.v2transport,
             peer_timeout: Duration::from_secs(p2p.peer_timeout_secs),
             subversion: config.subversion(),
+            whitelist: p2p.whitelist.clone(),
         }
     }
 }
@@ -151,7 +155,15 @@ pub(crate) struct Shared {
     pub(crate) recent_rejects: Mutex<HashSet<[u8; 32]>>,
     /// wtxid -> txid of the transactions announced, to answer `getdata` for a wtxid.
     pub(crate) wtxids: Mutex<HashMap<Wtxid, Txid>>,
+    /// Each mempool transaction's entry sequence (0: taken back from a disconnected block),
+    /// and the next sequence number (Core's mempool sequence, see `relay.rs`).
+    pub(crate) tx_sequence: Mutex<HashMap<Txid, u64>>,
+    pub(crate) next_sequence: AtomicU64,
+    /// Between a `block_disconnected` and its change's `updated_block_tip`: transactions added
+    /// then come back from the disconnected blocks.
+    pub(crate) in_reorg: AtomicBool,
     nonce_seed: AtomicU64,
+    whitelist: Vec<permissions::WhitelistEntry>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -174,6 +186,11 @@ impl Shared {
 
     pub(crate) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// The `-whitelist` permissions of a peer at `addr`.
+    pub(crate) fn permissions(&self, addr: &SocketAddr, inbound: bool) -> Vec<&'static str> {
+        permissions::for_peer(&self.whitelist, addr.ip(), inbound)
     }
 
     /// A random 64-bit nonce (SipHash of a counter under the process's random keys).
@@ -267,6 +284,7 @@ impl Connman {
         let listeners = if config.listen { bind(&config)? } else { Vec::new() };
         let listen_addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
         let added = config.addnode.clone();
+        let config_whitelist = config.whitelist.clone();
         let shared = Arc::new(Shared {
             node: node.clone(),
             config,
@@ -283,7 +301,11 @@ impl Connman {
             pending_blocks: Mutex::new(Vec::new()),
             recent_rejects: Mutex::new(HashSet::new()),
             wtxids: Mutex::new(HashMap::new()),
+            tx_sequence: Mutex::new(HashMap::new()),
+            next_sequence: AtomicU64::new(1),
+            in_reorg: AtomicBool::new(false),
             nonce_seed: AtomicU64::new(0),
+            whitelist: permissions::parse(&config_whitelist),
         });
         let connman = Connman {
             subscription: Mutex::new(Some(node.handle_notifications(relay::Relay::new(&shared)))),
@@ -533,6 +555,7 @@ fn accept(shared: &Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
         peer::ConnectionType::Inbound,
         nonce,
         shared.magic,
+        shared.permissions(&addr, true),
     ));
     tracing::debug!(target: "net", "connection from {addr} accepted, peer={id}");
     start_peer(shared, peer, stream);
@@ -563,8 +586,19 @@ fn open_connection(shared: &Arc<Shared>, name: String) {
             Ok(clone) => {
                 let id = s.next_id.fetch_add(1, Ordering::SeqCst);
                 let nonce = s.nonce();
-                let peer =
-                    Arc::new(Peer::new(id, clone, addr, name, peer::ConnectionType::Manual, nonce, s.magic));
+                let peer = {
+                    let permissions = s.permissions(&addr, false);
+                    Arc::new(Peer::new(
+                        id,
+                        clone,
+                        addr,
+                        name,
+                        peer::ConnectionType::Manual,
+                        nonce,
+                        s.magic,
+                        permissions,
+                    ))
+                };
                 s.register(peer.clone());
                 conn::run(&s, &peer, stream);
             }

@@ -93,6 +93,15 @@ pub(crate) struct PeerInfo {
     pub(crate) known_blocks: HashSet<BlockHash>,
     /// Transactions (txid or wtxid bytes) the peer has or was told about.
     pub(crate) known_txs: HashSet<[u8; 32]>,
+    /// Transaction announcements waiting for the trickle (`relay.rs`).
+    pub(crate) tx_invs: Vec<bitcoin::p2p::message_blockdata::Inventory>,
+    /// When the next trickle is due, in the node's (mockable) seconds.
+    pub(crate) next_inv_send: f64,
+    /// The mempool sequence at the last trickle: transactions that entered before it may be
+    /// requested (Core's `m_last_inv_sequence`).
+    pub(crate) last_inv_sequence: u64,
+    /// Transactions (txid or wtxid bytes) announced to the peer: it may request them.
+    pub(crate) announced: HashSet<[u8; 32]>,
 }
 
 impl PeerInfo {
@@ -127,6 +136,10 @@ impl PeerInfo {
             in_flight: HashMap::new(),
             known_blocks: HashSet::new(),
             known_txs: HashSet::new(),
+            tx_invs: Vec::new(),
+            next_inv_send: 0.0,
+            last_inv_sequence: 0,
+            announced: HashSet::new(),
         }
     }
 
@@ -136,6 +149,14 @@ impl PeerInfo {
             self.known_blocks.clear();
         }
         self.known_blocks.insert(hash);
+    }
+
+    /// Remembers that the transaction `id` was announced to the peer.
+    pub(crate) fn add_announced(&mut self, id: [u8; 32]) {
+        if self.announced.len() >= KNOWN_LIMIT {
+            self.announced.clear();
+        }
+        self.announced.insert(id);
     }
 
     /// Remembers that the peer has (or was told of) the transaction `id`.
@@ -169,6 +190,8 @@ pub(crate) struct Peer {
     pub(crate) connected_at: Instant,
     /// The nonce of the `version` we sent (self-connection detection).
     pub(crate) local_nonce: u64,
+    /// `-whitelist` permissions (`noban`: transactions announced without delay).
+    pub(crate) permissions: Vec<&'static str>,
     magic: Magic,
     stream: TcpStream,
     disconnect: AtomicBool,
@@ -187,6 +210,7 @@ impl Peer {
         conn_type: ConnectionType,
         local_nonce: u64,
         magic: Magic,
+        permissions: Vec<&'static str>,
     ) -> Peer {
         Peer {
             id,
@@ -197,6 +221,7 @@ impl Peer {
             conn_time: unix_now(),
             connected_at: Instant::now(),
             local_nonce,
+            permissions,
             magic,
             stream,
             disconnect: AtomicBool::new(false),
@@ -204,6 +229,11 @@ impl Peer {
             queue: Mutex::new(SendQueue::default()),
             queue_cv: Condvar::new(),
         }
+    }
+
+    /// Whether the peer has `-whitelist` permission `name`.
+    pub(crate) fn has_permission(&self, name: &str) -> bool {
+        self.permissions.contains(&name)
     }
 
     /// Whether the peer connected to us.

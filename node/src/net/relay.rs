@@ -1,9 +1,15 @@
 //! Transaction relay and the node's notifications.
 //!
+//! Transactions are announced as Core does, in trickles: each peer has a timer that fires after
+//! an exponentially distributed delay (mean 5 s inbound, 2 s outbound) on the node's clock (so
+//! `setmocktime` holds it), and the announcements queued meanwhile go out together; peers with
+//! the `noban` permission (`-whitelist=noban@...`) get them at once, which Core's tests use for
+//! quick relay. Blocks are announced at once to everyone.
+//!
 //! [`Relay`] is subscribed to the node's [`ChainNotifications`] (delivered after the state lock
 //! is released, on the thread that made the change): a transaction entering the mempool is
 //! announced to every established peer that wants transactions and does not know it yet
-//! (`MSG_WTX` to `wtxidrelay` peers, `MSG_TX` to others), at once (no trickling); the blocks
+//! (`MSG_WTX` to `wtxidrelay` peers, `MSG_TX` to others), at the peer's next trickle; the blocks
 //! connected by a change are announced when its tip is: `headers` (up to 8) to peers that sent
 //! `sendheaders`, else `inv`. It only queues messages, so it never blocks the notifier.
 //!
@@ -14,6 +20,7 @@
 //!
 //! [`NodeState::submit_transaction`]: crate::NodeState::submit_transaction
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use bitcoin::consensus::deserialize;
@@ -27,6 +34,12 @@ use super::{lock, peer::unix_now, Peer, Shared};
 
 /// Up to this many new blocks are announced as headers; more as an `inv` of the tip.
 const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
+/// Core's average delay between transaction announcements to an inbound peer, and to an
+/// outbound one (`INBOUND_INVENTORY_BROADCAST_INTERVAL`, `OUTBOUND_...`).
+const INBOUND_TRICKLE_SECS: f64 = 5.0;
+const OUTBOUND_TRICKLE_SECS: f64 = 2.0;
+/// Announcements queued for one peer at most (a peer that never gets its trickle loses the rest).
+const MAX_QUEUED_INVS: usize = 50_000;
 /// Size at which the wtxid map and the reject filter are cleared (they only save work).
 const CACHE_LIMIT: usize = 100_000;
 
@@ -52,6 +65,18 @@ impl ChainNotifications for Relay {
                 wtxids.clear();
             }
             wtxids.insert(wtxid, txid);
+            // Taken back from a disconnected block: as old as can be (Core gives such entries
+            // sequence 0), so any peer may request it.
+            let sequence = if shared.in_reorg.load(Ordering::SeqCst) {
+                0
+            } else {
+                shared.next_sequence.fetch_add(1, Ordering::SeqCst)
+            };
+            let mut sequences = lock(&shared.tx_sequence);
+            if sequences.len() >= CACHE_LIMIT {
+                sequences.clear();
+            }
+            sequences.insert(txid, sequence);
         }
         for peer in shared.peers() {
             let mut info = peer.info();
@@ -67,8 +92,13 @@ impl ChainNotifications for Relay {
                 continue;
             }
             info.add_known_tx(id);
-            drop(info);
-            peer.send(NetworkMessage::Inv(vec![inv]));
+            if peer.has_permission("noban") {
+                info.add_announced(id);
+                drop(info);
+                peer.send(NetworkMessage::Inv(vec![inv]));
+            } else if info.tx_invs.len() < MAX_QUEUED_INVS {
+                info.tx_invs.push(inv);
+            }
         }
         Ok(())
     }
@@ -89,11 +119,15 @@ impl ChainNotifications for Relay {
     }
 
     fn block_disconnected(&self, _block: BlockInfo) -> interfaces::Result<()> {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.in_reorg.store(true, Ordering::SeqCst);
+        }
         Ok(())
     }
 
     fn updated_block_tip(&self) -> interfaces::Result<()> {
         let Some(shared) = self.shared.upgrade() else { return Ok(()) };
+        shared.in_reorg.store(false, Ordering::SeqCst);
         lock(&shared.recent_rejects).clear();
         let blocks = std::mem::take(&mut *lock(&shared.pending_blocks));
         if blocks.is_empty() {
@@ -130,6 +164,18 @@ fn announce_blocks(shared: &Shared, blocks: &[BlockHash]) {
             peer.send(NetworkMessage::Inv(vec![Inventory::Block(tip)]));
         }
     }
+}
+
+/// The mempool transaction `peer` requested, if it may have it (Core's `FindTxForGetData`):
+/// announced to it, or in the pool since before its last trickle. Anything else would let a
+/// peer learn of a transaction before its announcement.
+pub(crate) fn tx_for_getdata(shared: &Shared, peer: &Peer, inv: &Inventory) -> Option<Transaction> {
+    let tx = mempool_tx(shared, inv)?;
+    let txid = tx.compute_txid();
+    let sequence = lock(&shared.tx_sequence).get(&txid).copied().unwrap_or(0);
+    let info = peer.info();
+    let announced = inv_id(inv).is_some_and(|id| info.announced.contains(&id));
+    (announced || sequence < info.last_inv_sequence).then_some(tx)
 }
 
 /// The mempool transaction an inventory names.
@@ -223,5 +269,40 @@ pub(crate) fn on_tx(shared: &Shared, peer: &Peer, tx: Transaction) {
                 rejects.insert(txid.to_byte_array());
             }
         }
+    }
+}
+
+/// The node's clock in seconds, fractional unless mocked.
+fn clock(shared: &Shared) -> f64 {
+    match shared.node.lock().chain.mock_time() {
+        Some(time) => f64::from(time),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
+    }
+}
+
+/// Sends `peer`'s queued transaction announcements if its trickle timer has fired (called from
+/// the peer's housekeeping, about every second).
+pub(crate) fn trickle(shared: &Shared, peer: &Peer) {
+    let now = clock(shared);
+    let mut info = peer.info();
+    if !info.handshake_done || now < info.next_inv_send {
+        return;
+    }
+    let mean = if peer.inbound() { INBOUND_TRICKLE_SECS } else { OUTBOUND_TRICKLE_SECS };
+    // An exponential delay: -ln(U) * mean, U uniform in (0, 1] from 53 random bits.
+    let uniform = ((shared.nonce() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    info.next_inv_send = now - uniform.ln() * mean;
+    info.last_inv_sequence = shared.next_sequence.load(Ordering::SeqCst);
+    let invs = std::mem::take(&mut info.tx_invs);
+    for inv in &invs {
+        if let Some(id) = inv_id(inv) {
+            info.add_announced(id);
+        }
+    }
+    drop(info);
+    for chunk in invs.chunks(super::sync::MAX_INV_SZ) {
+        peer.send(NetworkMessage::Inv(chunk.to_vec()));
     }
 }

@@ -258,7 +258,7 @@ pub(crate) fn on_getdata(shared: &Shared, peer: &Peer, inventory: &[Inventory]) 
                 }
             }
             Inventory::Transaction(_) | Inventory::WitnessTransaction(_) | Inventory::WTx(_) => {
-                match super::relay::mempool_tx(shared, inv) {
+                match super::relay::tx_for_getdata(shared, peer, inv) {
                     Some(mut tx) => {
                         if matches!(inv, Inventory::Transaction(_)) {
                             tx.input.iter_mut().for_each(|input| input.witness.clear());

@@ -214,7 +214,7 @@ fn peer_json(peer: &Peer) -> Value {
     put("addr_relay_enabled", json!(false));
     put("addr_processed", json!(0));
     put("addr_rate_limited", json!(0));
-    put("permissions", json!([]));
+    put("permissions", json!(peer.permissions));
     put(
         "minfeefilter",
         btc(bitcoin::Amount::from_sat(u64::try_from(info.fee_filter_sat_per_kvb).unwrap_or(0))),
