@@ -547,16 +547,9 @@ fn accept(shared: &Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
     };
     let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
     let nonce = shared.nonce();
-    let peer = Arc::new(Peer::new(
-        id,
-        clone,
-        addr,
-        addr.to_string(),
-        peer::ConnectionType::Inbound,
-        nonce,
-        shared.magic,
-        shared.permissions(&addr, true),
-    ));
+    let endpoint =
+        peer::Endpoint { addr, addr_name: addr.to_string(), conn_type: peer::ConnectionType::Inbound };
+    let peer = Arc::new(Peer::new(id, clone, endpoint, nonce, shared.magic, shared.permissions(&addr, true)));
     tracing::debug!(target: "net", "connection from {addr} accepted, peer={id}");
     start_peer(shared, peer, stream);
 }
@@ -586,19 +579,10 @@ fn open_connection(shared: &Arc<Shared>, name: String) {
             Ok(clone) => {
                 let id = s.next_id.fetch_add(1, Ordering::SeqCst);
                 let nonce = s.nonce();
-                let peer = {
-                    let permissions = s.permissions(&addr, false);
-                    Arc::new(Peer::new(
-                        id,
-                        clone,
-                        addr,
-                        name,
-                        peer::ConnectionType::Manual,
-                        nonce,
-                        s.magic,
-                        permissions,
-                    ))
-                };
+                let permissions = s.permissions(&addr, false);
+                let endpoint =
+                    peer::Endpoint { addr, addr_name: name, conn_type: peer::ConnectionType::Manual };
+                let peer = Arc::new(Peer::new(id, clone, endpoint, nonce, s.magic, permissions));
                 s.register(peer.clone());
                 conn::run(&s, &peer, stream);
             }

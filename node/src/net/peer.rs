@@ -174,6 +174,16 @@ struct SendQueue {
     bytes: usize,
 }
 
+/// Who is at the other end and why.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    /// The peer's address.
+    pub(crate) addr: SocketAddr,
+    /// The name it was connected by (manual connections), else the address.
+    pub(crate) addr_name: String,
+    pub(crate) conn_type: ConnectionType,
+}
+
 /// One connection.
 #[derive(Debug)]
 pub(crate) struct Peer {
@@ -201,17 +211,16 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    /// A new connection on `stream` (which the caller keeps for reading and writing).
+    /// A new connection on `stream` (a clone: the caller keeps one for reading and writing).
     pub(crate) fn new(
         id: u64,
         stream: TcpStream,
-        addr: SocketAddr,
-        addr_name: String,
-        conn_type: ConnectionType,
+        endpoint: Endpoint,
         local_nonce: u64,
         magic: Magic,
         permissions: Vec<&'static str>,
     ) -> Peer {
+        let Endpoint { addr, addr_name, conn_type } = endpoint;
         Peer {
             id,
             addr,
