@@ -158,6 +158,7 @@ impl App {
             // `app` is dropped on error, which stops whatever started so far.
             app.wallets = Some(app.start_wallets(factory).map_err(StartError::Wallet)?);
         }
+        ui.init_message("Starting network threads…");
         let net =
             Connman::start(app.state.clone(), NetConfig::from_config(config)).map_err(StartError::Net)?;
         let net = Arc::new(net);

@@ -85,9 +85,16 @@ pub(crate) fn housekeeping(shared: &Shared, peer: &Peer) -> bool {
     true
 }
 
-/// Keeps printable characters only (Core's `SanitizeString` of a user agent).
+/// Core's `MAX_SUBVERSION_LENGTH`: a longer user agent is cut.
+const MAX_SUBVERSION_LENGTH: usize = 256;
+
+/// Keeps the characters Core's `SanitizeString` keeps, of the first 256 (what `getpeerinfo`
+/// shows of a user agent).
 fn sanitize(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || " .,;-_/:?@()".contains(*c)).collect()
+    s.chars()
+        .take(MAX_SUBVERSION_LENGTH)
+        .filter(|c| c.is_ascii_alphanumeric() || " .,;-_/:?@()".contains(*c))
+        .collect()
 }
 
 /// Handles one message from `peer`.

@@ -312,12 +312,25 @@ impl Connman {
             shared: shared.clone(),
             listen_addrs,
         };
-        for listener in listeners {
+        for (i, listener) in listeners.into_iter().enumerate() {
             let s = shared.clone();
-            shared.spawn("p2p-listen", move || accept_loop(&s, &listener)).map_err(NetError::Thread)?;
+            shared
+                .spawn("p2p-listen", move || {
+                    // Core's line for its socket thread (its tests and users grep for it).
+                    if i == 0 {
+                        tracing::info!("net thread start");
+                    }
+                    accept_loop(&s, &listener);
+                })
+                .map_err(NetError::Thread)?;
         }
         let s = shared.clone();
-        shared.spawn("p2p-addcon", move || added_connections_loop(&s)).map_err(NetError::Thread)?;
+        shared
+            .spawn("p2p-addcon", move || {
+                tracing::info!("addcon thread start");
+                added_connections_loop(&s);
+            })
+            .map_err(NetError::Thread)?;
         Ok(connman)
     }
 

@@ -182,8 +182,8 @@ pub(crate) fn tx_for_getdata(shared: &Shared, peer: &Peer, inv: &Inventory) -> O
 pub(crate) fn mempool_tx(shared: &Shared, inv: &Inventory) -> Option<Transaction> {
     let txid = match inv {
         Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => *txid,
-        Inventory::WTx(wtxid) => match lock(&shared.wtxids).get(wtxid) {
-            Some(txid) => *txid,
+        Inventory::WTx(wtxid) => match lock(&shared.wtxids).get(wtxid).copied() {
+            Some(txid) => txid,
             None => {
                 let inner = shared.node.lock();
                 return inner
