@@ -41,6 +41,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-uacomment=<cmt>", "none", "N"),
     ("-printtoconsole", "0", "NW"),
     ("-bind=<addr>[:<port>][=onion]", "0.0.0.0", "N"),
+    ("-addnode=<ip>", "none", "N"),
     ("-connect=<ip>", "none", "N"),
     ("-discover", "1", "N"),
     ("-dnsseed", "1", "N"),
