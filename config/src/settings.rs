@@ -261,7 +261,7 @@ pub struct P2pSettings {
     pub port: u16,
     /// `-bind=<addr>[:<port>][=onion]` values.
     pub bind: Vec<String>,
-    /// `-listen` (default on).
+    /// `-listen` (default on, off with `-connect` and no `-bind`, as in Core).
     pub listen: bool,
     /// `-addnode` values: nodes kept connected.
     pub addnode: Vec<String>,
@@ -308,10 +308,14 @@ pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
         Some(n) if n <= 0 => return Err(Error::Core("peertimeout must be a positive integer.".to_string())),
         Some(n) => n.unsigned_abs(),
     };
+    let bind: Vec<String> = list(m, "bind");
+    // Core's parameter interaction: a -bind means listening; -connect (even -connect=0) without
+    // one means not listening unless -listen says so.
+    let listen_default = !bind.is_empty() || list::<String>(m, "connect").is_empty();
     Ok(P2pSettings {
         port: value::<u16>(m, "port").unwrap_or(18444),
-        bind: list(m, "bind"),
-        listen: flag_or(m, "listen", true),
+        bind,
+        listen: flag_or(m, "listen", listen_default),
         addnode: list(m, "addnode"),
         no_auto_connect: !connect_settings.is_empty() || max_connections == 0,
         connect,

@@ -77,7 +77,9 @@ impl TestNode {
     /// port on loopback (so that nodes of tests running side by side never share 18444).
     pub fn node_args(&self) -> Vec<String> {
         let mut args = self.base_args();
-        args.extend([format!("-port={}", self.p2p_port), "-bind=127.0.0.1".to_string()]);
+        // A -bind with its port, as Core's test framework does, so a `port=` in bitcoin.conf is
+        // still the node's to check.
+        args.push(format!("-bind=127.0.0.1:{}", self.p2p_port));
         args
     }
 

@@ -503,9 +503,14 @@ fn bind(config: &NetConfig) -> Result<Vec<TcpListener>, NetError> {
             return Err(NetError::NoListener);
         }
     } else {
+        let mut bound = HashSet::new();
         for bind in &config.bind {
             let address = bind.strip_suffix("=onion").unwrap_or(bind);
             let addr = resolve(address, config.port).ok_or_else(|| NetError::Bind(address.to_string()))?;
+            // The same address from bitcoin.conf and the command line is one listener.
+            if !bound.insert(addr) {
+                continue;
+            }
             let listener = TcpListener::bind(addr).map_err(|_| NetError::Bind(addr.to_string()))?;
             listeners.push(listener);
         }
