@@ -79,7 +79,7 @@ pub use crate::rpc::{
 };
 pub use crate::settings::{
     format_subversion, LogSettings, MempoolSettings, Notify, P2pSettings, WalletOptions,
-    DEFAULT_DEBUG_LOG_FILE, P2P_OPTIONS, USER_AGENT_NAME,
+    DEFAULT_DEBUG_LOG_FILE, P2P_NOT_APPLIED, USER_AGENT_NAME,
 };
 pub use crate::storage::StorageSettings;
 

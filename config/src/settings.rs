@@ -264,8 +264,10 @@ pub struct P2pSettings {
     pub port: u16,
     /// `-bind=<addr>[:<port>][=onion]` values.
     pub bind: Vec<String>,
-    /// `-listen` (default on).
+    /// `-listen` (default on, off with `-connect` and no `-bind`, as in Core).
     pub listen: bool,
+    /// `-addnode` values: nodes kept connected.
+    pub addnode: Vec<String>,
     /// `-connect` values; `-connect=0` / `-noconnect` give `no_auto_connect` and no address.
     pub connect: Vec<String>,
     /// Whether automatic outbound connections are off (`-connect` given, `-noconnect`,
@@ -289,8 +291,6 @@ pub struct P2pSettings {
     pub natpmp: bool,
     /// `-whitelist` values.
     pub whitelist: Vec<String>,
-    /// `-addnode` values.
-    pub addnode: Vec<String>,
     /// `-seednode` values.
     pub seednode: Vec<String>,
     /// `-proxy` (`None`: none, or `-noproxy`).
@@ -299,23 +299,16 @@ pub struct P2pSettings {
     pub onlynet: Vec<String>,
 }
 
-/// The options [`P2pSettings`] holds: the daemon names those given when it logs that P2P is
-/// not available.
-pub const P2P_OPTIONS: &[&str] = &[
-    "port",
-    "bind",
-    "listen",
-    "connect",
-    "maxconnections",
-    "v2transport",
-    "peertimeout",
+/// The P2P options accepted and checked whose effect this node does not have (no address
+/// discovery, DNS or fixed seeds, onion service, NAT-PMP, proxies or other networks than IP):
+/// the daemon names those given at start.
+pub const P2P_NOT_APPLIED: &[&str] = &[
     "discover",
     "dnsseed",
     "fixedseeds",
     "listenonion",
     "natpmp",
     "whitelist",
-    "addnode",
     "seednode",
     "proxy",
     "proxyrandomize",
@@ -346,10 +339,15 @@ pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
         Some(n) if n <= 0 => return Err(Error::Core("peertimeout must be a positive integer.".to_string())),
         Some(n) => n.unsigned_abs(),
     };
+    let bind: Vec<String> = list(m, "bind");
+    // Core's parameter interaction: a -bind means listening; -connect (even -connect=0) without
+    // one means not listening unless -listen says so.
+    let listen_default = !bind.is_empty() || list::<String>(m, "connect").is_empty();
     Ok(P2pSettings {
         port: value::<u16>(m, "port").unwrap_or(18444),
-        bind: list(m, "bind"),
-        listen: flag_or(m, "listen", true),
+        bind,
+        listen: flag_or(m, "listen", listen_default),
+        addnode: list(m, "addnode"),
         no_auto_connect: !connect_settings.is_empty() || max_connections == 0,
         connect,
         max_connections,
@@ -361,7 +359,6 @@ pub(crate) fn p2p_settings(m: &ArgMatches) -> Result<P2pSettings, Error> {
         listenonion: flag_or(m, "listenonion", true),
         natpmp: flag_or(m, "natpmp", true),
         whitelist: list(m, "whitelist"),
-        addnode: list(m, "addnode"),
         seednode: list(m, "seednode"),
         proxy: proxy(m)?,
         onlynet: onlynet(m)?,

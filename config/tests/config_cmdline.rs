@@ -59,9 +59,9 @@ mempool: MempoolSettings {{ max_size_mb: 300, expiry_hours: 336, min_relay_fee: 
 persist: true }}
 wallet_options: WalletOptions {{ fallback_fee: 0, keypool: 1000, notify: None, unsafe_sqlite_sync: false }}
 notify: Notify {{ block: None, startup: None, shutdown: [], alert: None }}
-p2p: P2pSettings {{ port: 18444, bind: [], listen: true, connect: [], no_auto_connect: false, \
+p2p: P2pSettings {{ port: 18444, bind: [], listen: true, addnode: [], connect: [], no_auto_connect: false, \
 max_connections: 125, v2transport: true, peer_timeout_secs: 60, discover: true, dnsseed: true, \
-fixedseeds: true, listenonion: true, natpmp: true, whitelist: [], addnode: [], seednode: [], proxy: None, onlynet: [] }}
+fixedseeds: true, listenonion: true, natpmp: true, whitelist: [], seednode: [], proxy: None, onlynet: [] }}
 par: 0
 prevout_fetch_threads: 8
 txindex: false

@@ -10,7 +10,7 @@ use interfaces::{BlockInfo, ChainNotifications, Handler, MempoolRemovalReason};
 use node::NodeState;
 
 /// Options accepted with Core's syntax and checked, whose effect this node does not have (yet):
-/// named at start so that none is silently ignored. P2P ones are [`config::P2P_OPTIONS`].
+/// named at start so that none is silently ignored. P2P ones are [`config::P2P_NOT_APPLIED`].
 const NOT_APPLIED: &[&str] = &[
     // Core runs it for a large-work invalid chain or unknown version bits becoming active; this
     // node has no fork warnings and does not track version bits, so it never alerts.
@@ -23,13 +23,12 @@ const NOT_APPLIED: &[&str] = &[
     "par",
     "prevoutfetchthreads",
     "rpcdoccheck",
-    "uacomment",
     "unsafesqlitesync",
     "walletnotify",
 ];
 
-/// Logs what reading the options found, that P2P is not available (with the P2P options
-/// given), and the options given that this node does not apply.
+/// Logs what reading the options found, what of P2P is supported, and the options given that
+/// this node does not apply.
 pub(crate) fn log_options(config: &Config) {
     for file in &config.config_files {
         tracing::info!("Config file: {}", file.display());
@@ -60,17 +59,14 @@ pub(crate) fn log_options(config: &Config) {
             .cloned()
             .collect()
     };
-    let p2p = given(config::P2P_OPTIONS);
-    if p2p.is_empty() {
-        tracing::info!("P2P networking is not available: this node makes and accepts no peer connections");
-    } else {
-        tracing::warn!(
-            "P2P networking is not available: this node makes and accepts no peer connections; P2P options \
-             given (validated, not applied): {}",
-            p2p.join(" ")
-        );
-    }
-    let inert = given(NOT_APPLIED);
+    tracing::info!(
+        "P2P: v1 transport only (no BIP324 v2; -v2transport connections fall back to v1), manual \
+         connections only (-connect, -addnode, addnode RPC; no address relay, discovery or seeds), \
+         headers-first block sync and transaction relay; no compact blocks, bloom filters, orphan \
+         pool, banning or eviction"
+    );
+    let mut inert = given(NOT_APPLIED);
+    inert.extend(given(config::P2P_NOT_APPLIED));
     if !inert.is_empty() {
         tracing::info!(
             "Options accepted for compatibility but not applied by this node: {}",

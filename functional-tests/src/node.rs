@@ -25,6 +25,7 @@ pub struct TestNode {
     pub index: usize,
     datadir: PathBuf,
     rpc_port: u16,
+    p2p_port: u16,
     process: Option<Child>,
     binary: Binary,
 }
@@ -32,7 +33,14 @@ pub struct TestNode {
 impl TestNode {
     /// A node (not started) whose data lives in `datadir`.
     pub(crate) fn new(index: usize, datadir: PathBuf) -> TestNode {
-        TestNode { index, datadir, rpc_port: free_port(), process: None, binary: Binary::Node }
+        TestNode {
+            index,
+            datadir,
+            rpc_port: free_port(),
+            p2p_port: free_port(),
+            process: None,
+            binary: Binary::Node,
+        }
     }
 
     /// Runs `binary` from the next start on (default [`Binary::Node`], the node under test).
@@ -53,6 +61,26 @@ impl TestNode {
     /// The RPC port the node is (or will be) started with.
     pub fn rpc_port(&self) -> u16 {
         self.rpc_port
+    }
+
+    /// The P2P port the node listens on (on 127.0.0.1), for `addnode`.
+    pub fn p2p_port(&self) -> u16 {
+        self.p2p_port
+    }
+
+    /// `127.0.0.1:<p2p port>`, what another node's `addnode` names.
+    pub fn p2p_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.p2p_port)
+    }
+
+    /// The options a node process needs besides [`base_args`](TestNode::base_args): its own P2P
+    /// port on loopback (so that nodes of tests running side by side never share 18444).
+    pub fn node_args(&self) -> Vec<String> {
+        let mut args = self.base_args();
+        // A -bind with its port, as Core's test framework does, so a `port=` in bitcoin.conf is
+        // still the node's to check.
+        args.push(format!("-bind=127.0.0.1:{}", self.p2p_port));
+        args
     }
 
     /// The options every start passes: the datadir and the RPC port.
@@ -90,7 +118,11 @@ impl TestNode {
         let stderr = append(&stderr_path)?;
         let stdout = append(&self.datadir.join("stdout.log"))?;
         let mut command = Command::new(binary(self.binary));
-        command.args(self.base_args()).args(extra_args).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
+        let args = match self.binary {
+            Binary::Wallet | Binary::Cli | Binary::Wrapper => self.base_args(),
+            _ => self.node_args(),
+        };
+        command.args(args).args(extra_args).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         die_with_parent(&mut command);
         let child = command.spawn().map_err(|e| format!("cannot spawn {}: {e}", self.binary.name()))?;
         self.process = Some(child);

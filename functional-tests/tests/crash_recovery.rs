@@ -92,7 +92,7 @@ fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 /// have started after all, so no daemon outlives the test.
 fn run_node(node: &TestNode, args: &[&str]) -> Output {
     let mut command = Command::new(binary(Binary::Node));
-    command.args(node.base_args()).args(args);
+    command.args(node.node_args()).args(args);
     die_with_parent(&mut command);
     let output = command.output().unwrap();
     if output.status.success() {

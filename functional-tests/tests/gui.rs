@@ -94,7 +94,8 @@ fn second_pass(name: &str) -> bool {
 }
 
 fn gui_args(datadir: &Path, port: u16) -> Vec<String> {
-    vec![format!("-datadir={}", datadir.display()), format!("-rpcport={port}")]
+    // -listen=0: the guis of this file run side by side; none needs a P2P port.
+    vec![format!("-datadir={}", datadir.display()), format!("-rpcport={port}"), "-listen=0".to_string()]
 }
 
 fn tempdir(name: &str) -> (tempfile::TempDir, PathBuf) {

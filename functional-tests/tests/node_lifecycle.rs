@@ -133,7 +133,7 @@ fn daemon_detaches_and_reports_start_up() {
     let node = &test.nodes[0];
     let guard = PidFileGuard(node.chain_datadir().join("daemon.pid"));
     let started = Command::new(binary(Binary::Node))
-        .args(node.base_args())
+        .args(node.node_args())
         .args(["-daemon", "-pid=daemon.pid"])
         .output()
         .unwrap();

@@ -16,7 +16,12 @@ fn spawn(ipc: &ipc::Ipc, datadir: &std::path::Path) -> ipc::SpawnedProcess {
     // A port nothing listens on now (the node's RPC server is not what is tested here).
     let port =
         std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
-    let args = [format!("-datadir={}", datadir.display()).into(), format!("-rpcport={port}").into()];
+    // -listen=0: no P2P port shared with nodes of other tests.
+    let args = [
+        format!("-datadir={}", datadir.display()).into(),
+        format!("-rpcport={port}").into(),
+        "-listen=0".into(),
+    ];
     ipc.spawn(&binary(Binary::Node), &args).expect("the node starts and serves its Init")
 }
 

@@ -18,6 +18,7 @@ use config::Config;
 use interfaces::{Chain, WalletLoader};
 use nix::fcntl::Flock;
 
+use crate::net::{Connman, NetConfig};
 use crate::rpc::{Dispatcher, RpcServer, RpcServerConfig};
 use crate::ui::UiSignals;
 use crate::{ChainState, NodeChain, NodeState, OpenMode, StorageError};
@@ -55,6 +56,9 @@ pub enum StartError {
     /// The wallets could not be set up or loaded.
     #[error("wallet: {0}")]
     Wallet(interfaces::Error),
+    /// P2P networking could not start (a `-bind` address taken, no port to listen on).
+    #[error("{0}")]
+    Net(crate::net::NetError),
     /// The JSON-RPC server could not start (no address could be bound, or the cookie could
     /// not be written).
     #[error("Unable to start HTTP server: {0}")]
@@ -77,6 +81,7 @@ pub struct App {
     state: Arc<NodeState>,
     dispatcher: Arc<Dispatcher>,
     rpc: Option<RpcServer>,
+    net: Option<Arc<Connman>>,
     wallets: Option<Arc<dyn WalletLoader>>,
     pid_file: Option<PathFileGuard>,
     /// Where the pool is written at shutdown (`-persistmempool`).
@@ -187,6 +192,7 @@ impl App {
             state,
             dispatcher,
             rpc: None,
+            net: None,
             wallets: None,
             pid_file,
             persist_mempool,
@@ -197,6 +203,12 @@ impl App {
             // `app` is dropped on error, which stops whatever started so far.
             app.wallets = Some(app.start_wallets(factory).map_err(StartError::Wallet)?);
         }
+        ui.init_message("Starting network threads…");
+        let net =
+            Connman::start(app.state.clone(), NetConfig::from_config(config)).map_err(StartError::Net)?;
+        let net = Arc::new(net);
+        app.dispatcher.set_net(Some(net.clone()));
+        app.net = Some(net);
         if config.server {
             let rpc_config = RpcServerConfig::from_config(config);
             let server = RpcServer::start(app.dispatcher.clone(), &rpc_config).map_err(StartError::Rpc)?;
@@ -234,6 +246,11 @@ impl App {
         &self.dispatcher
     }
 
+    /// The P2P subsystem (where it listens, its peers).
+    pub fn net(&self) -> Option<&Arc<Connman>> {
+        self.net.as_ref()
+    }
+
     /// Where the RPC server listens.
     pub fn rpc_addr(&self) -> Option<std::net::SocketAddr> {
         self.rpc.as_ref().map(RpcServer::local_addr)
@@ -254,6 +271,11 @@ impl App {
 
     fn shutdown(&mut self) {
         self.state.request_shutdown();
+        // Peers first (as Core's `StopNode`): nothing arrives while the rest stops.
+        if let Some(net) = self.net.take() {
+            self.dispatcher.set_net(None);
+            net.stop();
+        }
         if let Some(rpc) = self.rpc.take() {
             rpc.stop();
         }

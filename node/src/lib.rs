@@ -33,6 +33,7 @@ pub mod logging;
 pub mod memory;
 pub mod mempool;
 pub mod mining;
+pub mod net;
 pub mod policy;
 pub mod process;
 mod registry;

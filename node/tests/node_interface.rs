@@ -11,7 +11,9 @@ const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 fn config(datadir: &std::path::Path) -> config::Config {
     // Port 0 is not a valid -rpcport: take one the OS says is free.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let args = [format!("-datadir={}", datadir.display()), format!("-rpcport={port}")];
+    // -listen=0: no P2P port to collide with another node on this machine.
+    let args =
+        [format!("-datadir={}", datadir.display()), format!("-rpcport={port}"), "-listen=0".to_string()];
     match config::parse(config::Program::Node, args) {
         Ok(config::Action::Run(config)) => *config,
         other => panic!("{other:?}"),

@@ -95,6 +95,8 @@ pub struct Dispatcher {
     txindex: std::sync::atomic::AtomicBool,
     /// Where `savemempool` writes.
     mempool_file: Mutex<Option<PathBuf>>,
+    /// The P2P subsystem, when the daemon started one (`getpeerinfo`, `addnode`, ...).
+    net: Mutex<Option<Arc<crate::net::Connman>>>,
 }
 
 /// Removes a request from the active list when it ends (panics included).
@@ -158,6 +160,7 @@ impl Dispatcher {
             subversion: Mutex::new(None),
             txindex: std::sync::atomic::AtomicBool::new(false),
             mempool_file: Mutex::new(None),
+            net: Mutex::new(None),
         }
     }
 
@@ -189,6 +192,16 @@ impl Dispatcher {
     /// The subversion `getnetworkinfo` reports.
     pub fn subversion(&self) -> String {
         lock(&self.subversion).clone().unwrap_or_else(net::subversion)
+    }
+
+    /// Gives the P2P methods their subsystem (`None`: P2P disabled, as before start and after stop).
+    pub fn set_net(&self, net: Option<Arc<crate::net::Connman>>) {
+        *lock(&self.net) = net;
+    }
+
+    /// The P2P subsystem, if running.
+    pub fn net(&self) -> Option<Arc<crate::net::Connman>> {
+        lock(&self.net).clone()
     }
 
     /// Sets the debug log's path that `getrpcinfo` reports.
