@@ -50,7 +50,7 @@ pub(crate) fn call(
     connection.disconnect();
     let text = text.map_err(|e| fatal(e.message().to_owned()))?;
     match serde_json::from_str::<Value>(&text) {
-        Ok(reply @ Value::Object(_)) => Ok(IpcReply::Reply(reply)),
+        Ok(reply @ (Value::Object(_) | Value::Array(_))) => Ok(IpcReply::Reply(reply)),
         _ => Err(fatal("couldn't parse reply from server".to_string())),
     }
 }

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod commands;
 mod conversions;
 pub mod http;
 mod ipc_transport;

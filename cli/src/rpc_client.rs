@@ -46,7 +46,30 @@ Client-only options (command line only):
   -stdin
        Read extra arguments from standard input, one per line until EOF
        (default: 0)
+
+  -stdinrpcpass
+       Read RPC password from standard input as a single line. When combined
+       with -stdin, the first line from standard input is used for the RPC
+       password.
+
+  -getinfo
+       Get general information from the remote server: the chain, the
+       network, the wallet and its balance (bitcoin-cli's report)
+
+  -generate
+       Generate blocks, equivalent to RPC getnewaddress followed by RPC
+       generatetoaddress. Optional positional integer arguments are number
+       of blocks to generate (default: 1) and maximum iterations to try
+       (default: 1000000), equivalent to RPC generatetoaddress nblocks and
+       maxtries arguments. Example: mpx-cli -generate 4 1000
 ";
+
+/// One of bitcoin-cli's own commands, instead of a method call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    GetInfo,
+    Generate,
+}
 
 /// Options the config crate does not know: the client's own, taken off the
 /// command line before the rest is parsed.
@@ -58,6 +81,10 @@ struct ClientOptions {
     client_timeout: Option<Duration>,
     /// `-stdin`: more arguments come from standard input, one per line.
     stdin: bool,
+    /// `-stdinrpcpass`: the RPC password is standard input's first line.
+    stdin_rpc_pass: bool,
+    /// `-getinfo` / `-generate`.
+    command: Option<Command>,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +94,8 @@ impl Default for ClientOptions {
             wait_timeout: None,
             client_timeout: Some(http::DEFAULT_TIMEOUT),
             stdin: false,
+            stdin_rpc_pass: false,
+            command: None,
         }
     }
 }
@@ -77,11 +106,21 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(split) => split,
         Err(e) => return usage_error(&e),
     };
-    if options.stdin {
-        // As bitcoin-cli: the lines follow the command line's arguments (a method included).
-        match stdin_args(io::stdin().lock()) {
-            Ok(lines) => args.extend(lines.into_iter().map(OsString::from)),
+    if options.stdin || options.stdin_rpc_pass {
+        let mut lines = match stdin_args(io::stdin().lock()) {
+            Ok(lines) => lines.into_iter(),
             Err(e) => return usage_error(&format!("cannot read standard input: {e}")),
+        };
+        if options.stdin_rpc_pass {
+            // As bitcoin-cli: the first line is the password (before any -stdin arguments).
+            let Some(password) = lines.next() else {
+                return usage_error("-stdinrpcpass specified but failed to read from standard input");
+            };
+            args.insert(0, OsString::from(format!("-rpcpassword={password}")));
+        }
+        if options.stdin {
+            // As bitcoin-cli: the lines follow the command line's arguments (a method included).
+            args.extend(lines.map(OsString::from));
         }
     }
     let config = match config::parse(Program::Cli, args) {
@@ -96,6 +135,27 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Some(command) = options.command {
+        let send = |request: &Value, wallet: Option<&str>| {
+            let mut target = config.clone();
+            if let Some(wallet) = wallet {
+                target.rpc_wallet = Some(wallet.to_string());
+            }
+            call(&target, &request.to_string(), &options)
+        };
+        let wallet = config.rpc_wallet.clone();
+        let outcome = match command {
+            Command::GetInfo => crate::commands::getinfo(&config.args, wallet.as_deref(), &send),
+            Command::Generate => crate::commands::generate(&config.args, wallet.as_deref(), &send),
+        };
+        return match outcome {
+            Ok(reply) => print_reply(&reply),
+            Err(message) => {
+                print_err(&format!("error: {message}\n"));
+                ExitCode::FAILURE
+            }
+        };
+    }
     let Some((method, params)) = config.args.split_first() else {
         return usage_error(&format!(
             "too few parameters: no method given (usage: {EXECUTABLE} [options] <method> [params]; \
@@ -179,6 +239,9 @@ fn client_options(args: Vec<OsString>) -> Result<(ClientOptions, Vec<OsString>),
                 })?;
                 options.client_timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
             }
+            ("stdinrpcpass", None | Some("1")) => options.stdin_rpc_pass = true,
+            ("getinfo", None | Some("1")) => options.command = Some(Command::GetInfo),
+            ("generate", None | Some("1")) => options.command = Some(Command::Generate),
             ("stdin", None | Some("1")) => options.stdin = true,
             ("stdin", Some("0")) | ("nostdin", None | Some("1")) => options.stdin = false,
             ("rpcwaittimeout", Some(value)) => {
@@ -314,7 +377,7 @@ fn call_http(
         return Err(Failure::Fatal("no response from server".to_string()));
     }
     match serde_json::from_slice::<Value>(&response.body) {
-        Ok(reply @ Value::Object(_)) => Ok(reply),
+        Ok(reply @ (Value::Object(_) | Value::Array(_))) => Ok(reply),
         _ => Err(Failure::Fatal("couldn't parse reply from server".to_string())),
     }
 }

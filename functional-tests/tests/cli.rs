@@ -86,3 +86,80 @@ fn wrapper_runs_the_node_and_the_client() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(json!(text(&output.stdout).trim()), node.call("getbestblockhash", json!([])));
 }
+
+#[test]
+fn getinfo_generate_and_stdinrpcpass_as_bitcoin_cli() {
+    let mut test = TestFramework::new("cli_commands", 1);
+    // A user of -rpcauth (salted HMAC-SHA256 of the password), so the cookie stays for the
+    // framework's own calls.
+    let salt = "0123456789abcdef";
+    let mut engine = bitcoin::hashes::hmac::HmacEngine::<bitcoin::hashes::sha256::Hash>::new(salt.as_bytes());
+    bitcoin::hashes::HashEngine::input(&mut engine, b"s3cret");
+    let digest =
+        <bitcoin::hashes::hmac::Hmac<bitcoin::hashes::sha256::Hash> as bitcoin::hashes::Hash>::from_engine(
+            engine,
+        );
+    test.nodes[0].start(&[&format!("-rpcauth=alice:{salt}${digest}")]);
+    let node = &test.nodes[0];
+    let auth = ["-rpcuser=alice", "-rpcpassword=s3cret"];
+    let cli = |extra: &[&str]| {
+        let mut args: Vec<&str> = auth.to_vec();
+        args.extend_from_slice(extra);
+        node.cli(&args)
+    };
+    assert!(cli(&["createwallet", "w"]).status.success());
+
+    // -generate: a new address of the wallet, then generatetoaddress; bitcoin-cli's errors.
+    let generated = cli(&["-generate", "3"]);
+    let shown: Value = serde_json::from_slice(&generated.stdout).expect("JSON");
+    assert_eq!(shown["blocks"].as_array().map(Vec::len), Some(3), "{shown}");
+    assert!(shown["address"].as_str().is_some_and(|a| a.starts_with("bcrt1")));
+    let zero = cli(&["-generate", "0"]);
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(text(&zero.stderr).starts_with("error: the first argument (number of blocks to generate"));
+    assert_eq!(
+        text(&cli(&["-generate", "1", "2", "3"]).stderr),
+        "error: too many arguments (maximum 2 for nblocks and maxtries)\n"
+    );
+    assert_eq!(text(&cli(&["-generate", "foo"]).stderr), "error: Error parsing JSON: foo\n");
+    cli(&["-generate", "98"]);
+
+    // -getinfo: the report bitcoin-cli prints, its numbers the node's.
+    let report = text(&cli(&["-getinfo"]).stdout);
+    for line in [
+        "Chain: regtest\n",
+        "Blocks: 101\n",
+        "Verification progress: 100.0000%\n",
+        "Network: in 0, out 0, total 0\n",
+        "Proxies: n/a\n",
+        "Min tx relay fee rate (BTC/kvB): 0.00000100\n",
+        "Wallet: w\n",
+        "Balance: 50.00000000\n",
+    ] {
+        assert!(report.contains(line), "{line:?} in\n{report}");
+    }
+    assert!(report.ends_with("Warnings: (none)\n"), "{report}");
+    assert_eq!(text(&cli(&["-getinfo", "x"]).stderr), "error: -getinfo takes no arguments\n");
+
+    // -stdinrpcpass: the password is standard input's first line (then -stdin's arguments).
+    let run = |stdin: &str, extra: &[&str]| {
+        let mut command = Command::new(binary(Binary::Cli));
+        command.args(node.base_args()).arg("-rpcuser=alice").args(extra);
+        command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("mpx-cli runs");
+        use std::io::Write as _;
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        child.wait_with_output().expect("mpx-cli ends")
+    };
+    assert_eq!(text(&run("s3cret\n", &["-stdinrpcpass", "getblockcount"]).stdout), "101\n");
+    let wrong = run("nope\n", &["-stdinrpcpass", "getblockcount"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stderr).contains("Incorrect rpcuser or rpcpassword"), "{}", text(&wrong.stderr));
+    assert_eq!(
+        text(&run("s3cret\nfoo\nbar", &["-stdin", "-stdinrpcpass", "echo"]).stdout),
+        "[\n  \"foo\",\n  \"bar\"\n]\n"
+    );
+}
