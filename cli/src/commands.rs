@@ -157,7 +157,7 @@ pub(crate) fn generate(args: &[String], wallet: Option<&str>, send: &Send<'_>) -
     if let Some(first) = args.first() {
         let nblocks = params::positional("generatetoaddress", std::slice::from_ref(first))
             .map_err(|e| e.to_string())?;
-        if !nblocks[0].as_i64().is_some_and(|n| n > 0) {
+        if nblocks[0].as_i64().is_none_or(|n| n <= 0) {
             return Err(
                 "the first argument (number of blocks to generate, default: 1) must be an integer value greater than zero"
                     .into(),
