@@ -207,6 +207,20 @@ fn descriptors_derive_and_describe_like_bitcoind() {
     assert!(decoded["p2sh"].as_str().is_some_and(|a| a.starts_with('2')));
     assert_eq!(decoded["segwit"]["type"], json!("witness_v0_scripthash"));
 
+    // createmultisig: P2SH by default, P2WSH for bech32, with Core's descriptor; bech32m refused.
+    let keys = json!([
+        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+        "025cbdf0646e5db4eaa398f365f2ea7a0e3d419b7e0330e39ce92bddedcac4f9bc"
+    ]);
+    let legacy = node.call("createmultisig", json!([2, keys]));
+    assert!(legacy["address"].as_str().is_some_and(|a| a.starts_with('2')), "{legacy}");
+    assert!(legacy["redeemScript"].as_str().is_some_and(|s| s.starts_with("52") && s.ends_with("52ae")));
+    let segwit = node.call("createmultisig", json!([1, keys, "bech32"]));
+    assert!(segwit["address"].as_str().is_some_and(|a| a.starts_with("bcrt1q")), "{segwit}");
+    assert!(segwit["descriptor"].as_str().is_some_and(|d| d.starts_with("wsh(multi(1,")));
+    let (code, _) = rpc_error(node, "createmultisig", json!([1, keys, "bech32m"]));
+    assert_eq!(code, -5);
+
     // createrawtransaction → decoderawtransaction round trip.
     let raw = node.call(
         "createrawtransaction",

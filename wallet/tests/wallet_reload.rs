@@ -100,7 +100,7 @@ fn load_on_startup_unload_and_load() {
     assert!(settings.contains("auto") && !settings.contains("manual"), "{settings}");
     assert_eq!(
         env.node_call("listwalletdir", json!([])),
-        json!({"wallets": [{"name": ""}, {"name": "auto"}, {"name": "manual"}]})
+        json!({"wallets": [{"name": "", "warnings": []}, {"name": "auto", "warnings": []}, {"name": "manual", "warnings": []}]})
     );
     // The default wallet lives in the wallets directory itself.
     assert!(env.wallets_dir().join("wallet.sqlite").is_file());

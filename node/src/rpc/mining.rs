@@ -28,7 +28,7 @@ pub(crate) static METHODS: &[Builtin] = &[
     builtin!("Generating", "generatetoaddress", ["nblocks", "address", "maxtries"], 2, "Mines nblocks blocks paying to address; returns their hashes.", generatetoaddress),
     builtin!("Mining", "getblocktemplate", ["template_request"], 0, "Returns a block template for external mining software (BIP22/BIP23); the request must carry {\"rules\": [\"segwit\"]}. Modes \"template\" (long polling with longpollid) and \"proposal\".", getblocktemplate),
     builtin!("Mining", "getmininginfo", [], 0, "Returns mining-related information: height, the last template's weight and transactions, difficulty, target, pooled transactions, the next block.", getmininginfo),
-    builtin!("Mining", "prioritisetransaction", ["txid", "dummy", "fee_delta"], 3, "Accepts the transaction into mined blocks at a higher (or lower) priority: fee_delta satoshis are added to the fee block templates count for it.", prioritisetransaction),
+    builtin!("Mining", "prioritisetransaction", ["txid", "dummy", "fee_delta"], 1, "Accepts the transaction into mined blocks at a higher (or lower) priority: fee_delta satoshis are added to the fee block templates count for it.", prioritisetransaction),
     builtin!("Mining", "getprioritisedtransactions", [], 0, "Returns every fee delta set with prioritisetransaction, by txid, and whether the transaction is in the mempool.", getprioritisedtransactions),
 ];
 

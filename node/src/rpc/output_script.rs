@@ -26,6 +26,7 @@ pub(crate) static METHODS: &[Builtin] = &[
         validateaddress,
         usage = "validateaddress \"address\""
     ),
+    builtin!("Util", "createmultisig", ["nrequired", "keys", "address_type"], 2, "Creates a multi-signature address requiring nrequired of the hex public keys; address_type legacy (default), p2sh-segwit or bech32. Returns address, redeemScript and descriptor.", createmultisig),
     builtin!("Util", "getdescriptorinfo", ["descriptor"], 1, "Analyses a descriptor: its public form with checksum (and one per <a;b> alternative as multipath_expansion), the checksum of the text given, whether it is ranged, solvable, and has private keys.", getdescriptorinfo),
     builtin!("Util", "deriveaddresses", ["descriptor", "range"], 1, "Derives the addresses of a descriptor (checksum required); range: end or [begin,end] for a ranged descriptor. A multipath descriptor gives one list per alternative.", deriveaddresses),
 ];
@@ -199,4 +200,81 @@ fn valid_json(destination: &Destination) -> Value {
         }
     }
     o
+}
+
+/// Core's `MAX_PUBKEYS_PER_MULTISIG` for the addresses `createmultisig` makes.
+const MAX_MULTISIG_KEYS: usize = 20;
+
+fn createmultisig(_d: &Dispatcher, args: &[Value]) -> CallResult {
+    check_count(args, "createmultisig")?;
+    let required_sigs = as_i64(required(args, 0, "createmultisig")?)?;
+    let keys_value = required(args, 1, "createmultisig")?;
+    let key_texts = keys_value.as_array().ok_or_else(|| type_error(keys_value, "array"))?;
+    let address_type = arg(args, 2).map(as_str).transpose()?.unwrap_or("legacy");
+    let mut keys = Vec::with_capacity(key_texts.len());
+    for key in key_texts {
+        let text = as_str(key)?;
+        let parsed = unhex(text)
+            .and_then(|bytes| bitcoin::PublicKey::from_slice(&bytes).ok())
+            .ok_or_else(|| invalid_key(format!("Invalid public key: {text}")))?;
+        keys.push(parsed);
+    }
+    if required_sigs < 1 {
+        return Err(invalid_parameter("a multisignature address must require at least one key to redeem"));
+    }
+    let required_sigs = usize::try_from(required_sigs).unwrap_or(usize::MAX);
+    if keys.len() < required_sigs {
+        return Err(invalid_parameter(format!(
+            "not enough keys supplied (got {} keys, but need at least {required_sigs} to redeem)",
+            keys.len()
+        )));
+    }
+    if keys.len() > MAX_MULTISIG_KEYS {
+        return Err(invalid_parameter(format!(
+            "Number of keys involved in the multisignature address creation > {MAX_MULTISIG_KEYS}\nReduce the number"
+        )));
+    }
+    let mut kind = match address_type {
+        "legacy" | "p2sh-segwit" | "bech32" => address_type,
+        "bech32m" => return Err(invalid_key("createmultisig cannot create bech32m multisig addresses")),
+        other => return Err(invalid_key(format!("Unknown address type '{other}'"))),
+    };
+    let mut warnings = Vec::new();
+    // Segwit cannot use uncompressed keys: Core falls back to legacy and says so.
+    if kind != "legacy" && keys.iter().any(|k| !k.compressed) {
+        kind = "legacy";
+        warnings.push(
+            "Unable to make chosen address type, please ensure no uncompressed public keys are present.",
+        );
+    }
+    let mut builder =
+        bitcoin::script::Builder::new().push_int(i64::try_from(required_sigs).unwrap_or(i64::MAX));
+    for key in &keys {
+        builder = builder.push_key(key);
+    }
+    let redeem = builder
+        .push_int(i64::try_from(keys.len()).unwrap_or(i64::MAX))
+        .push_opcode(bitcoin::opcodes::all::OP_CHECKMULTISIG)
+        .into_script();
+    if kind == "legacy" && redeem.len() > 520 {
+        return Err(invalid_parameter(format!("redeemScript exceeds size limit: {} > 520", redeem.len())));
+    }
+    let multi = format!(
+        "multi({required_sigs},{})",
+        keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    );
+    let (output, descriptor) = match kind {
+        "legacy" => (redeem.to_p2sh(), format!("sh({multi})")),
+        "p2sh-segwit" => (redeem.to_p2wsh().to_p2sh(), format!("sh(wsh({multi}))")),
+        _ => (redeem.to_p2wsh(), format!("wsh({multi})")),
+    };
+    let address = Address::from_script(&output, Network::Regtest).map(|a| a.to_string()).unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    out.insert("address".into(), json!(address));
+    out.insert("redeemScript".into(), json!(hex(redeem.as_bytes())));
+    out.insert("descriptor".into(), json!(with_checksum(&descriptor)));
+    if !warnings.is_empty() {
+        out.insert("warnings".into(), json!(warnings));
+    }
+    Ok(Value::Object(out))
 }

@@ -171,6 +171,7 @@ pub(crate) const LISTWALLETDIR: Method = Method {
 
 fn listwalletdir(call: &Call<'_>) -> CallResult {
     let names = crate::names::list_wallet_dir(&call.loader.settings.wallets_dir)?;
-    let wallets: Vec<Value> = names.iter().map(|n| json!({"name": n})).collect();
+    // Core lists each with its (here always empty) warnings.
+    let wallets: Vec<Value> = names.iter().map(|n| json!({"name": n, "warnings": []})).collect();
     Ok(json!({ "wallets": wallets }))
 }
