@@ -58,6 +58,19 @@ fn mining_101_blocks_gives_a_balance_of_50() {
     assert_eq!(sats(&unspent[0]["amount"]), 50 * COIN);
     assert_eq!(unspent[0]["address"], json!(address));
     assert_eq!(unspent[0]["confirmations"], json!(101));
+    // Core's query options: immature coinbases on request, a running sum that stops the list.
+    let all = node.wallet_call(
+        "w1",
+        "listunspent",
+        json!([0, 9_999_999, null, true, {"include_immature_coinbase": true}]),
+    );
+    assert_eq!(all.as_array().map(Vec::len), Some(101));
+    let enough = node.wallet_call(
+        "w1",
+        "listunspent",
+        json!([0, 9_999_999, null, true, {"include_immature_coinbase": true, "minimumSumAmount": 120}]),
+    );
+    assert_eq!(enough.as_array().map(Vec::len), Some(3));
     let info = node.wallet_call("w1", "getwalletinfo", json!([]));
     assert_eq!(info["walletname"], json!("w1"));
     // The only loaded wallet answers without /wallet/<name> too.

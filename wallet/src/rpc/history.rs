@@ -225,7 +225,8 @@ pub(crate) const LISTUNSPENT: Method = Method {
     help: "Returns the wallet's unspent outputs with between minconf (default 1) and maxconf\n\
            (default 9999999) confirmations: txid, vout, address, label, scriptPubKey, amount,\n\
            confirmations, spendable, solvable, desc, parent_descs, safe. Immature coinbase outputs are\n\
-           not listed. query_options: minimumAmount, maximumAmount, maximumCount.",
+           listed only with include_immature_coinbase. query_options: minimumAmount, maximumAmount,\n\
+           maximumCount, minimumSumAmount, include_immature_coinbase.",
     run: listunspent,
 };
 
@@ -249,6 +250,8 @@ fn listunspent(call: &Call<'_>) -> CallResult {
     }
     let include_unsafe = p.bool(3)?.unwrap_or(true);
     let (mut min_amount, mut max_amount, mut max_count) = (0, interfaces::MAX_MONEY, u64::MAX);
+    let mut min_sum = None;
+    let mut include_immature = false;
     if let Some(options) = p.get(4) {
         let obj = options.as_object().ok_or_else(|| type_error(options, "object"))?;
         if let Some(v) = obj.get("minimumAmount") {
@@ -261,16 +264,23 @@ fn listunspent(call: &Call<'_>) -> CallResult {
             let n = v.as_i64().ok_or_else(|| type_error(v, "number"))?;
             max_count = u64::try_from(n).ok().filter(|n| *n > 0).unwrap_or(u64::MAX);
         }
+        if let Some(v) = obj.get("minimumSumAmount") {
+            min_sum = Some(amount_from_value(v)?);
+        }
+        if let Some(v) = obj.get("include_immature_coinbase") {
+            include_immature = v.as_bool().ok_or_else(|| type_error(v, "bool"))?;
+        }
     }
     let list = wallet.with_state(|s| {
         let mut coins = s.coins();
         coins.sort_by_key(|c| c.output.outpoint);
         let mut list = Vec::new();
+        let mut sum = 0i64;
         for c in coins {
             let depth = i64::from(c.depth);
             let value = sat_i64(c.output.txout.value);
             if !c.available()
-                || c.immature
+                || (c.immature && !include_immature)
                 || depth < minconf
                 || depth > maxconf
                 || (!include_unsafe && !c.trusted)
@@ -311,7 +321,9 @@ fn listunspent(call: &Call<'_>) -> CallResult {
             }
             e.insert("safe".into(), json!(c.trusted));
             list.push(Value::Object(e));
-            if u64::try_from(list.len()).unwrap_or(u64::MAX) >= max_count {
+            sum = sum.saturating_add(value);
+            if u64::try_from(list.len()).unwrap_or(u64::MAX) >= max_count || min_sum.is_some_and(|m| sum >= m)
+            {
                 break;
             }
         }
