@@ -243,3 +243,36 @@ fn wallet_errors_are_bitcoind_errors_and_lose_nothing() {
     assert_eq!(balance(node, "w1"), 50 * COIN);
     assert_eq!(node.call("getrawmempool", json!([])), json!([]));
 }
+
+#[test]
+fn sendmany_pays_several_and_splits_the_fee_among_the_payers() {
+    let mut test = TestFramework::new("wallet_sendmany", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    funded_wallet(node, "w1");
+    node.call("createwallet", json!(["w2"]));
+    let a = new_address(node, "w2");
+    let b = new_address(node, "w2");
+    let txid =
+        node.wallet_call("w1", "sendmany", json!(["", {a.clone(): 1.0, b.clone(): 2.0}, 1, "", [b.clone()]]));
+    let tx = node.call("getrawtransaction", json!([txid, true]));
+    let paid = |address: &str| -> i64 {
+        tx["vout"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| o["scriptPubKey"]["address"] == json!(address))
+            .map(|o| sats(&o["value"]))
+            .sum()
+    };
+    assert_eq!(paid(&a), COIN, "a receives its amount");
+    let fee = 2 * COIN - paid(&b);
+    assert!(fee > 0 && fee < 100_000, "b pays the fee: {fee}");
+    let spent = node.wallet_call("w1", "gettransaction", json!([txid]));
+    assert_eq!(-sats(&spent["fee"]), fee);
+    // Core's checks.
+    let dummy = node.wallet_rpc("w1", "sendmany", json!(["x", {a.clone(): 1.0}]));
+    assert!(matches!(dummy, Err(RpcFailure::Rpc { code: -8, .. })), "{dummy:?}");
+    let bad = node.wallet_rpc("w1", "sendmany", json!(["", {"nonsense": 1.0}]));
+    assert!(matches!(bad, Err(RpcFailure::Rpc { code: -5, .. })), "{bad:?}");
+}

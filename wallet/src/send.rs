@@ -64,14 +64,29 @@ const P2WPKH_WITNESS_WEIGHT: u64 = 109;
 /// What to pay.
 #[derive(Debug, Clone)]
 pub(crate) struct SendRequest {
-    pub(crate) address: Address,
-    pub(crate) amount: Amount,
-    pub(crate) subtract_fee: bool,
+    /// Who is paid, in output order (one for `sendtoaddress`, several for `sendmany`).
+    pub(crate) recipients: Vec<Recipient>,
     pub(crate) fee_rate_sat_per_kvb: Option<i64>,
     pub(crate) conf_target: Option<u32>,
     pub(crate) replaceable: Option<bool>,
     pub(crate) comment: String,
     pub(crate) comment_to: String,
+}
+
+/// One output of a payment.
+#[derive(Debug, Clone)]
+pub(crate) struct Recipient {
+    pub(crate) address: Address,
+    pub(crate) amount: Amount,
+    /// Whether this output pays (its share of) the fee (`subtractfeefrom`).
+    pub(crate) subtract_fee: bool,
+}
+
+impl SendRequest {
+    /// The total paid to the recipients.
+    pub(crate) fn total(&self) -> Amount {
+        self.recipients.iter().fold(Amount::ZERO, |sum, r| sum + r.amount)
+    }
 }
 
 /// A broadcast payment.
@@ -155,7 +170,7 @@ pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, S
     let (tx, changed) = wallet.with_state(|state| Ok(build_and_record(state, &request, rate)))??;
     let txid = tx.compute_txid();
     wallet.fire(&changed);
-    tracing::info!(target: "wallet", wallet = %wallet.name, %txid, amount = %request.amount, "sending");
+    tracing::info!(target: "wallet", wallet = %wallet.name, %txid, amount = %request.total(), "sending");
 
     match wallet.chain.broadcast_transaction(serialize(&tx), MAX_TX_FEE_SAT) {
         Ok(_) => {
@@ -229,18 +244,22 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     };
     let rate_u64 = u64::try_from(rate).unwrap_or(u64::MAX);
     let fee_rate = FeeRate::from_sat_per_kwu(rate_u64.div_ceil(4));
-    let script = request.address.script_pubkey();
     let imported = imported_coins(&coins, wallet, imports)?;
+    let outputs: Vec<(bitcoin::ScriptBuf, Amount)> =
+        request.recipients.iter().map(|r| (r.address.script_pubkey(), r.amount)).collect();
+    let payers: Vec<usize> =
+        request.recipients.iter().enumerate().filter(|(_, r)| r.subtract_fee).map(|(i, _)| i).collect();
 
-    let mut psbt = if request.subtract_fee {
-        // Pass 1: the coins that cover the amount alone. Pass 2: the same coins, the recipient
-        // receiving the amount less the fee for that transaction's size.
+    let mut psbt = if !payers.is_empty() {
+        // Pass 1: the coins that cover the amounts alone. Pass 2: the same coins, the paying
+        // recipients receiving their amounts less the fee for that transaction's size, split
+        // evenly (the first of them also pays what does not divide), as Core splits it.
         let first = {
             let mut b = wallet.build_tx().coin_selection(ImportsOptional::default());
-            b.add_recipient(script.clone(), request.amount)
-                .fee_absolute(Amount::ZERO)
-                .unspendable(unspendable)
-                .set_exact_sequence(sequence);
+            for (script, amount) in &outputs {
+                b.add_recipient(script.clone(), *amount);
+            }
+            b.fee_absolute(Amount::ZERO).unspendable(unspendable).set_exact_sequence(sequence);
             offer(&mut b, &imported, sequence)?;
             b.finish().map_err(create_error)?
         };
@@ -249,28 +268,37 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
             inputs.iter().map(|o| imported.get(o).map_or(P2WPKH_WITNESS_WEIGHT, |c| c.weight.to_wu())).sum();
         let weight = first.unsigned_tx.weight().to_wu() + 2 + witness_weight;
         let fee = Amount::from_sat(rate_u64.saturating_mul(weight.div_ceil(4)).div_ceil(1000));
-        let reduced =
-            request.amount.checked_sub(fee).filter(|r| *r >= script.minimal_non_dust()).ok_or_else(|| {
-                SendError::insufficient("The transaction amount is too small to pay the fee")
-            })?;
+        let count = payers.len() as u64;
+        let share = fee.to_sat() / count;
+        let leftover = fee.to_sat() - share * count;
+        let mut reduced = outputs.clone();
+        for (n, index) in payers.iter().enumerate() {
+            let (script, amount) = &mut reduced[*index];
+            let pays = Amount::from_sat(share + if n == 0 { leftover } else { 0 });
+            *amount =
+                amount.checked_sub(pays).filter(|r| *r >= script.minimal_non_dust()).ok_or_else(|| {
+                    SendError::insufficient("The transaction amount is too small to pay the fee")
+                })?;
+        }
         let own: Vec<OutPoint> = inputs.iter().filter(|o| !imported.contains_key(o)).copied().collect();
         let mut b = wallet.build_tx();
         b.add_utxos(&own)
             .map_err(|e| SendError::from(Error::failed(e.to_string())))?
-            .manually_selected_only()
-            .add_recipient(script, reduced)
-            .fee_absolute(fee)
-            .set_exact_sequence(sequence);
+            .manually_selected_only();
+        for (script, amount) in reduced {
+            b.add_recipient(script, amount);
+        }
+        b.fee_absolute(fee).set_exact_sequence(sequence);
         let chosen: BTreeMap<OutPoint, ImportedCoin> =
             imported.iter().filter(|(o, _)| inputs.contains(o)).map(|(o, c)| (*o, c.clone())).collect();
         offer(&mut b, &chosen, sequence)?;
         b.finish().map_err(create_error)?
     } else {
         let mut b = wallet.build_tx().coin_selection(ImportsOptional::default());
-        b.add_recipient(script, request.amount)
-            .fee_rate(fee_rate)
-            .unspendable(unspendable)
-            .set_exact_sequence(sequence);
+        for (script, amount) in outputs {
+            b.add_recipient(script, amount);
+        }
+        b.fee_rate(fee_rate).unspendable(unspendable).set_exact_sequence(sequence);
         offer(&mut b, &imported, sequence)?;
         b.finish().map_err(create_error)?
     };
@@ -450,9 +478,11 @@ mod tests {
 
     fn payment() -> SendRequest {
         SendRequest {
-            address: parse_address(ELSEWHERE, Network::Regtest).unwrap(),
-            amount: Amount::from_sat(FUNDS / 10),
-            subtract_fee: false,
+            recipients: vec![Recipient {
+                address: parse_address(ELSEWHERE, Network::Regtest).unwrap(),
+                amount: Amount::from_sat(FUNDS / 10),
+                subtract_fee: false,
+            }],
             fee_rate_sat_per_kvb: None,
             conf_target: None,
             replaceable: None,
@@ -571,7 +601,7 @@ mod tests {
         assert_eq!(state.balances().trusted, 6 * 100_000_000);
 
         let mut request = payment();
-        request.amount = Amount::from_sat(FUNDS * 6 - 100_000);
+        request.recipients[0].amount = Amount::from_sat(FUNDS * 6 - 100_000);
         let (tx, _) = build_and_record(&mut state, &request, 2_000).unwrap();
         assert_eq!(tx.input.len(), 6, "every imported coin is needed");
         let prevouts: Vec<TxOut> = tx

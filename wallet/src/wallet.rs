@@ -230,9 +230,11 @@ impl interfaces::Wallet for WalletHandle {
             .filter(|a| *a > 0)
             .ok_or_else(|| Error::invalid_parameter("Invalid amount for send"))?;
         let request = crate::send::SendRequest {
-            address,
-            amount: bitcoin::Amount::from_sat(amount),
-            subtract_fee: options.subtract_fee_from_amount,
+            recipients: vec![crate::send::Recipient {
+                address,
+                amount: bitcoin::Amount::from_sat(amount),
+                subtract_fee: options.subtract_fee_from_amount,
+            }],
             fee_rate_sat_per_kvb: options.fee_rate_sat_per_kvb,
             conf_target: options.conf_target,
             replaceable: options.replaceable,

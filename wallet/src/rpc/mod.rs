@@ -102,6 +102,7 @@ pub(crate) static METHODS: &[Method] = &[
     manage::LISTWALLETS,
     manage::LOADWALLET,
     send::SENDTOADDRESS,
+    send::SENDMANY,
     manage::UNLOADWALLET,
 ];
 
