@@ -276,3 +276,40 @@ fn sendmany_pays_several_and_splits_the_fee_among_the_payers() {
     let bad = node.wallet_rpc("w1", "sendmany", json!(["", {"nonsense": 1.0}]));
     assert!(matches!(bad, Err(RpcFailure::Rpc { code: -5, .. })), "{bad:?}");
 }
+
+#[test]
+fn locked_coins_are_not_spent_and_persistent_locks_survive_a_reload() {
+    let mut test = TestFramework::new("wallet_locks", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    funded_wallet(node, "w1");
+    let unspent = node.wallet_call("w1", "listunspent", json!([]));
+    let coin = json!({"txid": unspent[0]["txid"], "vout": unspent[0]["vout"]});
+    let err = |params: Value| match node.wallet_rpc("w1", "lockunspent", params) {
+        Err(RpcFailure::Rpc { code, message }) => (code, message),
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert_eq!(err(json!([true, [coin]])), (-8, "Invalid parameter, expected locked output".to_string()));
+    assert_eq!(node.wallet_call("w1", "lockunspent", json!([false, [coin]])), json!(true));
+    assert_eq!(err(json!([false, [coin]])), (-8, "Invalid parameter, output already locked".to_string()));
+    assert_eq!(node.wallet_call("w1", "listlockunspent", json!([])), json!([coin]));
+    // The only spendable coin is locked: nothing to pay with.
+    let send = node.wallet_rpc("w1", "sendtoaddress", json!([ELSEWHERE, 1]));
+    assert!(matches!(send, Err(RpcFailure::Rpc { code: -6, .. })), "{send:?}");
+    // A lock for this load only: gone after unload/load.
+    node.call("unloadwallet", json!(["w1"]));
+    node.call("loadwallet", json!(["w1"]));
+    assert_eq!(node.wallet_call("w1", "listlockunspent", json!([])), json!([]));
+    // A persistent one stays, until unlocked.
+    node.wallet_call("w1", "lockunspent", json!([false, [coin], true]));
+    node.call("unloadwallet", json!(["w1"]));
+    node.call("loadwallet", json!(["w1"]));
+    assert_eq!(node.wallet_call("w1", "listlockunspent", json!([])), json!([coin]));
+    node.wallet_call("w1", "lockunspent", json!([true]));
+    assert_eq!(node.wallet_call("w1", "listlockunspent", json!([])), json!([]));
+    let zeros = json!({"txid": "00".repeat(32), "vout": 0});
+    assert_eq!(err(json!([false, [zeros]])), (-8, "Invalid parameter, unknown transaction".to_string()));
+    let far = json!({"txid": unspent[0]["txid"], "vout": 999});
+    assert_eq!(err(json!([false, [far]])), (-8, "Invalid parameter, vout index out of bounds".to_string()));
+    assert!(node.wallet_call("w1", "sendtoaddress", json!([ELSEWHERE, 1])).is_string());
+}

@@ -216,7 +216,9 @@ fn build_and_record(state: &mut State, request: &SendRequest, rate: i64) -> Resu
     if !state.flags.private_keys_enabled {
         return Err(keys_disabled());
     }
-    let coins = state.coins();
+    // Locked coins (lockunspent) are no candidates, imported ones included.
+    let coins: Vec<Coin> =
+        state.coins().into_iter().filter(|c| !state.is_locked(&c.output.outpoint)).collect();
     let unspendable = state.unspendable();
     // A blank wallet has no descriptors, so no coins: Core's coin selection finds nothing.
     let Some(Keyed { wallet, signers, imports, own_keychains, .. }) = state.keyed.as_mut() else {

@@ -21,6 +21,7 @@
 
 mod address;
 pub(crate) mod amount;
+mod coins;
 mod descriptors;
 mod history;
 mod import;
@@ -103,6 +104,8 @@ pub(crate) static METHODS: &[Method] = &[
     manage::LOADWALLET,
     send::SENDTOADDRESS,
     send::SENDMANY,
+    coins::LOCKUNSPENT,
+    coins::LISTLOCKUNSPENT,
     manage::UNLOADWALLET,
 ];
 

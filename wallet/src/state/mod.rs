@@ -61,6 +61,8 @@ pub(crate) struct State {
     pending_tip: bool,
     /// Unconfirmed wallet transactions known to be in the node's mempool (Core's `InMempool`).
     in_mempool: HashSet<Txid>,
+    /// Coins `lockunspent` locked for this load only (persistent locks are BDK's, in the file).
+    memory_locks: HashSet<OutPoint>,
 }
 
 /// What happened to which transactions, for the `handle_transaction_changed` callbacks.
@@ -156,6 +158,7 @@ impl State {
             pending_labels: Vec::new(),
             pending_tip: false,
             in_mempool: HashSet::new(),
+            memory_locks: HashSet::new(),
         }
     }
 
@@ -610,13 +613,57 @@ impl State {
         b
     }
 
+    /// Whether `lockunspent` locked `outpoint` (for this load, or written to the file).
+    pub(crate) fn is_locked(&self, outpoint: &OutPoint) -> bool {
+        self.memory_locks.contains(outpoint)
+            || self.keyed.as_ref().is_some_and(|k| k.wallet.is_outpoint_locked(*outpoint))
+    }
+
+    /// Every locked outpoint, in order.
+    pub(crate) fn locked(&self) -> Vec<OutPoint> {
+        let mut all: Vec<OutPoint> = self.memory_locks.iter().copied().collect();
+        if let Some(k) = &self.keyed {
+            all.extend(k.wallet.list_locked_outpoints());
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Locks `outpoint` against coin selection; `persistent` also writes the lock to the file,
+    /// so it survives an unload or restart (Core's `lockunspent` with `persistent`).
+    pub(crate) fn lock(&mut self, outpoint: OutPoint, persistent: bool) -> Result<()> {
+        self.memory_locks.insert(outpoint);
+        if persistent {
+            if let Some(k) = self.keyed.as_mut() {
+                k.wallet.lock_outpoint(outpoint);
+            }
+            self.persist()?;
+        }
+        Ok(())
+    }
+
+    /// Unlocks `outpoint`, in memory and in the file.
+    pub(crate) fn unlock(&mut self, outpoint: OutPoint) -> Result<()> {
+        self.memory_locks.remove(&outpoint);
+        if let Some(k) = self.keyed.as_mut().filter(|k| k.wallet.is_outpoint_locked(outpoint)) {
+            k.wallet.unlock_outpoint(outpoint);
+            self.persist()?;
+        }
+        Ok(())
+    }
+
     /// The outpoints coin selection must not use (untrusted, immature or locked).
     pub(crate) fn unspendable(&self) -> Vec<OutPoint> {
         let coins = self.coins();
         let Some(k) = &self.keyed else { return Vec::new() };
         coins
             .iter()
-            .filter(|c| !c.spendable() || k.wallet.is_outpoint_locked(c.output.outpoint))
+            .filter(|c| {
+                !c.spendable()
+                    || self.is_locked(&c.output.outpoint)
+                    || k.wallet.is_outpoint_locked(c.output.outpoint)
+            })
             .map(|c| c.output.outpoint)
             .collect()
     }
