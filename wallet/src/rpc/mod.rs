@@ -97,15 +97,15 @@ pub(crate) static METHODS: &[Method] = &[
     info::GETWALLETINFO,
     import::IMPORTDESCRIPTORS,
     descriptors::LISTDESCRIPTORS,
+    coins::LISTLOCKUNSPENT,
     history::LISTTRANSACTIONS,
     history::LISTUNSPENT,
     manage::LISTWALLETDIR,
     manage::LISTWALLETS,
     manage::LOADWALLET,
-    send::SENDTOADDRESS,
-    send::SENDMANY,
     coins::LOCKUNSPENT,
-    coins::LISTLOCKUNSPENT,
+    send::SENDMANY,
+    send::SENDTOADDRESS,
     manage::UNLOADWALLET,
 ];
 
