@@ -757,9 +757,10 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         "fallbackfee",
         "amt",
         "A fee rate (in BTC/kvB) the wallet uses when fee estimation has insufficient data; 0 \
-         disables the fallback (exposed for the wallet)",
-        "0.00",
-        NODE,
+         disables the fallback, as bitcoind's default (this node's default is what regtest setups \
+         give bitcoind)",
+        "0.0002",
+        NODE_AND_WALLET,
         false,
         WALLET,
         any_parser,

@@ -210,8 +210,8 @@ fn amount(m: &ArgMatches, name: &str) -> Result<Option<u64>, Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WalletOptions {
-    /// `-fallbackfee`, sat/kvB; 0 (the default) means no fallback.
-    pub fallback_fee: u64,
+    /// `-fallbackfee`, sat/kvB, when given (`Some(0)`: no fallback, as bitcoind).
+    pub fallback_fee: Option<u64>,
     /// `-keypool`, at least 1 (default 1000).
     pub keypool: u64,
     /// `-walletnotify=<cmd>`: `%s` txid, `%w` wallet name, `%b` block hash or `unconfirmed`, `%h`
@@ -223,7 +223,7 @@ pub struct WalletOptions {
 
 pub(crate) fn wallet_options(m: &ArgMatches) -> Result<WalletOptions, Error> {
     Ok(WalletOptions {
-        fallback_fee: amount(m, "fallbackfee")?.unwrap_or(0),
+        fallback_fee: amount(m, "fallbackfee")?,
         // Core: max(-keypool, 1).
         keypool: value::<i64>(m, "keypool").map_or(1000, |n| n.max(1).unsigned_abs()),
         notify: value::<String>(m, "walletnotify").filter(|cmd| !cmd.is_empty()),

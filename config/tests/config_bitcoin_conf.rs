@@ -63,7 +63,7 @@ fn the_test_frameworks_file_and_command_line() {
     assert_eq!(config.rpc_server.threads, 2);
     assert_eq!(config.rpc_server.server_timeout, Some(std::time::Duration::from_secs(99000)));
     assert!(config.server && config.rpc_doc_check && config.disable_wallet && !config.print_to_console);
-    assert_eq!(config.wallet_options.fallback_fee, 20_000, "0.0002 BTC/kvB in sat/kvB");
+    assert_eq!(config.wallet_options.fallback_fee, Some(20_000), "0.0002 BTC/kvB in sat/kvB");
     assert_eq!(config.wallet_options.keypool, 1);
     assert!(config.wallet_options.unsafe_sqlite_sync);
     assert_eq!((config.par, config.prevout_fetch_threads), (2, 1));
@@ -369,7 +369,7 @@ fn option_values() {
         "Error: -prevoutfetchthreads must be non-negative (got -1). Use 0 to disable parallel input fetching.",
     );
     check(Node, &["-prevoutfetchthreads=99", "-par=-1"], "", "par: -1\nprevout_fetch_threads: 16");
-    check(Node, &["-keypool=0"], "", "wallet_options: WalletOptions { fallback_fee: 0, keypool: 1, notify: None, unsafe_sqlite_sync: false }");
+    check(Node, &["-keypool=0"], "", "wallet_options: WalletOptions { fallback_fee: None, keypool: 1, notify: None, unsafe_sqlite_sync: false }");
     check(Node, &["-uacomment=a/b"], "", "Error: User Agent comment (a/b) contains unsafe characters.");
     let long = format!("-uacomment={}", "x".repeat(250));
     let e = run(Node, &[&long], tempfile::tempdir().unwrap().path()).unwrap_err().to_string();

@@ -57,7 +57,7 @@ server: true
 rpc_doc_check: false
 mempool: MempoolSettings {{ max_size_mb: 300, expiry_hours: 336, min_relay_fee: 100, dust_relay_fee: 3000, \
 persist: true }}
-wallet_options: WalletOptions {{ fallback_fee: 0, keypool: 1000, notify: None, unsafe_sqlite_sync: false }}
+wallet_options: WalletOptions {{ fallback_fee: None, keypool: 1000, notify: None, unsafe_sqlite_sync: false }}
 notify: Notify {{ block: None, startup: None, shutdown: [], alert: None }}
 p2p: P2pSettings {{ port: 18444, bind: [], listen: true, addnode: [], connect: [], no_auto_connect: false, \
 max_connections: 125, v2transport: true, peer_timeout_secs: 60, discover: true, dnsseed: true, \

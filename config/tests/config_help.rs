@@ -73,7 +73,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-rpcworkqueue=<n>", "64", "N"),
     ("-disablewallet", "0", "N"),
     ("-wallet=<name>", "none", "NW"),
-    ("-fallbackfee=<amt>", "0.00", "N"),
+    ("-fallbackfee=<amt>", "0.0002", "NW"),
     ("-keypool=<n>", "1000", "N"),
     ("-unsafesqlitesync", "0", "N"),
     ("-walletnotify=<cmd>", "none", "N"),

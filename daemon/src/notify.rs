@@ -15,7 +15,6 @@ const NOT_APPLIED: &[&str] = &[
     // Core runs it for a large-work invalid chain or unknown version bits becoming active; this
     // node has no fork warnings and does not track version bits, so it never alerts.
     "alertnotify",
-    "fallbackfee",
     "keypool",
     // Core's wallet reads these for -walletrejectlongchains, which this wallet refuses.
     "limitancestorcount",

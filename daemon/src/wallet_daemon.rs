@@ -28,10 +28,17 @@ use nix::sys::signal::Signal;
 use node::process;
 
 /// The wallet settings `config` describes: wallets under `<chain datadir>/wallets`, the
-/// `-wallet` names loaded at start.
+/// `-wallet` names loaded at start, `-fallbackfee` (`0` disables it; not given: the wallet's
+/// default).
 pub fn settings(config: &Config) -> wallet::WalletSettings {
+    let fallback_fee = match config.wallet_options.fallback_fee {
+        None => Some(wallet::DEFAULT_FALLBACK_FEE),
+        Some(0) => None,
+        Some(rate) => Some(i64::try_from(rate).unwrap_or(i64::MAX)),
+    };
     wallet::WalletSettings {
         startup_wallets: config.wallets.clone(),
+        fallback_fee,
         ..wallet::WalletSettings::regtest(config.chain_datadir.join("wallets"))
     }
 }

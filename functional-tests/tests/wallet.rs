@@ -313,3 +313,25 @@ fn locked_coins_are_not_spent_and_persistent_locks_survive_a_reload() {
     assert_eq!(err(json!([false, [far]])), (-8, "Invalid parameter, vout index out of bounds".to_string()));
     assert!(node.wallet_call("w1", "sendtoaddress", json!([ELSEWHERE, 1])).is_string());
 }
+
+#[test]
+fn fallbackfee_zero_refuses_to_guess_a_fee_as_bitcoind() {
+    let mut test = TestFramework::new("wallet_fallbackfee", 1);
+    test.nodes[0].start(&["-fallbackfee=0"]);
+    let node = &test.nodes[0];
+    funded_wallet(node, "w1");
+    match node.wallet_rpc("w1", "sendtoaddress", json!([ELSEWHERE, 1])) {
+        Err(RpcFailure::Rpc { code, message }) => {
+            assert_eq!(code, -6);
+            assert_eq!(
+                message,
+                "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee."
+            );
+        }
+        other => panic!("expected the fee estimation error, got {other:?}"),
+    }
+    // An explicit fee rate needs no estimate.
+    let sent =
+        node.wallet_call("w1", "sendtoaddress", json!({"address": ELSEWHERE, "amount": 1, "fee_rate": 2}));
+    assert!(sent.is_string(), "{sent}");
+}

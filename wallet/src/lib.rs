@@ -27,6 +27,7 @@
 //!     wallets_dir: datadir.join("regtest").join("wallets"),
 //!     network: bitcoin::Network::Regtest,
 //!     startup_wallets: vec!["w1".into()], // -wallet=w1
+//!     fallback_fee: Some(wallet::DEFAULT_FALLBACK_FEE),
 //! };
 //! let loader = wallet::make_wallet_loader(chain, settings);
 //! loader.register_rpcs()?;
@@ -70,5 +71,5 @@ mod sync;
 mod wallet;
 
 pub use init::WalletInit;
-pub use loader::{make_wallet_loader, Loader, WalletSettings};
+pub use loader::{make_wallet_loader, Loader, WalletSettings, DEFAULT_FALLBACK_FEE};
 pub use rpc::wallet_from_uri;

@@ -39,7 +39,16 @@ pub struct WalletSettings {
     pub network: Network,
     /// `-wallet=<name>` values, loaded at start-up before those marked load-on-startup.
     pub startup_wallets: Vec<String>,
+    /// `-fallbackfee`, sat/kvB: the rate a payment uses when the node has no estimate; `None`
+    /// (`-fallbackfee=0`) refuses to pay without one, as bitcoind. [`DEFAULT_FALLBACK_FEE`]
+    /// when the option is not given (see the wallet README for why not bitcoind's 0).
+    pub fallback_fee: Option<i64>,
 }
+
+/// The fallback fee rate when `-fallbackfee` is not given, sat/kvB: 0.0002 BTC/kvB, what Bitcoin
+/// Core's test framework and most regtest setups give bitcoind (whose own default, 0, would make
+/// every payment without a fee estimate fail, and a regtest node never has one).
+pub const DEFAULT_FALLBACK_FEE: i64 = 20_000;
 
 impl WalletSettings {
     /// Regtest settings for `wallets_dir`, with no start-up wallets.
@@ -48,6 +57,7 @@ impl WalletSettings {
             wallets_dir: wallets_dir.into(),
             network: Network::Regtest,
             startup_wallets: Vec::new(),
+            fallback_fee: Some(DEFAULT_FALLBACK_FEE),
         }
     }
 }
@@ -174,7 +184,13 @@ impl LoaderInner {
                 load_state(&path, network)?
             }
         };
-        let wallet = Arc::new(WalletInner::new(name.to_string(), self.chain.clone(), network, state));
+        let wallet = Arc::new(WalletInner::new(
+            name.to_string(),
+            self.chain.clone(),
+            network,
+            state,
+            self.settings.fallback_fee,
+        ));
         if let Err(e) = crate::sync::attach(&wallet) {
             let _ = wallet.close();
             return Err(e.context(format!("loading wallet \"{name}\"")));

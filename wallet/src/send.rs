@@ -43,9 +43,6 @@ use crate::store::TxNote;
 use crate::sync::MAX_TX_FEE_SAT;
 use crate::wallet::WalletInner;
 
-/// Core's regtest `-fallbackfee`: 0.0002 BTC/kvB.
-pub(crate) const FALLBACK_FEE_SAT_PER_KVB: i64 = 20_000;
-
 /// The highest fee rate a payment may ask for, in sat/kvB: one virtual byte paying Core's default
 /// `-maxtxfee` (0.10 BTC). Every transaction at a higher rate would exceed that fee; refusing it
 /// up front also keeps the fee arithmetic (BDK's `rate * weight`, unchecked) far from overflow.
@@ -161,8 +158,16 @@ pub(crate) fn send(wallet: &WalletInner, request: SendRequest) -> Result<Sent, S
             match wallet.chain.estimate_fee(target)? {
                 Some(e) if e.sat_per_kvb >= relay_min => (e.sat_per_kvb, "Estimate"),
                 Some(_) => (relay_min, "Minimum Required Fee"),
-                None if FALLBACK_FEE_SAT_PER_KVB >= relay_min => (FALLBACK_FEE_SAT_PER_KVB, "Fallback fee"),
-                None => (relay_min, "Minimum Required Fee"),
+                None => match wallet.fallback_fee {
+                    Some(rate) if rate >= relay_min => (rate, "Fallback fee"),
+                    Some(_) => (relay_min, "Minimum Required Fee"),
+                    // bitcoind's answer with -fallbackfee=0 and no estimate.
+                    None => {
+                        return Err(SendError::insufficient(
+                            "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.",
+                        ))
+                    }
+                },
             }
         }
     };

@@ -93,6 +93,8 @@ pub(crate) struct WalletInner {
     next_callback: AtomicU64,
     /// The chain notification registration; dropping it unregisters.
     pub(crate) notifications: Mutex<Option<Box<dyn Handler>>>,
+    /// `-fallbackfee` (sat/kvB), `None` when disabled.
+    pub(crate) fallback_fee: Option<i64>,
 }
 
 impl std::fmt::Debug for WalletInner {
@@ -102,7 +104,13 @@ impl std::fmt::Debug for WalletInner {
 }
 
 impl WalletInner {
-    pub(crate) fn new(name: String, chain: Arc<dyn Chain>, network: Network, state: State) -> WalletInner {
+    pub(crate) fn new(
+        name: String,
+        chain: Arc<dyn Chain>,
+        network: Network,
+        state: State,
+        fallback_fee: Option<i64>,
+    ) -> WalletInner {
         WalletInner {
             name,
             chain,
@@ -113,6 +121,7 @@ impl WalletInner {
             callbacks: Arc::new(Mutex::new(Vec::new())),
             next_callback: AtomicU64::new(0),
             notifications: Mutex::new(None),
+            fallback_fee,
         }
     }
 

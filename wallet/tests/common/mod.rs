@@ -57,8 +57,12 @@ impl Env {
     /// (Re)starts the loader: registers the RPCs and loads the start-up wallets.
     pub fn start_loader(&mut self, startup_wallets: Vec<String>) {
         self.stop_loader();
-        let settings =
-            WalletSettings { wallets_dir: self.wallets_dir(), network: Network::Regtest, startup_wallets };
+        let settings = WalletSettings {
+            wallets_dir: self.wallets_dir(),
+            network: Network::Regtest,
+            startup_wallets,
+            fallback_fee: Some(wallet::DEFAULT_FALLBACK_FEE),
+        };
         let loader = Arc::new(Loader::new(Arc::new(self.chain()), settings));
         loader.register_rpcs().unwrap();
         loader.load().unwrap();
