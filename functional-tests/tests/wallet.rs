@@ -335,3 +335,23 @@ fn fallbackfee_zero_refuses_to_guess_a_fee_as_bitcoind() {
         node.wallet_call("w1", "sendtoaddress", json!({"address": ELSEWHERE, "amount": 1, "fee_rate": 2}));
     assert!(sent.is_string(), "{sent}");
 }
+
+#[test]
+fn backupwallet_writes_a_copy_that_loads_as_the_wallet() {
+    let mut test = TestFramework::new("wallet_backup", 1);
+    test.start_all();
+    let node = &test.nodes[0];
+    funded_wallet(node, "w1");
+    let backup = test.nodes[0].datadir().join("w1.bak");
+    assert_eq!(node.wallet_call("w1", "backupwallet", json!([backup.display().to_string()])), Value::Null);
+    // Written again over an existing file, as bitcoind does.
+    assert_eq!(node.wallet_call("w1", "backupwallet", json!([backup.display().to_string()])), Value::Null);
+    let failed = node.wallet_rpc("w1", "backupwallet", json!(["/nonexistent/dir/w1.bak"]));
+    assert!(matches!(failed, Err(RpcFailure::Rpc { code: -4, .. })), "{failed:?}");
+    // The copy is a whole wallet: put in place of another wallet's file, it loads with the same coins.
+    let wallets = test.nodes[0].chain_datadir().join("wallets");
+    std::fs::create_dir_all(wallets.join("restored")).expect("a wallet directory");
+    std::fs::copy(&backup, wallets.join("restored").join("wallet.sqlite")).expect("copy the backup");
+    node.call("loadwallet", json!(["restored"]));
+    assert_eq!(balance(node, "restored"), balance(node, "w1"));
+}

@@ -236,6 +236,27 @@ impl Store {
         Ok(Store { conn, path: path.to_path_buf() })
     }
 
+    /// Writes a consistent copy of the wallet to `destination` (SQLite's `VACUUM INTO`: a
+    /// complete, compacted database file, made under the wallet's own lock). The destination
+    /// must not be the wallet itself.
+    pub(crate) fn backup_to(&self, destination: &Path) -> Result<(), StoreError> {
+        let same = std::fs::canonicalize(destination).ok() == std::fs::canonicalize(&self.path).ok();
+        if same {
+            return Err(StoreError::Corrupt(
+                "backup failed: the destination is the wallet file itself".into(),
+            ));
+        }
+        if destination.exists() {
+            // VACUUM INTO refuses an existing file; bitcoind overwrites it.
+            std::fs::remove_file(destination)?;
+        }
+        let target = destination.to_str().ok_or_else(|| {
+            StoreError::Corrupt(format!("backup failed: {} is not a UTF-8 path", destination.display()))
+        })?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
     /// Reads the whole wallet back.
     pub(crate) fn read(&mut self) -> Result<Record, StoreError> {
         let tx = self.conn.transaction()?;

@@ -175,3 +175,34 @@ fn listwalletdir(call: &Call<'_>) -> CallResult {
     let wallets: Vec<Value> = names.iter().map(|n| json!({"name": n, "warnings": []})).collect();
     Ok(json!({ "wallets": wallets }))
 }
+
+pub(crate) const BACKUPWALLET: Method = Method {
+    name: "backupwallet",
+    args: &["destination"],
+    required: 1,
+    wallet: true,
+    help: "Safely copies the current wallet file to destination (a file, or a directory to hold a\n\
+           copy named after the wallet). Result: null.",
+    run: backupwallet,
+};
+
+fn backupwallet(call: &Call<'_>) -> CallResult {
+    let wallet = call.wallet()?;
+    let given = std::path::PathBuf::from(call.params.str(0)?.unwrap_or(""));
+    // A directory gets a file named after the wallet, as bitcoind does.
+    let destination = if given.is_dir() {
+        given.join(if wallet.name.is_empty() { "wallet.dat" } else { wallet.name.as_str() })
+    } else {
+        given
+    };
+    wallet
+        .with_state(|s| {
+            s.persist()?;
+            s.store.backup_to(&destination).map_err(|e| interfaces::Error::failed(e.to_string()))
+        })
+        .map_err(|e| {
+            tracing::warn!(target: "wallet", wallet = %wallet.name, error = %e, "backup failed");
+            Failure::Rpc(RpcError::new(RpcError::WALLET_ERROR, "Error: Wallet backup failed!"))
+        })?;
+    Ok(serde_json::Value::Null)
+}

@@ -87,6 +87,7 @@ pub(crate) struct Method {
 
 /// Every method, in `help` order.
 pub(crate) static METHODS: &[Method] = &[
+    manage::BACKUPWALLET,
     manage::CREATEWALLET,
     address::GETADDRESSINFO,
     info::GETBALANCE,
