@@ -242,11 +242,14 @@ fn addnode(d: &Dispatcher, args: &[Value]) -> CallResult {
     }
     let net = connman(d)?;
     if let Some(v2) = arg(args, 2) {
-        if as_bool(v2)? && !net.v2transport_enabled() {
-            return Err(RpcError::new(
-                RpcError::INVALID_PARAMETER,
-                "Error: v2transport requested but not enabled (see -v2transport)",
-            ));
+        if as_bool(v2)? {
+            if !net.v2transport_enabled() {
+                return Err(RpcError::new(
+                    RpcError::INVALID_PARAMETER,
+                    "Error: v2transport requested but not enabled (see -v2transport)",
+                ));
+            }
+            tracing::info!(target: "net", "addnode {node}: v2transport requested; this node speaks v1 only, connecting with v1");
         }
     }
     match command {
