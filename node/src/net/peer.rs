@@ -326,3 +326,53 @@ impl Peer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> (Peer, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let stream = TcpStream::connect(addr).expect("connect");
+        let (other, _) = listener.accept().expect("accept");
+        let endpoint = Endpoint { addr, addr_name: addr.to_string(), conn_type: ConnectionType::Manual };
+        (Peer::new(0, stream, endpoint, 1, Magic::REGTEST, Vec::new()), other)
+    }
+
+    #[test]
+    fn a_peer_that_does_not_read_is_dropped_at_the_hard_limit() {
+        let (peer, _other) = peer();
+        // Nobody writes the queue out: it grows until the peer is dropped.
+        let big = NetworkMessage::Unknown {
+            command: bitcoin::p2p::message::CommandString::try_from_static("blob").expect("a command"),
+            payload: vec![0; 1 << 20],
+        };
+        let mut sent = 0usize;
+        while !peer.disconnecting() {
+            peer.send(big.clone());
+            sent += 1;
+            assert!(sent <= 70, "still connected after {sent} MiB queued");
+        }
+        // 64 messages of 1 MiB + 24 bytes of header: just over 64 MiB.
+        assert_eq!(sent, 64);
+        // A reader waiting for room is released by the disconnect, and nothing is queued any more.
+        peer.wait_send_room();
+        assert!(peer.next_to_write().is_none());
+    }
+
+    #[test]
+    fn the_writer_takes_messages_in_order_and_room_comes_back() {
+        let (peer, _other) = peer();
+        peer.send(NetworkMessage::Ping(1));
+        peer.send(NetworkMessage::Verack);
+        assert_eq!(peer.next_to_write().map(|(command, _)| command), Some("ping".to_string()));
+        assert_eq!(
+            peer.next_to_write().map(|(command, bytes)| (command, bytes.len())),
+            Some(("verack".to_string(), 24))
+        );
+        peer.wait_send_room();
+        peer.disconnect();
+        assert!(peer.next_to_write().is_none());
+    }
+}
