@@ -78,6 +78,8 @@ pub(crate) fn run(shared: &Arc<Shared>, peer: &Arc<Peer>, mut stream: TcpStream)
         }
         Err(e) => Err(e),
     };
+    peer.info().connected_clock = shared.clock();
+    tracing::debug!(target: "net", "Added connection peer={}", peer.id);
     match writer {
         Ok(writer) => {
             if !peer.inbound() {
@@ -171,6 +173,9 @@ fn process(shared: &Arc<Shared>, peer: &Arc<Peer>, frame: Frame) {
         }
         Payload::BadCommand => {
             tracing::debug!(target: "net", "Header error: Unable to parse the message type, peer={}", peer.id);
+        }
+        Payload::Malformed(_) if frame.command == "pong" && peer.info().handshake_done => {
+            handshake::on_short_pong(peer, payload_len);
         }
         Payload::Malformed(e) => {
             tracing::debug!(target: "net", "ProcessMessages({}, {payload_len} bytes): Exception '{e}' caught, peer={}", frame.command, peer.id);

@@ -8,7 +8,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_network::VersionMessage;
@@ -47,34 +47,42 @@ pub(crate) fn send_version(shared: &Shared, peer: &Peer) {
     peer.send(NetworkMessage::Version(message));
 }
 
-/// The periodic checks; `false` ends the connection.
+/// The periodic checks, on the node's clock; `false` ends the connection.
 pub(crate) fn housekeeping(shared: &Shared, peer: &Peer) -> bool {
+    let now = shared.clock();
     let mut info = peer.info();
-    let connected_for = peer.connected_at.elapsed();
+    let connected_for = now - info.connected_clock;
+    let peer_timeout = shared.config.peer_timeout.as_secs_f64();
     if !info.handshake_done {
-        if connected_for > shared.config.peer_timeout {
-            tracing::info!(target: "net", "version handshake timeout, disconnecting peer={}", peer.id);
+        if connected_for > peer_timeout {
+            tracing::debug!(target: "net", "version handshake timeout, disconnecting peer={}", peer.id);
             return false;
         }
         return true;
     }
-    if connected_for > shared.config.peer_timeout {
-        let now = super::unix_now();
+    if connected_for > peer_timeout {
+        let wall = super::unix_now();
         let idle = TIMEOUT_INTERVAL.as_secs();
-        if now.saturating_sub(info.last_recv) > idle || now.saturating_sub(info.last_send) > idle {
-            tracing::info!(target: "net", "socket inactivity timeout, disconnecting peer={}", peer.id);
+        if wall.saturating_sub(info.last_recv) > idle || wall.saturating_sub(info.last_send) > idle {
+            tracing::debug!(target: "net", "socket inactivity timeout, disconnecting peer={}", peer.id);
             return false;
         }
     }
     if let Some((_, sent)) = info.ping_sent {
-        if sent.elapsed() > TIMEOUT_INTERVAL {
-            tracing::info!(target: "net", "ping timeout: {}s, disconnecting peer={}", sent.elapsed().as_secs(), peer.id);
+        if now - sent > TIMEOUT_INTERVAL.as_secs_f64() {
+            tracing::debug!(target: "net", "ping timeout: {:.6}s, disconnecting peer={}", now - sent, peer.id);
             return false;
         }
-    } else if info.ping_queued || info.last_ping.is_none_or(|t| t.elapsed() >= PING_INTERVAL) {
-        let nonce = shared.nonce();
-        info.ping_sent = Some((nonce, Instant::now()));
-        info.last_ping = Some(Instant::now());
+    } else if info.ping_queued || info.last_ping.is_none_or(|t| now - t >= PING_INTERVAL.as_secs_f64()) {
+        let nonce = loop {
+            // Zero means "no ping" in a pong (Core never sends it).
+            let nonce = shared.nonce();
+            if nonce != 0 {
+                break nonce;
+            }
+        };
+        info.ping_sent = Some((nonce, now));
+        info.last_ping = Some(now);
         info.ping_queued = false;
         drop(info);
         peer.send(NetworkMessage::Ping(nonce));
@@ -132,7 +140,7 @@ pub(crate) fn handle(shared: &Arc<Shared>, peer: &Arc<Peer>, message: NetworkMes
     match message {
         NetworkMessage::SendHeaders => peer.info().send_headers = true,
         NetworkMessage::Ping(nonce) => peer.send(NetworkMessage::Pong(nonce)),
-        NetworkMessage::Pong(nonce) => on_pong(peer, nonce),
+        NetworkMessage::Pong(nonce) => on_pong(shared, peer, nonce),
         NetworkMessage::FeeFilter(rate) => peer.info().fee_filter_sat_per_kvb = rate,
         NetworkMessage::GetHeaders(request) => sync::on_getheaders(shared, peer, &request),
         NetworkMessage::Headers(headers) => sync::on_headers(shared, peer, &headers),
@@ -222,16 +230,37 @@ fn on_verack(shared: &Shared, peer: &Peer) {
     sync::send_getheaders(shared, peer, None);
 }
 
-fn on_pong(peer: &Peer, nonce: u64) {
+fn on_pong(shared: &Shared, peer: &Peer, nonce: u64) {
+    let now = shared.clock();
     let mut info = peer.info();
-    match info.ping_sent {
-        Some((sent_nonce, sent)) if sent_nonce == nonce => {
-            let rtt = sent.elapsed();
+    let Some((expected, sent)) = info.ping_sent else {
+        tracing::debug!(target: "net", "pong peer={}: Unsolicited pong without ping, 0 expected, {nonce:x} received, 8 bytes", peer.id);
+        return;
+    };
+    if nonce == expected {
+        let rtt = now - sent;
+        if rtt >= 0.0 {
             info.ping_time = Some(rtt);
             info.min_ping = Some(info.min_ping.map_or(rtt, |m| m.min(rtt)));
-            info.ping_sent = None;
+        } else {
+            tracing::debug!(target: "net", "pong peer={}: Timing mishap, {expected:x} expected, {nonce:x} received, 8 bytes", peer.id);
         }
-        Some(_) => tracing::debug!(target: "net", "pong peer={}: Nonce mismatch", peer.id),
-        None => tracing::debug!(target: "net", "pong peer={}: Unsolicited pong without ping", peer.id),
+        info.ping_sent = None;
+    } else if nonce == 0 {
+        // A pong that cancels the ping (Core's rule).
+        tracing::debug!(target: "net", "pong peer={}: Nonce zero, {expected:x} expected, {nonce:x} received, 8 bytes", peer.id);
+        info.ping_sent = None;
+    } else {
+        tracing::debug!(target: "net", "pong peer={}: Nonce mismatch, {expected:x} expected, {nonce:x} received, 8 bytes", peer.id);
+    }
+}
+
+/// A `pong` without its 8-byte nonce cancels the ping, as in Core.
+pub(crate) fn on_short_pong(peer: &Peer, length: usize) {
+    let mut info = peer.info();
+    let expected = info.ping_sent.map_or(0, |(nonce, _)| nonce);
+    if info.ping_sent.is_some() {
+        tracing::debug!(target: "net", "pong peer={}: Short payload, {expected:x} expected, 0 received, {length} bytes", peer.id);
+        info.ping_sent = None;
     }
 }

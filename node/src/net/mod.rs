@@ -190,6 +190,16 @@ impl Shared {
         self.stopping.load(Ordering::SeqCst)
     }
 
+    /// The node's clock in seconds: `setmocktime`'s when set, else the system's (fractional).
+    pub(crate) fn clock(&self) -> f64 {
+        match self.node.lock().chain.mock_time() {
+            Some(time) => f64::from(time),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        }
+    }
+
     /// The `-whitelist` permissions of a peer at `addr`.
     pub(crate) fn permissions(&self, addr: &SocketAddr, inbound: bool) -> Vec<&'static str> {
         permissions::for_peer(&self.whitelist, addr.ip(), inbound)
@@ -429,6 +439,11 @@ impl Connman {
             }
             None => false,
         }
+    }
+
+    /// The clock ping times are measured on (see [`Shared::clock`]).
+    pub(crate) fn clock(&self) -> f64 {
+        self.shared.clock()
     }
 
     /// Bytes (received, sent) over all connections since start.

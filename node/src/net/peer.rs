@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::Magic;
@@ -77,12 +77,17 @@ pub(crate) struct PeerInfo {
     pub(crate) bytes_recv: u64,
     pub(crate) sent_per_msg: BTreeMap<String, u64>,
     pub(crate) recv_per_msg: BTreeMap<String, u64>,
-    /// The nonce and time of the ping awaiting its pong.
-    pub(crate) ping_sent: Option<(u64, Instant)>,
+    /// When the connection was made, on the node's (mockable) clock: the handshake timeout
+    /// and the ping times run on it, as Core's do, so its tests can move them with
+    /// `setmocktime`.
+    pub(crate) connected_clock: f64,
+    /// The nonce and clock time of the ping awaiting its pong.
+    pub(crate) ping_sent: Option<(u64, f64)>,
     pub(crate) ping_queued: bool,
-    pub(crate) last_ping: Option<Instant>,
-    pub(crate) ping_time: Option<Duration>,
-    pub(crate) min_ping: Option<Duration>,
+    pub(crate) last_ping: Option<f64>,
+    /// Round trips, seconds.
+    pub(crate) ping_time: Option<f64>,
+    pub(crate) min_ping: Option<f64>,
     /// Height of the last header we have in common with the peer (-1: none known).
     pub(crate) synced_headers: i64,
     /// Height of the last block we have in common with the peer (-1: none known).
@@ -126,6 +131,7 @@ impl PeerInfo {
             bytes_recv: 0,
             sent_per_msg: BTreeMap::new(),
             recv_per_msg: BTreeMap::new(),
+            connected_clock: 0.0,
             ping_sent: None,
             ping_queued: false,
             last_ping: None,
@@ -197,7 +203,6 @@ pub(crate) struct Peer {
     pub(crate) conn_type: ConnectionType,
     /// When the connection was made, seconds since the epoch (`conntime`).
     pub(crate) conn_time: u64,
-    pub(crate) connected_at: Instant,
     /// The nonce of the `version` we sent (self-connection detection).
     pub(crate) local_nonce: u64,
     /// `-whitelist` permissions (`noban`: transactions announced without delay).
@@ -228,7 +233,6 @@ impl Peer {
             addr_bind: stream.local_addr().ok(),
             conn_type,
             conn_time: unix_now(),
-            connected_at: Instant::now(),
             local_nonce,
             permissions,
             magic,

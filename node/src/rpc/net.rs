@@ -163,11 +163,7 @@ fn getconnectioncount(d: &Dispatcher, args: &[Value]) -> CallResult {
     Ok(json!(inbound + outbound))
 }
 
-fn seconds(duration: std::time::Duration) -> Value {
-    real_value(duration.as_secs_f64())
-}
-
-fn peer_json(peer: &Peer) -> Value {
+fn peer_json(peer: &Peer, now: f64) -> Value {
     let info = peer.info();
     let mut obj = serde_json::Map::new();
     let mut put = |key: &str, value: Value| {
@@ -191,13 +187,13 @@ fn peer_json(peer: &Peer) -> Value {
     put("conntime", json!(peer.conn_time));
     put("timeoffset", json!(info.time_offset));
     if let Some(ping) = info.ping_time {
-        put("pingtime", seconds(ping));
+        put("pingtime", real_value(ping));
     }
     if let Some(min) = info.min_ping {
-        put("minping", seconds(min));
+        put("minping", real_value(min));
     }
     if let Some((_, sent)) = info.ping_sent {
-        put("pingwait", seconds(sent.elapsed()));
+        put("pingwait", real_value((now - sent).max(0.0)));
     }
     put("version", json!(info.version));
     put("subver", json!(info.subver));
@@ -229,8 +225,9 @@ fn peer_json(peer: &Peer) -> Value {
 
 fn getpeerinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "getpeerinfo")?;
-    let peers = connman(d)?.peers();
-    Ok(Value::Array(peers.iter().map(|peer| peer_json(peer)).collect()))
+    let net = connman(d)?;
+    let now = net.clock();
+    Ok(Value::Array(net.peers().iter().map(|peer| peer_json(peer, now)).collect()))
 }
 
 fn addnode(d: &Dispatcher, args: &[Value]) -> CallResult {
