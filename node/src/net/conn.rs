@@ -1,4 +1,4 @@
-//! One connection's threads. The reader (the calling thread) reads with a 1 s timeout so that
+//! One connection's threads. The reader (the calling thread) reads with a 250 ms timeout so that
 //! it also runs the peer's housekeeping (handshake timeout, inactivity, pings), cuts the bytes
 //! into messages ([`FrameReader`], never more than one message buffered) and processes each in
 //! order. The writer (`p2p-send`) writes the queued messages. Either ends the connection on an
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use super::frame::{Frame, FrameReader, Payload};
 use super::{handshake, peer::unix_now, Peer, Shared};
 
-/// How long a read waits before the housekeeping runs.
-const READ_TICK: Duration = Duration::from_secs(1);
+/// How long a read waits before the housekeeping runs (a timeout is noticed this late at most).
+const READ_TICK: Duration = Duration::from_millis(250);
 /// Core's `TIMEOUT_INTERVAL`: no bytes either way for this long (after `-peertimeout`) ends
 /// the connection, and so does a write that cannot progress for this long.
 pub(crate) const TIMEOUT_INTERVAL: Duration = Duration::from_secs(20 * 60);

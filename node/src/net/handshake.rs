@@ -53,20 +53,34 @@ pub(crate) fn housekeeping(shared: &Shared, peer: &Peer) -> bool {
     let mut info = peer.info();
     let connected_for = now - info.connected_clock;
     let peer_timeout = shared.config.peer_timeout.as_secs_f64();
-    if !info.handshake_done {
-        if connected_for > peer_timeout {
+    // Core's InactivityCheck, in its order and words, after -peertimeout.
+    if connected_for > peer_timeout {
+        let (last_send, last_recv) = (info.last_send, info.last_recv);
+        if last_send == 0 || last_recv == 0 {
+            tracing::debug!(target: "net", "socket no message in first {} seconds{}{}, disconnecting peer={}",
+                shared.config.peer_timeout.as_secs(),
+                if last_recv == 0 { ", never received from peer" } else { "" },
+                if last_send == 0 { ", never sent to peer" } else { "" },
+                peer.id);
+            return false;
+        }
+        let wall = super::unix_now();
+        let idle = TIMEOUT_INTERVAL.as_secs();
+        if wall.saturating_sub(last_send) > idle {
+            tracing::debug!(target: "net", "socket sending timeout: {}s, disconnecting peer={}", wall - last_send, peer.id);
+            return false;
+        }
+        if wall.saturating_sub(last_recv) > idle {
+            tracing::debug!(target: "net", "socket receive timeout: {}s, disconnecting peer={}", wall - last_recv, peer.id);
+            return false;
+        }
+        if !info.handshake_done {
             tracing::debug!(target: "net", "version handshake timeout, disconnecting peer={}", peer.id);
             return false;
         }
-        return true;
     }
-    if connected_for > peer_timeout {
-        let wall = super::unix_now();
-        let idle = TIMEOUT_INTERVAL.as_secs();
-        if wall.saturating_sub(info.last_recv) > idle || wall.saturating_sub(info.last_send) > idle {
-            tracing::debug!(target: "net", "socket inactivity timeout, disconnecting peer={}", peer.id);
-            return false;
-        }
+    if !info.handshake_done {
+        return true;
     }
     if let Some((_, sent)) = info.ping_sent {
         if now - sent > TIMEOUT_INTERVAL.as_secs_f64() {

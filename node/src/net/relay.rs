@@ -273,7 +273,7 @@ pub(crate) fn on_tx(shared: &Shared, peer: &Peer, tx: Transaction) {
 }
 
 /// Sends `peer`'s queued transaction announcements if its trickle timer has fired (called from
-/// the peer's housekeeping, about every second).
+/// the peer's housekeeping, every 250 ms, and after each message).
 pub(crate) fn trickle(shared: &Shared, peer: &Peer) {
     let now = shared.clock();
     let mut info = peer.info();
