@@ -162,17 +162,22 @@ fn read_loop(shared: &Arc<Shared>, peer: &Arc<Peer>, stream: &mut TcpStream) {
     }
 }
 
+fn hex4(bytes: &[u8; 4]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Counts a complete message and hands it to the protocol; a panic in the handling (a bug,
 /// never expected) ends this connection only.
 fn process(shared: &Arc<Shared>, peer: &Arc<Peer>, frame: Frame) {
     *peer.info().recv_per_msg.entry(count_key(&frame.command)).or_insert(0) += frame.wire_len as u64;
     let payload_len = frame.wire_len - super::frame::HEADER_LEN;
     match frame.payload {
-        Payload::BadChecksum => {
-            tracing::debug!(target: "net", "Header error: Wrong checksum ({}, {payload_len} bytes), peer={}", frame.command, peer.id);
+        Payload::BadChecksum { shown, expected, received } => {
+            tracing::debug!(target: "net", "Header error: Wrong checksum ({shown}, {payload_len} bytes), expected {} was {}, peer={}",
+                hex4(&expected), hex4(&received), peer.id);
         }
-        Payload::BadCommand => {
-            tracing::debug!(target: "net", "Header error: Unable to parse the message type, peer={}", peer.id);
+        Payload::BadCommand(shown) => {
+            tracing::debug!(target: "net", "Header error: Invalid message type ({shown}, {payload_len} bytes), peer={}", peer.id);
         }
         Payload::Malformed(_) if frame.command == "pong" && peer.info().handshake_done => {
             handshake::on_short_pong(peer, payload_len);

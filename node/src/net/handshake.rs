@@ -160,8 +160,7 @@ pub(crate) fn handle(shared: &Arc<Shared>, peer: &Arc<Peer>, message: NetworkMes
         NetworkMessage::Headers(headers) => sync::on_headers(shared, peer, &headers),
         NetworkMessage::Inv(inventory) => {
             if inventory.len() > sync::MAX_INV_SZ {
-                tracing::info!(target: "net", "inv message size = {}, disconnecting peer={}", inventory.len(), peer.id);
-                peer.disconnect();
+                misbehaving(peer, &format!("inv message size = {}", inventory.len()));
                 return;
             }
             sync::on_block_inv(shared, peer, &inventory);
@@ -182,7 +181,7 @@ fn on_version(shared: &Shared, peer: &Peer, version: VersionMessage) {
         return;
     }
     if version.version < MIN_PEER_PROTO_VERSION {
-        tracing::debug!(target: "net", "peer={} using obsolete version {}; disconnecting", peer.id, version.version);
+        tracing::debug!(target: "net", "using obsolete version {}, disconnecting peer={}", version.version, peer.id);
         peer.disconnect();
         return;
     }
@@ -209,10 +208,11 @@ fn on_version(shared: &Shared, peer: &Peer, version: VersionMessage) {
     if peer.inbound() {
         send_version(shared, peer);
     }
+    // Both only to peers at 70016 or later, as Core (older ones may refuse unknown messages).
     if version.version >= WTXID_RELAY_VERSION {
         peer.send(NetworkMessage::WtxidRelay);
+        peer.send(NetworkMessage::SendAddrV2);
     }
-    peer.send(NetworkMessage::SendAddrV2);
     peer.send(NetworkMessage::Verack);
 }
 
@@ -276,5 +276,19 @@ pub(crate) fn on_short_pong(peer: &Peer, length: usize) {
     if info.ping_sent.is_some() {
         tracing::debug!(target: "net", "pong peer={}: Short payload, {expected:x} expected, 0 received, {length} bytes", peer.id);
         info.ping_sent = None;
+    }
+}
+
+/// Core's `Misbehaving`: logged, and the peer disconnected unless it has `noban` or is a
+/// manual connection (Core punishes neither; there is no ban list here).
+pub(crate) fn misbehaving(peer: &Peer, reason: &str) {
+    tracing::debug!(target: "net", "Misbehaving: peer={}: {reason}", peer.id);
+    if peer.has_permission("noban") {
+        tracing::info!("Warning: not punishing noban peer {}!", peer.id);
+    } else if !peer.inbound() {
+        tracing::info!("Warning: not punishing manually connected peer {}!", peer.id);
+    } else {
+        tracing::debug!(target: "net", "Disconnecting peer={} for misbehavior", peer.id);
+        peer.disconnect();
     }
 }
