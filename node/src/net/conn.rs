@@ -1,4 +1,4 @@
-//! One connection's threads. The reader (the calling thread) reads with a 1 s timeout so that
+//! One connection's threads. The reader (the calling thread) reads with a 250 ms timeout so that
 //! it also runs the peer's housekeeping (handshake timeout, inactivity, pings), cuts the bytes
 //! into messages ([`FrameReader`], never more than one message buffered) and processes each in
 //! order. The writer (`p2p-send`) writes the queued messages. Either ends the connection on an
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use super::frame::{Frame, FrameReader, Payload};
 use super::{handshake, peer::unix_now, Peer, Shared};
 
-/// How long a read waits before the housekeeping runs.
-const READ_TICK: Duration = Duration::from_secs(1);
+/// How long a read waits before the housekeeping runs (a timeout is noticed this late at most).
+const READ_TICK: Duration = Duration::from_millis(250);
 /// Core's `TIMEOUT_INTERVAL`: no bytes either way for this long (after `-peertimeout`) ends
 /// the connection, and so does a write that cannot progress for this long.
 pub(crate) const TIMEOUT_INTERVAL: Duration = Duration::from_secs(20 * 60);
@@ -78,6 +78,8 @@ pub(crate) fn run(shared: &Arc<Shared>, peer: &Arc<Peer>, mut stream: TcpStream)
         }
         Err(e) => Err(e),
     };
+    peer.info().connected_clock = shared.clock();
+    tracing::debug!(target: "net", "Added connection peer={}", peer.id);
     match writer {
         Ok(writer) => {
             if !peer.inbound() {
@@ -160,17 +162,25 @@ fn read_loop(shared: &Arc<Shared>, peer: &Arc<Peer>, stream: &mut TcpStream) {
     }
 }
 
+fn hex4(bytes: &[u8; 4]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Counts a complete message and hands it to the protocol; a panic in the handling (a bug,
 /// never expected) ends this connection only.
 fn process(shared: &Arc<Shared>, peer: &Arc<Peer>, frame: Frame) {
     *peer.info().recv_per_msg.entry(count_key(&frame.command)).or_insert(0) += frame.wire_len as u64;
     let payload_len = frame.wire_len - super::frame::HEADER_LEN;
     match frame.payload {
-        Payload::BadChecksum => {
-            tracing::debug!(target: "net", "Header error: Wrong checksum ({}, {payload_len} bytes), peer={}", frame.command, peer.id);
+        Payload::BadChecksum { shown, expected, received } => {
+            tracing::debug!(target: "net", "Header error: Wrong checksum ({shown}, {payload_len} bytes), expected {} was {}, peer={}",
+                hex4(&expected), hex4(&received), peer.id);
         }
-        Payload::BadCommand => {
-            tracing::debug!(target: "net", "Header error: Unable to parse the message type, peer={}", peer.id);
+        Payload::BadCommand(shown) => {
+            tracing::debug!(target: "net", "Header error: Invalid message type ({shown}, {payload_len} bytes), peer={}", peer.id);
+        }
+        Payload::Malformed(_) if frame.command == "pong" && peer.info().handshake_done => {
+            handshake::on_short_pong(peer, payload_len);
         }
         Payload::Malformed(e) => {
             tracing::debug!(target: "net", "ProcessMessages({}, {payload_len} bytes): Exception '{e}' caught, peer={}", frame.command, peer.id);

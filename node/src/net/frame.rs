@@ -41,9 +41,16 @@ pub(crate) enum Payload {
     /// A message rust-bitcoin decoded (`NetworkMessage::Unknown` for types it does not know).
     Message(NetworkMessage),
     /// The checksum does not match the payload: dropped.
-    BadChecksum,
-    /// The message type is not printable ASCII followed by NULs: dropped.
-    BadCommand,
+    BadChecksum {
+        /// The message type's printable characters, for the log.
+        shown: String,
+        /// The payload's checksum.
+        expected: [u8; 4],
+        /// The header's.
+        received: [u8; 4],
+    },
+    /// The message type is not printable ASCII followed by NULs: dropped (its printable part).
+    BadCommand(String),
     /// The payload does not decode as its type says: dropped.
     Malformed(String),
 }
@@ -151,20 +158,28 @@ impl FrameReader {
         let rest = self.buf.split_off(total);
         let bytes = std::mem::replace(&mut self.buf, rest);
         let (header, payload_bytes) = bytes.split_at(HEADER_LEN);
+        // Core's order: the checksum first (reported with the type's printable characters),
+        // then the type itself.
+        let shown: String =
+            String::from_utf8_lossy(&header[4..16]).chars().filter(|c| !c.is_control()).collect();
+        let expected = checksum(payload_bytes);
+        if header[20..24] != expected {
+            let mut received = [0u8; 4];
+            received.copy_from_slice(&header[20..24]);
+            let payload = Payload::BadChecksum { shown, expected, received };
+            let command = parse_command(&header[4..16]).unwrap_or_else(|| "*other*".to_string());
+            return Ok(Some(Frame { command, wire_len: total, payload }));
+        }
         let Some(command) = parse_command(&header[4..16]) else {
             return Ok(Some(Frame {
                 command: "*other*".to_string(),
                 wire_len: total,
-                payload: Payload::BadCommand,
+                payload: Payload::BadCommand(shown),
             }));
         };
-        let payload = if header[20..24] != checksum(payload_bytes) {
-            Payload::BadChecksum
-        } else {
-            match deserialize_partial::<RawNetworkMessage>(&bytes) {
-                Ok((raw, _)) => Payload::Message(raw.into_payload()),
-                Err(e) => Payload::Malformed(e.to_string()),
-            }
+        let payload = match deserialize_partial::<RawNetworkMessage>(&bytes) {
+            Ok((raw, _)) => Payload::Message(raw.into_payload()),
+            Err(e) => Payload::Malformed(e.to_string()),
         };
         Ok(Some(Frame { command, wire_len: total, payload }))
     }
@@ -266,7 +281,7 @@ mod tests {
         bytes.extend(encode(Magic::REGTEST, NetworkMessage::Ping(6)).1);
         let mut r = reader();
         r.push(&bytes);
-        assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::BadChecksum, .. }))));
+        assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::BadChecksum { .. }, .. }))));
         assert!(matches!(
             r.next_frame(),
             Ok(Some(Frame { payload: Payload::Message(NetworkMessage::Ping(6)), .. }))
@@ -274,12 +289,27 @@ mod tests {
     }
 
     #[test]
+    fn bad_checksum_of_an_unknown_type_is_reported_with_both_sums() {
+        // Core's test type: not a valid one, yet the checksum is what is reported.
+        let mut bytes = message(b"badmsg\x01", b"\x01d");
+        bytes[20..24].copy_from_slice(&[0xff; 4]);
+        let mut r = reader();
+        r.push(&bytes);
+        let frame = r.next_frame().expect("valid").expect("complete");
+        assert_eq!(frame.command, "*other*");
+        assert!(
+            matches!(&frame.payload, Payload::BadChecksum { shown, expected: [0x78, 0xdf, 0x0a, 0x04], received: [0xff, 0xff, 0xff, 0xff] } if shown == "badmsg"),
+            "{frame:?}"
+        );
+    }
+
+    #[test]
     fn invalid_command_and_malformed_payload_are_dropped() {
         let mut r = reader();
         r.push(&message(b"pi\x01g", &[]));
-        assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::BadCommand, .. }))));
+        assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::BadCommand(_), .. }))));
         r.push(&message(b"ping\0x", &[]));
-        assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::BadCommand, .. }))));
+        assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::BadCommand(_), .. }))));
         // A ping needs 8 bytes.
         r.push(&message(b"ping", &[1, 2, 3]));
         assert!(matches!(r.next_frame(), Ok(Some(Frame { payload: Payload::Malformed(_), .. }))));

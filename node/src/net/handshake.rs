@@ -8,7 +8,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_network::VersionMessage;
@@ -47,34 +47,56 @@ pub(crate) fn send_version(shared: &Shared, peer: &Peer) {
     peer.send(NetworkMessage::Version(message));
 }
 
-/// The periodic checks; `false` ends the connection.
+/// The periodic checks, on the node's clock; `false` ends the connection.
 pub(crate) fn housekeeping(shared: &Shared, peer: &Peer) -> bool {
+    let now = shared.clock();
     let mut info = peer.info();
-    let connected_for = peer.connected_at.elapsed();
-    if !info.handshake_done {
-        if connected_for > shared.config.peer_timeout {
-            tracing::info!(target: "net", "version handshake timeout, disconnecting peer={}", peer.id);
+    let connected_for = now - info.connected_clock;
+    let peer_timeout = shared.config.peer_timeout.as_secs_f64();
+    // Core's InactivityCheck, in its order and words, after -peertimeout.
+    if connected_for > peer_timeout {
+        let (last_send, last_recv) = (info.last_send, info.last_recv);
+        if last_send == 0 || last_recv == 0 {
+            tracing::debug!(target: "net", "socket no message in first {} seconds{}{}, disconnecting peer={}",
+                shared.config.peer_timeout.as_secs(),
+                if last_recv == 0 { ", never received from peer" } else { "" },
+                if last_send == 0 { ", never sent to peer" } else { "" },
+                peer.id);
             return false;
         }
+        let wall = super::unix_now();
+        let idle = TIMEOUT_INTERVAL.as_secs();
+        if wall.saturating_sub(last_send) > idle {
+            tracing::debug!(target: "net", "socket sending timeout: {}s, disconnecting peer={}", wall - last_send, peer.id);
+            return false;
+        }
+        if wall.saturating_sub(last_recv) > idle {
+            tracing::debug!(target: "net", "socket receive timeout: {}s, disconnecting peer={}", wall - last_recv, peer.id);
+            return false;
+        }
+        if !info.handshake_done {
+            tracing::debug!(target: "net", "version handshake timeout, disconnecting peer={}", peer.id);
+            return false;
+        }
+    }
+    if !info.handshake_done {
         return true;
     }
-    if connected_for > shared.config.peer_timeout {
-        let now = super::unix_now();
-        let idle = TIMEOUT_INTERVAL.as_secs();
-        if now.saturating_sub(info.last_recv) > idle || now.saturating_sub(info.last_send) > idle {
-            tracing::info!(target: "net", "socket inactivity timeout, disconnecting peer={}", peer.id);
-            return false;
-        }
-    }
     if let Some((_, sent)) = info.ping_sent {
-        if sent.elapsed() > TIMEOUT_INTERVAL {
-            tracing::info!(target: "net", "ping timeout: {}s, disconnecting peer={}", sent.elapsed().as_secs(), peer.id);
+        if now - sent > TIMEOUT_INTERVAL.as_secs_f64() {
+            tracing::debug!(target: "net", "ping timeout: {:.6}s, disconnecting peer={}", now - sent, peer.id);
             return false;
         }
-    } else if info.ping_queued || info.last_ping.is_none_or(|t| t.elapsed() >= PING_INTERVAL) {
-        let nonce = shared.nonce();
-        info.ping_sent = Some((nonce, Instant::now()));
-        info.last_ping = Some(Instant::now());
+    } else if info.ping_queued || info.last_ping.is_none_or(|t| now - t >= PING_INTERVAL.as_secs_f64()) {
+        let nonce = loop {
+            // Zero means "no ping" in a pong (Core never sends it).
+            let nonce = shared.nonce();
+            if nonce != 0 {
+                break nonce;
+            }
+        };
+        info.ping_sent = Some((nonce, now));
+        info.last_ping = Some(now);
         info.ping_queued = false;
         drop(info);
         peer.send(NetworkMessage::Ping(nonce));
@@ -132,14 +154,13 @@ pub(crate) fn handle(shared: &Arc<Shared>, peer: &Arc<Peer>, message: NetworkMes
     match message {
         NetworkMessage::SendHeaders => peer.info().send_headers = true,
         NetworkMessage::Ping(nonce) => peer.send(NetworkMessage::Pong(nonce)),
-        NetworkMessage::Pong(nonce) => on_pong(peer, nonce),
+        NetworkMessage::Pong(nonce) => on_pong(shared, peer, nonce),
         NetworkMessage::FeeFilter(rate) => peer.info().fee_filter_sat_per_kvb = rate,
         NetworkMessage::GetHeaders(request) => sync::on_getheaders(shared, peer, &request),
         NetworkMessage::Headers(headers) => sync::on_headers(shared, peer, &headers),
         NetworkMessage::Inv(inventory) => {
             if inventory.len() > sync::MAX_INV_SZ {
-                tracing::info!(target: "net", "inv message size = {}, disconnecting peer={}", inventory.len(), peer.id);
-                peer.disconnect();
+                misbehaving(peer, &format!("inv message size = {}", inventory.len()));
                 return;
             }
             sync::on_block_inv(shared, peer, &inventory);
@@ -160,7 +181,7 @@ fn on_version(shared: &Shared, peer: &Peer, version: VersionMessage) {
         return;
     }
     if version.version < MIN_PEER_PROTO_VERSION {
-        tracing::debug!(target: "net", "peer={} using obsolete version {}; disconnecting", peer.id, version.version);
+        tracing::debug!(target: "net", "using obsolete version {}, disconnecting peer={}", version.version, peer.id);
         peer.disconnect();
         return;
     }
@@ -187,10 +208,11 @@ fn on_version(shared: &Shared, peer: &Peer, version: VersionMessage) {
     if peer.inbound() {
         send_version(shared, peer);
     }
+    // Both only to peers at 70016 or later, as Core (older ones may refuse unknown messages).
     if version.version >= WTXID_RELAY_VERSION {
         peer.send(NetworkMessage::WtxidRelay);
+        peer.send(NetworkMessage::SendAddrV2);
     }
-    peer.send(NetworkMessage::SendAddrV2);
     peer.send(NetworkMessage::Verack);
 }
 
@@ -222,16 +244,51 @@ fn on_verack(shared: &Shared, peer: &Peer) {
     sync::send_getheaders(shared, peer, None);
 }
 
-fn on_pong(peer: &Peer, nonce: u64) {
+fn on_pong(shared: &Shared, peer: &Peer, nonce: u64) {
+    let now = shared.clock();
     let mut info = peer.info();
-    match info.ping_sent {
-        Some((sent_nonce, sent)) if sent_nonce == nonce => {
-            let rtt = sent.elapsed();
+    let Some((expected, sent)) = info.ping_sent else {
+        tracing::debug!(target: "net", "pong peer={}: Unsolicited pong without ping, 0 expected, {nonce:x} received, 8 bytes", peer.id);
+        return;
+    };
+    if nonce == expected {
+        let rtt = now - sent;
+        if rtt >= 0.0 {
             info.ping_time = Some(rtt);
             info.min_ping = Some(info.min_ping.map_or(rtt, |m| m.min(rtt)));
-            info.ping_sent = None;
+        } else {
+            tracing::debug!(target: "net", "pong peer={}: Timing mishap, {expected:x} expected, {nonce:x} received, 8 bytes", peer.id);
         }
-        Some(_) => tracing::debug!(target: "net", "pong peer={}: Nonce mismatch", peer.id),
-        None => tracing::debug!(target: "net", "pong peer={}: Unsolicited pong without ping", peer.id),
+        info.ping_sent = None;
+    } else if nonce == 0 {
+        // A pong that cancels the ping (Core's rule).
+        tracing::debug!(target: "net", "pong peer={}: Nonce zero, {expected:x} expected, {nonce:x} received, 8 bytes", peer.id);
+        info.ping_sent = None;
+    } else {
+        tracing::debug!(target: "net", "pong peer={}: Nonce mismatch, {expected:x} expected, {nonce:x} received, 8 bytes", peer.id);
+    }
+}
+
+/// A `pong` without its 8-byte nonce cancels the ping, as in Core.
+pub(crate) fn on_short_pong(peer: &Peer, length: usize) {
+    let mut info = peer.info();
+    let expected = info.ping_sent.map_or(0, |(nonce, _)| nonce);
+    if info.ping_sent.is_some() {
+        tracing::debug!(target: "net", "pong peer={}: Short payload, {expected:x} expected, 0 received, {length} bytes", peer.id);
+        info.ping_sent = None;
+    }
+}
+
+/// Core's `Misbehaving`: logged, and the peer disconnected unless it has `noban` or is a
+/// manual connection (Core punishes neither; there is no ban list here).
+pub(crate) fn misbehaving(peer: &Peer, reason: &str) {
+    tracing::debug!(target: "net", "Misbehaving: peer={}: {reason}", peer.id);
+    if peer.has_permission("noban") {
+        tracing::info!("Warning: not punishing noban peer {}!", peer.id);
+    } else if !peer.inbound() {
+        tracing::info!("Warning: not punishing manually connected peer {}!", peer.id);
+    } else {
+        tracing::debug!(target: "net", "Disconnecting peer={} for misbehavior", peer.id);
+        peer.disconnect();
     }
 }

@@ -51,6 +51,8 @@ pub const PROTOCOL_VERSION: u32 = 70_016;
 pub const LOCAL_SERVICES: u64 = 1 | 8 | 1024;
 /// How long an outbound connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Outbound connection attempts under way at once, at most.
+const MAX_PENDING_CONNECTS: usize = 32;
 /// How often the added connections are checked.
 const ADDCON_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -186,6 +188,16 @@ impl Shared {
 
     pub(crate) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// The node's clock in seconds: `setmocktime`'s when set, else the system's (fractional).
+    pub(crate) fn clock(&self) -> f64 {
+        match self.node.lock().chain.mock_time() {
+            Some(time) => f64::from(time),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        }
     }
 
     /// The `-whitelist` permissions of a peer at `addr`.
@@ -429,6 +441,11 @@ impl Connman {
         }
     }
 
+    /// The clock ping times are measured on (see [`Shared::clock`]).
+    pub(crate) fn clock(&self) -> f64 {
+        self.shared.clock()
+    }
+
     /// Bytes (received, sent) over all connections since start.
     pub fn totals(&self) -> (u64, u64) {
         (self.shared.total_recv.load(Ordering::Relaxed), self.shared.total_sent.load(Ordering::Relaxed))
@@ -587,7 +604,16 @@ fn open_connection(shared: &Arc<Shared>, name: String) {
     if shared.stopping() || !shared.active.load(Ordering::SeqCst) || shared.connected_to(&name) {
         return;
     }
-    lock(&shared.connecting).insert(name.clone());
+    {
+        // Each attempt is a thread for up to CONNECT_TIMEOUT: a burst of `addnode onetry` to
+        // dead addresses must not become a burst of threads.
+        let mut connecting = lock(&shared.connecting);
+        if connecting.len() >= MAX_PENDING_CONNECTS {
+            tracing::info!(target: "net", "not connecting to {name}: {MAX_PENDING_CONNECTS} connection attempts under way");
+            return;
+        }
+        connecting.insert(name.clone());
+    }
     let s = shared.clone();
     let spawned = shared.spawn("p2p-recv", move || {
         let stream = connect(&s, &name);

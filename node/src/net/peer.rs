@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::Magic;
@@ -77,12 +77,17 @@ pub(crate) struct PeerInfo {
     pub(crate) bytes_recv: u64,
     pub(crate) sent_per_msg: BTreeMap<String, u64>,
     pub(crate) recv_per_msg: BTreeMap<String, u64>,
-    /// The nonce and time of the ping awaiting its pong.
-    pub(crate) ping_sent: Option<(u64, Instant)>,
+    /// When the connection was made, on the node's (mockable) clock: the handshake timeout
+    /// and the ping times run on it, as Core's do, so its tests can move them with
+    /// `setmocktime`.
+    pub(crate) connected_clock: f64,
+    /// The nonce and clock time of the ping awaiting its pong.
+    pub(crate) ping_sent: Option<(u64, f64)>,
     pub(crate) ping_queued: bool,
-    pub(crate) last_ping: Option<Instant>,
-    pub(crate) ping_time: Option<Duration>,
-    pub(crate) min_ping: Option<Duration>,
+    pub(crate) last_ping: Option<f64>,
+    /// Round trips, seconds.
+    pub(crate) ping_time: Option<f64>,
+    pub(crate) min_ping: Option<f64>,
     /// Height of the last header we have in common with the peer (-1: none known).
     pub(crate) synced_headers: i64,
     /// Height of the last block we have in common with the peer (-1: none known).
@@ -126,6 +131,7 @@ impl PeerInfo {
             bytes_recv: 0,
             sent_per_msg: BTreeMap::new(),
             recv_per_msg: BTreeMap::new(),
+            connected_clock: 0.0,
             ping_sent: None,
             ping_queued: false,
             last_ping: None,
@@ -197,7 +203,6 @@ pub(crate) struct Peer {
     pub(crate) conn_type: ConnectionType,
     /// When the connection was made, seconds since the epoch (`conntime`).
     pub(crate) conn_time: u64,
-    pub(crate) connected_at: Instant,
     /// The nonce of the `version` we sent (self-connection detection).
     pub(crate) local_nonce: u64,
     /// `-whitelist` permissions (`noban`: transactions announced without delay).
@@ -228,7 +233,6 @@ impl Peer {
             addr_bind: stream.local_addr().ok(),
             conn_type,
             conn_time: unix_now(),
-            connected_at: Instant::now(),
             local_nonce,
             permissions,
             magic,
@@ -324,5 +328,55 @@ impl Peer {
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|e| e.into_inner().0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> (Peer, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let stream = TcpStream::connect(addr).expect("connect");
+        let (other, _) = listener.accept().expect("accept");
+        let endpoint = Endpoint { addr, addr_name: addr.to_string(), conn_type: ConnectionType::Manual };
+        (Peer::new(0, stream, endpoint, 1, Magic::REGTEST, Vec::new()), other)
+    }
+
+    #[test]
+    fn a_peer_that_does_not_read_is_dropped_at_the_hard_limit() {
+        let (peer, _other) = peer();
+        // Nobody writes the queue out: it grows until the peer is dropped.
+        let big = NetworkMessage::Unknown {
+            command: bitcoin::p2p::message::CommandString::try_from_static("blob").expect("a command"),
+            payload: vec![0; 1 << 20],
+        };
+        let mut sent = 0usize;
+        while !peer.disconnecting() {
+            peer.send(big.clone());
+            sent += 1;
+            assert!(sent <= 70, "still connected after {sent} MiB queued");
+        }
+        // 64 messages of 1 MiB + 24 bytes of header: just over 64 MiB.
+        assert_eq!(sent, 64);
+        // A reader waiting for room is released by the disconnect, and nothing is queued any more.
+        peer.wait_send_room();
+        assert!(peer.next_to_write().is_none());
+    }
+
+    #[test]
+    fn the_writer_takes_messages_in_order_and_room_comes_back() {
+        let (peer, _other) = peer();
+        peer.send(NetworkMessage::Ping(1));
+        peer.send(NetworkMessage::Verack);
+        assert_eq!(peer.next_to_write().map(|(command, _)| command), Some("ping".to_string()));
+        assert_eq!(
+            peer.next_to_write().map(|(command, bytes)| (command, bytes.len())),
+            Some(("verack".to_string(), 24))
+        );
+        peer.wait_send_room();
+        peer.disconnect();
+        assert!(peer.next_to_write().is_none());
     }
 }

@@ -272,20 +272,10 @@ pub(crate) fn on_tx(shared: &Shared, peer: &Peer, tx: Transaction) {
     }
 }
 
-/// The node's clock in seconds, fractional unless mocked.
-fn clock(shared: &Shared) -> f64 {
-    match shared.node.lock().chain.mock_time() {
-        Some(time) => f64::from(time),
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64()),
-    }
-}
-
 /// Sends `peer`'s queued transaction announcements if its trickle timer has fired (called from
-/// the peer's housekeeping, about every second).
+/// the peer's housekeeping, every 250 ms, and after each message).
 pub(crate) fn trickle(shared: &Shared, peer: &Peer) {
-    let now = clock(shared);
+    let now = shared.clock();
     let mut info = peer.info();
     if !info.handshake_done || now < info.next_inv_send {
         return;

@@ -115,8 +115,7 @@ enum HeadersOutcome {
 
 pub(crate) fn on_headers(shared: &Shared, peer: &Peer, headers: &[Header]) {
     if headers.len() > MAX_HEADERS_RESULTS {
-        tracing::info!(target: "net", "headers message size = {}, disconnecting peer={}", headers.len(), peer.id);
-        peer.disconnect();
+        super::handshake::misbehaving(peer, &format!("headers message size = {}", headers.len()));
         return;
     }
     let Some(first) = headers.first() else { return };
@@ -131,10 +130,7 @@ pub(crate) fn on_headers(shared: &Shared, peer: &Peer, headers: &[Header]) {
             tracing::debug!(target: "net", "received header {}: missing prev block {}, sending getheaders to peer={}", first.block_hash(), first.prev_blockhash, peer.id);
             send_getheaders(shared, peer, None);
         }
-        HeadersOutcome::Invalid(reason) => {
-            tracing::info!(target: "net", "{reason}, disconnecting peer={}", peer.id);
-            peer.disconnect();
-        }
+        HeadersOutcome::Invalid(reason) => super::handshake::misbehaving(peer, reason),
         HeadersOutcome::Connected { request, last_height, last_in_chain } => {
             let wanted: Vec<Inventory> = {
                 let mut info = peer.info();
@@ -164,24 +160,23 @@ pub(crate) fn on_headers(shared: &Shared, peer: &Peer, headers: &[Header]) {
 
 fn classify(chain: &ChainState, headers: &[Header], parent_in_flight: Option<u32>) -> HeadersOutcome {
     let Some(first) = headers.first() else { return HeadersOutcome::Unconnected };
+    // As Core: proof of work and continuity before anything else.
+    let pow_limit = chain.params().pow_limit;
+    for (i, header) in headers.iter().enumerate() {
+        if header.target() > pow_limit || header.validate_pow(header.target()).is_err() {
+            return HeadersOutcome::Invalid("header with invalid proof of work");
+        }
+        if i > 0 && header.prev_blockhash != headers[i - 1].block_hash() {
+            return HeadersOutcome::Invalid("non-continuous headers sequence");
+        }
+    }
     let (parent_height, parent_work) = match (chain.block_height(&first.prev_blockhash), parent_in_flight) {
         (Some(height), _) => (height, chain.block_chain_work(&first.prev_blockhash)),
         // Continues a branch already found to have more work.
         (None, Some(height)) => (height, None),
         (None, None) => return HeadersOutcome::Unconnected,
     };
-    let mut previous = first.prev_blockhash;
-    let mut work = parent_work;
-    for header in headers {
-        if header.prev_blockhash != previous {
-            return HeadersOutcome::Invalid("non-continuous headers sequence");
-        }
-        if header.validate_pow(header.target()).is_err() {
-            return HeadersOutcome::Invalid("header with invalid proof of work");
-        }
-        work = work.map(|w| w + header.work());
-        previous = header.block_hash();
-    }
+    let work = parent_work.map(|w| headers.iter().fold(w, |w, h| w + h.work()));
     let more_work = work.is_none_or(|w| w > chain.chain_work());
     let mut request = Vec::new();
     let mut last_in_chain = None;
@@ -233,8 +228,7 @@ pub(crate) fn on_block_inv(shared: &Shared, peer: &Peer, inventory: &[Inventory]
 
 pub(crate) fn on_getdata(shared: &Shared, peer: &Peer, inventory: &[Inventory]) {
     if inventory.len() > MAX_INV_SZ {
-        tracing::info!(target: "net", "getdata message size = {}, disconnecting peer={}", inventory.len(), peer.id);
-        peer.disconnect();
+        super::handshake::misbehaving(peer, &format!("getdata message size = {}", inventory.len()));
         return;
     }
     let mut not_found = Vec::new();

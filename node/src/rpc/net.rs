@@ -164,11 +164,7 @@ fn getconnectioncount(d: &Dispatcher, args: &[Value]) -> CallResult {
     Ok(json!(inbound + outbound))
 }
 
-fn seconds(duration: std::time::Duration) -> Value {
-    real_value(duration.as_secs_f64())
-}
-
-fn peer_json(peer: &Peer) -> Value {
+fn peer_json(peer: &Peer, now: f64) -> Value {
     let info = peer.info();
     let mut obj = serde_json::Map::new();
     let mut put = |key: &str, value: Value| {
@@ -192,13 +188,13 @@ fn peer_json(peer: &Peer) -> Value {
     put("conntime", json!(peer.conn_time));
     put("timeoffset", json!(info.time_offset));
     if let Some(ping) = info.ping_time {
-        put("pingtime", seconds(ping));
+        put("pingtime", real_value(ping));
     }
     if let Some(min) = info.min_ping {
-        put("minping", seconds(min));
+        put("minping", real_value(min));
     }
     if let Some((_, sent)) = info.ping_sent {
-        put("pingwait", seconds(sent.elapsed()));
+        put("pingwait", real_value((now - sent).max(0.0)));
     }
     put("version", json!(info.version));
     put("subver", json!(info.subver));
@@ -230,8 +226,9 @@ fn peer_json(peer: &Peer) -> Value {
 
 fn getpeerinfo(d: &Dispatcher, args: &[Value]) -> CallResult {
     check_count(args, "getpeerinfo")?;
-    let peers = connman(d)?.peers();
-    Ok(Value::Array(peers.iter().map(|peer| peer_json(peer)).collect()))
+    let net = connman(d)?;
+    let now = net.clock();
+    Ok(Value::Array(net.peers().iter().map(|peer| peer_json(peer, now)).collect()))
 }
 
 fn addnode(d: &Dispatcher, args: &[Value]) -> CallResult {
@@ -243,11 +240,14 @@ fn addnode(d: &Dispatcher, args: &[Value]) -> CallResult {
     }
     let net = connman(d)?;
     if let Some(v2) = arg(args, 2) {
-        if as_bool(v2)? && !net.v2transport_enabled() {
-            return Err(RpcError::new(
-                RpcError::INVALID_PARAMETER,
-                "Error: v2transport requested but not enabled (see -v2transport)",
-            ));
+        if as_bool(v2)? {
+            if !net.v2transport_enabled() {
+                return Err(RpcError::new(
+                    RpcError::INVALID_PARAMETER,
+                    "Error: v2transport requested but not enabled (see -v2transport)",
+                ));
+            }
+            tracing::info!(target: "net", "addnode {node}: v2transport requested; this node speaks v1 only, connecting with v1");
         }
     }
     match command {
