@@ -121,11 +121,12 @@ fn the_test_frameworks_config_starts_the_node_and_takes_effect() {
         "-prevoutfetchthreads=1",
         "-rpcdoccheck=1",
         "-keypool=1",
-        "-fallbackfee=0.0002",
         "-fixedseeds=0",
     ] {
         assert!(inert.contains(option), "{option}: {inert}");
     }
+    // -fallbackfee and -txindex are applied now.
+    assert!(!inert.contains("-fallbackfee") && !inert.contains("-txindex"), "{inert}");
     assert!(!log.contains("Ignoring unknown configuration value"), "every key of Core's file is known");
 }
 
