@@ -116,13 +116,7 @@ fn the_test_frameworks_config_starts_the_node_and_takes_effect() {
     // Options with no effect here are named, not silently dropped.
     let inert =
         log.lines().find(|line| line.contains("not applied by this node")).expect("inert options logged");
-    for option in [
-        "-par=2",
-        "-prevoutfetchthreads=1",
-        "-rpcdoccheck=1",
-        "-keypool=1",
-        "-fixedseeds=0",
-    ] {
+    for option in ["-par=2", "-prevoutfetchthreads=1", "-rpcdoccheck=1", "-keypool=1", "-fixedseeds=0"] {
         assert!(inert.contains(option), "{option}: {inert}");
     }
     // -fallbackfee and -txindex are applied now.
