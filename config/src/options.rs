@@ -787,10 +787,9 @@ pub(crate) static OPTIONS: &[OptionDef] = &[
         "walletnotify",
         "cmd",
         "Execute command when a wallet transaction changes (%s in cmd is replaced by TxID, %w by \
-         the wallet name, %b by the block hash or 'unconfirmed', %h by the height or -1); exposed \
-         for the wallet",
+         the wallet name, %b by the block hash or 'unconfirmed', %h by the height or -1)",
         "none",
-        NODE,
+        NODE_AND_WALLET,
         true,
         WALLET,
         any_parser,

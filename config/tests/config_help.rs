@@ -76,7 +76,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("-fallbackfee=<amt>", "0.0002", "NW"),
     ("-keypool=<n>", "1000", "N"),
     ("-unsafesqlitesync", "0", "N"),
-    ("-walletnotify=<cmd>", "none", "N"),
+    ("-walletnotify=<cmd>", "none", "NW"),
     ("-ipcbind, -ipcbind=<addr>", "none", "N"),
     ("-ipcconnect, -ipcconnect=<addr>", "none", "CW"),
     ("-ipcfd=<n>", "none", "W"),

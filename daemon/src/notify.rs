@@ -23,7 +23,6 @@ const NOT_APPLIED: &[&str] = &[
     "prevoutfetchthreads",
     "rpcdoccheck",
     "unsafesqlitesync",
-    "walletnotify",
 ];
 
 /// Logs what reading the options found, what of P2P is supported, and the options given that

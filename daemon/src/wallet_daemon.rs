@@ -39,6 +39,7 @@ pub fn settings(config: &Config) -> wallet::WalletSettings {
     wallet::WalletSettings {
         startup_wallets: config.wallets.clone(),
         fallback_fee,
+        notify: config.wallet_options.notify.clone(),
         ..wallet::WalletSettings::regtest(config.chain_datadir.join("wallets"))
     }
 }

@@ -65,6 +65,9 @@ pub(crate) fn child_args(config: &Config) -> Vec<OsString> {
     args.push(OsString::from(format!("-printtoconsole={}", u8::from(config.print_to_console))));
     args.extend(config.wallets.iter().map(|name| OsString::from(format!("-wallet={name}"))));
     // The wallet options the child applies itself.
+    if let Some(command) = &config.wallet_options.notify {
+        args.push(OsString::from(format!("-walletnotify={command}")));
+    }
     if let Some(rate) = config.wallet_options.fallback_fee {
         args.push(OsString::from(format!("-fallbackfee={}.{:08}", rate / 100_000_000, rate % 100_000_000)));
     }

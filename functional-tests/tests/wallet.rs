@@ -355,3 +355,29 @@ fn backupwallet_writes_a_copy_that_loads_as_the_wallet() {
     node.call("loadwallet", json!(["restored"]));
     assert_eq!(balance(node, "restored"), balance(node, "w1"));
 }
+
+#[test]
+fn walletnotify_runs_for_new_and_confirmed_transactions() {
+    let mut test = TestFramework::new("wallet_walletnotify", 1);
+    let out = test.path("notified");
+    std::fs::create_dir_all(&out).expect("a directory for the notifications");
+    let command = format!("-walletnotify=echo %s %w %b %h >> {}/log", out.display());
+    test.nodes[0].start(&[&command]);
+    let node = &test.nodes[0];
+    funded_wallet(node, "w1");
+    let txid =
+        node.wallet_call("w1", "sendtoaddress", json!([ELSEWHERE, 1])).as_str().unwrap_or("").to_string();
+    let mined = node.call("generatetoaddress", json!([1, ELSEWHERE]))[0].as_str().unwrap_or("").to_string();
+    // The commands run on threads of their own: wait for both lines of the payment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let lines = loop {
+        let log = std::fs::read_to_string(out.join("log")).unwrap_or_default();
+        let lines: Vec<String> = log.lines().filter(|l| l.starts_with(&txid)).map(str::to_string).collect();
+        if lines.len() >= 2 || Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(lines.contains(&format!("{txid} w1 unconfirmed -1")), "{lines:?}");
+    assert!(lines.contains(&format!("{txid} w1 {mined} 102")), "{lines:?}");
+}

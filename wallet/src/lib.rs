@@ -28,6 +28,7 @@
 //!     network: bitcoin::Network::Regtest,
 //!     startup_wallets: vec!["w1".into()], // -wallet=w1
 //!     fallback_fee: Some(wallet::DEFAULT_FALLBACK_FEE),
+//!     notify: None,
 //! };
 //! let loader = wallet::make_wallet_loader(chain, settings);
 //! loader.register_rpcs()?;

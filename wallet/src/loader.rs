@@ -43,6 +43,10 @@ pub struct WalletSettings {
     /// (`-fallbackfee=0`) refuses to pay without one, as bitcoind. [`DEFAULT_FALLBACK_FEE`]
     /// when the option is not given (see the wallet README for why not bitcoind's 0).
     pub fallback_fee: Option<i64>,
+    /// `-walletnotify=<cmd>`: run through the shell when a transaction enters the wallet and when
+    /// it is confirmed (`%s` txid, `%w` wallet name, `%b` block hash or `unconfirmed`, `%h`
+    /// height or -1), as bitcoind runs it.
+    pub notify: Option<String>,
 }
 
 /// The fallback fee rate when `-fallbackfee` is not given, sat/kvB: 0.0002 BTC/kvB, what Bitcoin
@@ -58,6 +62,7 @@ impl WalletSettings {
             network: Network::Regtest,
             startup_wallets: Vec::new(),
             fallback_fee: Some(DEFAULT_FALLBACK_FEE),
+            notify: None,
         }
     }
 }
@@ -190,6 +195,7 @@ impl LoaderInner {
             network,
             state,
             self.settings.fallback_fee,
+            self.settings.notify.clone(),
         ));
         if let Err(e) = crate::sync::attach(&wallet) {
             let _ = wallet.close();

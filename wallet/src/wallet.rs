@@ -95,6 +95,8 @@ pub(crate) struct WalletInner {
     pub(crate) notifications: Mutex<Option<Box<dyn Handler>>>,
     /// `-fallbackfee` (sat/kvB), `None` when disabled.
     pub(crate) fallback_fee: Option<i64>,
+    /// `-walletnotify`'s command.
+    notify: Option<String>,
 }
 
 impl std::fmt::Debug for WalletInner {
@@ -110,6 +112,7 @@ impl WalletInner {
         network: Network,
         state: State,
         fallback_fee: Option<i64>,
+        notify: Option<String>,
     ) -> WalletInner {
         WalletInner {
             name,
@@ -122,6 +125,7 @@ impl WalletInner {
             next_callback: AtomicU64::new(0),
             notifications: Mutex::new(None),
             fallback_fee,
+            notify,
         }
     }
 
@@ -162,6 +166,7 @@ impl WalletInner {
         if changed.is_empty() {
             return;
         }
+        self.run_notify(changed);
         let callbacks: Vec<TxCallback> = lock(&self.callbacks).iter().map(|(_, c)| c.clone()).collect();
         for (txid, kind) in changed {
             tracing::debug!(target: "walletdb", wallet = %self.name, %txid, ?kind, "transaction changed");
@@ -169,6 +174,39 @@ impl WalletInner {
                 if let Err(e) = callback(txid.to_byte_array(), *kind) {
                     tracing::warn!(target: "wallet", error = %e, "transaction callback failed");
                 }
+            }
+        }
+    }
+
+    /// `-walletnotify`: the command for each transaction that entered the wallet or changed
+    /// (confirmed, or unconfirmed again by a reorganisation), each on a thread of its own so a
+    /// slow command holds nothing up; a failure is logged.
+    fn run_notify(&self, changed: &[(Txid, ChangeType)]) {
+        let Some(template) = &self.notify else { return };
+        for (txid, kind) in changed {
+            if *kind == ChangeType::Deleted {
+                continue;
+            }
+            let confirmed =
+                self.with_state(|s| Ok(s.transaction(*txid).and_then(|v| v.confirmed_in))).ok().flatten();
+            let (block, height) = match confirmed {
+                Some((block, _)) => (block.hash.to_string(), i64::from(block.height)),
+                None => ("unconfirmed".to_string(), -1),
+            };
+            let command = template
+                .replace("%s", &txid.to_string())
+                .replace("%b", &block)
+                .replace("%h", &height.to_string())
+                .replace("%w", &shell_quote(&self.name));
+            let spawned = std::thread::Builder::new().name("walletnotify".into()).spawn(move || {
+                match std::process::Command::new("sh").arg("-c").arg(&command).status() {
+                    Ok(status) if status.success() => {}
+                    Ok(status) => tracing::warn!(target: "wallet", "walletnotify command exited with {status}: {command}"),
+                    Err(e) => tracing::warn!(target: "wallet", "walletnotify command could not run ({e}): {command}"),
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::warn!(target: "wallet", "cannot start a thread for walletnotify: {e}");
             }
         }
     }
@@ -292,4 +330,9 @@ impl interfaces::Wallet for WalletHandle {
     ) -> Result<Box<dyn Handler>> {
         Ok(self.0.add_callback(Arc::from(callback)))
     }
+}
+
+/// A wallet name for the shell, single-quoted as Core's `ShellEscape` quotes it.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\"'\"'"))
 }

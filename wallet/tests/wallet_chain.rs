@@ -581,6 +581,7 @@ fn a_wallet_ahead_of_a_shorter_node_chain_rolls_back_and_loads() {
     let settings = || WalletSettings {
         startup_wallets: vec!["w1".into()],
         fallback_fee: Some(wallet::DEFAULT_FALLBACK_FEE),
+        notify: None,
         ..WalletSettings::regtest(f.dir.path().join("wallets"))
     };
     // As `-wallet=w1` at start-up: it loads.

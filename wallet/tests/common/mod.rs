@@ -62,6 +62,7 @@ impl Env {
             network: Network::Regtest,
             startup_wallets,
             fallback_fee: Some(wallet::DEFAULT_FALLBACK_FEE),
+            notify: None,
         };
         let loader = Arc::new(Loader::new(Arc::new(self.chain()), settings));
         loader.register_rpcs().unwrap();
