@@ -131,8 +131,9 @@ pub trait BlockTemplate: Send + Sync {
     }
 
     /// Rebuilds the block with the client's coinbase (consensus encoding with witness),
-    /// version, time and nonce, validates and submits it. `true` when it became the new tip;
-    /// otherwise `reason` is Core's reject reason and `debug` says more.
+    /// version, time and nonce, validates and submits it. `true` when the node accepted it: a
+    /// new tip, or (as Core) a block it already had (`reason` `duplicate`) or stored on a side
+    /// branch (`inconclusive`); `false` with Core's reject `reason` (and `debug`) otherwise.
     fn submit_solution(
         &self,
         version: u32,

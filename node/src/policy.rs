@@ -186,9 +186,7 @@ pub fn check_standard(tx: &Transaction, options: &PolicyOptions) -> Result<(), P
     if data_bytes > 0 && (!options.data_carrier || data_bytes > options.max_data_carrier_bytes) {
         return Err(reject("datacarrier", ""));
     }
-    let dust =
-        tx.output.iter().filter(|o| o.value < dust_threshold(o, options.dust_relay_fee_per_kvb)).count();
-    if dust > MAX_DUST_OUTPUTS_PER_TX {
+    if dust_outputs(tx, options) > MAX_DUST_OUTPUTS_PER_TX {
         return Err(reject("dust", ""));
     }
     let non_witness_size = tx.base_size();

@@ -16,7 +16,6 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use bitcoin::consensus::encode::{Decodable, Encodable, VarInt};
-use bitcoin::hashes::Hash;
 use bitcoin::{Transaction, Txid};
 
 /// Core's `MEMPOOL_DUMP_VERSION_NO_XOR_KEY` and `MEMPOOL_DUMP_VERSION`.
@@ -143,17 +142,17 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A txid from its 32 raw bytes (for tests and callers holding bytes).
-pub fn txid_from_bytes(bytes: [u8; 32]) -> Txid {
-    Txid::from_byte_array(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use bitcoin::absolute::LockTime;
+    use bitcoin::hashes::Hash;
     use bitcoin::transaction::Version;
     use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, TxIn, TxOut, Witness};
+
+    fn txid_from_bytes(bytes: [u8; 32]) -> Txid {
+        Txid::from_byte_array(bytes)
+    }
 
     fn tx(n: u8) -> Transaction {
         Transaction {

@@ -1,6 +1,5 @@
 //! Bitcoin Core's `rpc/mempool.cpp` methods: the mempool and what enters it.
 
-use bitcoin::consensus::deserialize;
 use bitcoin::{Amount, Transaction, Txid};
 use interfaces::RpcError;
 use serde_json::{json, Value};
@@ -200,23 +199,16 @@ fn sendrawtransaction(d: &Dispatcher, args: &[Value]) -> CallResult {
             "TX decode failed. Make sure the tx has at least one input.",
         )
     };
-    let tx: Transaction = unhex(hexstring).and_then(|b| deserialize(&b).ok()).ok_or_else(decode_failed)?;
-    let max_rate = match arg(args, 1) {
-        None => Amount::from_sat(10_000_000),
-        Some(value) => Amount::from_sat(amount_from_value(value)?.unsigned_abs()),
-    };
-    let max_fee = (max_rate > Amount::ZERO)
-        .then(|| Amount::from_sat(max_rate.to_sat().saturating_mul(tx.vsize() as u64) / 1000));
+    let tx: Transaction = super::rawtransaction::decode_tx(hexstring, None).ok_or_else(decode_failed)?;
+    let max_rate = max_fee_rate(arg(args, 1))?;
+    let max_fee = max_fee_for(max_rate, tx.vsize() as u64);
     let txid = tx.compute_txid();
     {
         let inner = d.node().lock();
         if inner.mempool.contains(&txid) {
             return Ok(json!(txid.to_string()));
         }
-        let in_utxos = (0..tx.output.len())
-            .filter_map(|v| u32::try_from(v).ok())
-            .any(|vout| inner.chain.utxos().get(&bitcoin::OutPoint { txid, vout }).is_some());
-        if in_utxos {
+        if outputs_in_utxo_set(&inner.chain, &tx, txid) {
             return Err(RpcError::new(
                 RpcError::VERIFY_ALREADY_IN_CHAIN,
                 "Transaction outputs already in utxo set",
@@ -271,10 +263,7 @@ fn testmempoolaccept(d: &Dispatcher, args: &[Value]) -> CallResult {
             format!("Array must contain between 1 and {MAX_PACKAGE_COUNT} transactions."),
         ));
     }
-    let max_rate = match arg(args, 1) {
-        None => Amount::from_sat(10_000_000),
-        Some(value) => Amount::from_sat(amount_from_value(value)?.unsigned_abs()),
-    };
+    let max_rate = max_fee_rate(arg(args, 1))?;
     let mut txs = Vec::with_capacity(rawtxs.len());
     for raw in rawtxs {
         let tx = super::rawtransaction::decode_tx(as_str(raw)?, None).ok_or_else(|| {
@@ -302,12 +291,8 @@ fn testmempoolaccept(d: &Dispatcher, args: &[Value]) -> CallResult {
             continue;
         }
         let vsize = tx.vsize() as u64;
-        let max_fee = (max_rate > Amount::ZERO)
-            .then(|| Amount::from_sat(max_rate.to_sat().saturating_mul(vsize) / 1000));
-        let already_known = (0..tx.output.len())
-            .filter_map(|v| u32::try_from(v).ok())
-            .any(|vout| inner.chain.utxos().get(&bitcoin::OutPoint { txid, vout }).is_some());
-        let outcome = if already_known {
+        let max_fee = max_fee_for(max_rate, vsize);
+        let outcome = if outputs_in_utxo_set(&inner.chain, &tx, txid) {
             Err("txn-already-known".to_string())
         } else {
             scratch.accept(&inner.chain, tx, max_fee).map_err(|e| match e {
@@ -340,6 +325,27 @@ fn testmempoolaccept(d: &Dispatcher, args: &[Value]) -> CallResult {
 
 fn tx_wtxid(pool: &crate::mempool::Mempool, txid: &Txid) -> String {
     pool.get(txid).map(|e| e.tx.compute_wtxid().to_string()).unwrap_or_default()
+}
+
+/// `maxfeerate` (BTC/kvB) of `sendrawtransaction` and `testmempoolaccept`: Core's 0.10 when not
+/// given, 0 for no limit.
+fn max_fee_rate(value: Option<&Value>) -> Result<Amount, RpcError> {
+    Ok(match value {
+        None => Amount::from_sat(10_000_000),
+        Some(value) => Amount::from_sat(amount_from_value(value)?.unsigned_abs()),
+    })
+}
+
+/// The most a transaction of `vsize` may pay at `rate` (`None`: no limit).
+fn max_fee_for(rate: Amount, vsize: u64) -> Option<Amount> {
+    (rate > Amount::ZERO).then(|| Amount::from_sat(rate.to_sat().saturating_mul(vsize) / 1000))
+}
+
+/// Whether any output of `txid` is in the UTXO set: the transaction is confirmed already.
+fn outputs_in_utxo_set(chain: &crate::ChainState, tx: &Transaction, txid: Txid) -> bool {
+    (0..tx.output.len())
+        .filter_map(|v| u32::try_from(v).ok())
+        .any(|vout| chain.utxos().get(&bitcoin::OutPoint { txid, vout }).is_some())
 }
 
 /// bitcoind's code and message for a refused transaction.

@@ -167,9 +167,8 @@ pub(crate) fn decode_tx(text: &str, witness: Option<bool>) -> Option<Transaction
         tx.input.iter().all(|i| i.witness.is_empty()).then_some(tx)
     };
     match witness {
-        Some(true) => with_witness(),
         Some(false) => legacy(),
-        None => with_witness(),
+        Some(true) | None => with_witness(),
     }
 }
 
@@ -375,6 +374,15 @@ pub(crate) fn build_raw_transaction(
     })
 }
 
+/// A transaction of the active chain and its block, by a scan from the tip down (what a
+/// transaction index would answer; this node keeps none).
+pub(crate) fn find_confirmed<'a>(chain: &'a ChainState, txid: &Txid) -> Option<(&'a Transaction, BlockHash)> {
+    (0..=chain.height()).rev().find_map(|h| {
+        let hash = chain.block_hash(h)?;
+        chain.block(&hash)?.txdata.iter().find(|t| t.compute_txid() == *txid).map(|t| (t, hash))
+    })
+}
+
 /// The coins the block `hash` spent, by outpoint.
 pub(crate) fn block_prevouts(chain: &ChainState, hash: &BlockHash) -> HashMap<OutPoint, Coin> {
     chain.spent_coins(hash).map(|c| c.iter().cloned().collect()).unwrap_or_default()
@@ -397,11 +405,7 @@ fn getrawtransaction(d: &Dispatcher, args: &[Value]) -> CallResult {
     } else if let Some(entry) = inner.mempool.get(&txid) {
         Some((entry.tx.clone(), None))
     } else {
-        (0..=chain.height()).rev().find_map(|h| {
-            let bh = chain.block_hash(h)?;
-            let block = chain.block(&bh)?;
-            block.txdata.iter().find(|t| t.compute_txid() == txid).map(|t| (t.clone(), Some(bh)))
-        })
+        find_confirmed(chain, &txid).map(|(tx, bh)| (tx.clone(), Some(bh)))
     };
     let Some((tx, in_block)) = found else {
         let message = if blockhash.is_some() {

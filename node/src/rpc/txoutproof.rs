@@ -61,13 +61,8 @@ fn gettxoutproof(d: &Dispatcher, args: &[Value]) -> CallResult {
                     .and_then(|coin| chain.block_hash(coin.height))
             });
             let from_index = || {
-                d.txindex().then(|| {
-                    (0..=chain.height()).rev().find_map(|h| {
-                        let hash = chain.block_hash(h)?;
-                        let block = chain.block(&hash)?;
-                        block.txdata.iter().any(|t| t.compute_txid() == wanted[0]).then_some(hash)
-                    })
-                })?
+                d.txindex()
+                    .then(|| super::rawtransaction::find_confirmed(chain, &wanted[0]).map(|(_, hash)| hash))?
             };
             from_utxos.or_else(from_index).ok_or_else(|| {
                 RpcError::new(RpcError::INVALID_ADDRESS_OR_KEY, "Transaction not yet in block")
