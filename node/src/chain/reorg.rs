@@ -77,7 +77,8 @@ impl ChainState {
     }
 
     /// Indexes and stores a block that does not extend the tip, after the checks that need no
-    /// UTXO set, then makes the best chain active. `store` is false while replaying the file.
+    /// UTXO set, then makes the best chain active. A replayed block (`Origin::Stored`) is on disk
+    /// already and is not written again.
     pub(super) fn accept_side_block(
         &mut self,
         block: Block,
